@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# build.sh builds the binaries the local control plane runs from their Go
+# modules, once, into a cache keyed by version:
+#
+#   $TRIMTAB_CACHE/kubernetes-v1.37.1/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   $TRIMTAB_CACHE/etcd-v3.7.3/bin/{etcd,etcdctl}
+#   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages)
+#
+# Each tool is pinned by the go.mod of its module under test/cluster/tools/.
+# A component whose bin dir holds a .complete stamp is reused as is. Builds use
+# a private GOCACHE that is deleted afterwards: the Kubernetes build cache grows
+# to ~7 GB and is worth nothing once the binaries exist.
+#
+# Usage: build.sh [--print-dir COMPONENT] [COMPONENT...]   (default: all)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
+all=(kubernetes etcd kwok)
+
+# version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
+version() {
+	(cd "$1" && go list -m -f '{{.Version}}' "$2")
+}
+
+# component_dir NAME prints the cache dir of component NAME.
+component_dir() {
+	case $1 in
+	kubernetes) echo "$cache/kubernetes-$(version "$here/kubernetes" k8s.io/kubernetes)" ;;
+	etcd) echo "$cache/etcd-$(version "$here/etcd" go.etcd.io/etcd/server/v3)" ;;
+	kwok) echo "$cache/kwok-$(version "$here/kwok" sigs.k8s.io/kwok)" ;;
+	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
+	esac
+}
+
+# heartbeat LABEL prints a line every 30 s while a long step runs, so a cold
+# build never looks hung; the caller kills it.
+heartbeat() {
+	local start=$SECONDS
+	while sleep 30; do
+		echo "    ... still building $1 ($(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s)"
+	done
+}
+
+# gobuild MODULE_DIR OUT PKG LDFLAGS builds one command with progress.
+gobuild() {
+	local dir=$1 out=$2 pkg=$3 ldflags=$4 start=$SECONDS hb
+	echo "==> building $(basename "$out") from $pkg"
+	heartbeat "$(basename "$out")" &
+	hb=$!
+	if ! (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out" "$pkg"); then
+		kill "$hb" 2>/dev/null || true
+		echo "build of $pkg failed; rerun 'make tools' to retry" >&2
+		return 1
+	fi
+	kill "$hb" 2>/dev/null || true
+	wait "$hb" 2>/dev/null || true
+	echo "    done in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
+}
+
+build_kubernetes() {
+	local dest=$1 v minor ldflags cmd
+	v=$(version "$here/kubernetes" k8s.io/kubernetes)
+	minor=$(echo "$v" | cut -d. -f2)
+	ldflags="-s -w"
+	for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+		ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+	done
+	for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+		gobuild "$here/kubernetes" "$dest/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ldflags"
+	done
+}
+
+build_etcd() {
+	local dest=$1
+	gobuild "$here/etcd" "$dest/bin/etcd" go.etcd.io/etcd/server/v3 "-s -w"
+	gobuild "$here/etcd" "$dest/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3 "-s -w"
+}
+
+build_kwok() {
+	local dest=$1 v src
+	v=$(version "$here/kwok" sigs.k8s.io/kwok)
+	gobuild "$here/kwok" "$dest/bin/kwok" sigs.k8s.io/kwok/cmd/kwok \
+		"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v"
+	# kwok needs stage configs to move nodes and pods through their lifecycle;
+	# they ship in the module zip, not in the binary.
+	src=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+	mkdir -p "$dest/stages"
+	for f in node/fast node/heartbeat-with-lease pod/general; do
+		for y in "$src/kustomize/stage/$f/"*.yaml; do
+			[ "$(basename "$y")" = kustomization.yaml ] && continue
+			cp "$y" "$dest/stages/$(echo "$f" | tr / -)-$(basename "$y")"
+		done
+	done
+	chmod -R u+w "$dest/stages"
+}
+
+if [ "${1:-}" = "--print-dir" ]; then
+	component_dir "$2"
+	exit 0
+fi
+
+components=("$@")
+[ ${#components[@]} -gt 0 ] || components=("${all[@]}")
+
+for c in "${components[@]}"; do
+	dest=$(component_dir "$c")
+	if [ -f "$dest/bin/.complete" ]; then
+		echo "==> $c: cached in $dest"
+		continue
+	fi
+	echo "==> $c: building into $dest (first time only; Kubernetes takes ~8-12 min on 2 cores)"
+	start=$SECONDS
+	gocache=$(mktemp -d "${TMPDIR:-/tmp}/trimtab-gocache.XXXXXX")
+	rm -rf "$dest" && mkdir -p "$dest/bin"
+	if ! GOCACHE=$gocache "build_$c" "$dest"; then
+		rm -rf "$gocache"
+		exit 1
+	fi
+	rm -rf "$gocache"
+	touch "$dest/bin/.complete"
+	echo "==> $c: built in $((SECONDS - start))s, $(du -sh "$dest" | cut -f1)"
+done
