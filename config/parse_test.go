@@ -1,0 +1,265 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// a builds an annotation map from key, value pairs.
+func a(kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// with returns DefaultPolicy changed by f.
+func with(f func(*Policy)) Policy {
+	p := DefaultPolicy()
+	f(&p)
+	return p
+}
+
+func TestParsePolicyValid(t *testing.T) {
+	tests := []struct {
+		name string
+		in   map[string]string
+		want Policy
+	}{
+		{"nil map is the default", nil, DefaultPolicy()},
+		{"foreign keys ignored", a("app.kubernetes.io/name", "shop", "status.trimtab.dev/x", "y"), DefaultPolicy()},
+		{"output keys ignored", a(AnnotationDecision, "capacity: spot", AnnotationDecisionJSON, "{}"), DefaultPolicy()},
+
+		{"class critical defaults base 2", a(AnnotationClass, "critical"), with(func(p *Policy) { p.Class, p.OnDemandBase = ClassCritical, 2 })},
+		{"class standard", a(AnnotationClass, "standard"), DefaultPolicy()},
+		{"class batch defaults base 0", a(AnnotationClass, "batch"), with(func(p *Policy) { p.Class, p.OnDemandBase = ClassBatch, 0 })},
+
+		{"capacity auto", a(AnnotationCapacity, "auto"), DefaultPolicy()},
+		{"capacity spot has no base", a(AnnotationCapacity, "spot"), with(func(p *Policy) { p.Capacity, p.OnDemandBase = CapacitySpot, 0 })},
+		{"capacity on-demand has no base", a(AnnotationCapacity, "on-demand", AnnotationClass, "critical"),
+			with(func(p *Policy) { p.Class, p.Capacity, p.OnDemandBase = ClassCritical, CapacityOnDemand, 0 })},
+
+		{"base explicit", a(AnnotationOnDemandBase, "3"), with(func(p *Policy) { p.OnDemandBase = 3 })},
+		{"base zero on critical", a(AnnotationClass, "critical", AnnotationOnDemandBase, "0"), with(func(p *Policy) { p.Class, p.OnDemandBase = ClassCritical, 0 })},
+		{"base with explicit auto", a(AnnotationCapacity, "auto", AnnotationOnDemandBase, "5"), with(func(p *Policy) { p.OnDemandBase = 5 })},
+
+		{"replicas range", a(AnnotationReplicas, "2..10"), with(func(p *Policy) { p.MinReplicas, p.MaxReplicas = 2, 10 })},
+		{"replicas equal", a(AnnotationReplicas, "3..3"), with(func(p *Policy) { p.MinReplicas, p.MaxReplicas = 3, 3 })},
+		{"replicas min only", a(AnnotationReplicas, "2.."), with(func(p *Policy) { p.MinReplicas = 2 })},
+		{"replicas max only", a(AnnotationReplicas, "..50"), with(func(p *Policy) { p.MaxReplicas = 50 })},
+		{"replicas int32 max", a(AnnotationReplicas, "1..2147483647"), with(func(p *Policy) { p.MinReplicas, p.MaxReplicas = 1, 2147483647 })},
+
+		{"mode enforce", a(AnnotationMode, "enforce"), with(func(p *Policy) { p.Mode = ModeEnforce })},
+		{"mode shadow", a(AnnotationMode, "shadow"), DefaultPolicy()},
+		{"requests auto", a(AnnotationRequests, "auto"), with(func(p *Policy) { p.Requests = RequestsAuto })},
+		{"requests off", a(AnnotationRequests, "off"), DefaultPolicy()},
+
+		{"metric and target", a(AnnotationMetric, `sum(rate(orders_total{app="shop"}[1m]))`, AnnotationTargetPerPod, "50"),
+			with(func(p *Policy) { p.Metric, p.TargetPerPod = `sum(rate(orders_total{app="shop"}[1m]))`, 50 })},
+		{"fractional target", a(AnnotationMetric, "queue_depth", AnnotationTargetPerPod, "2.5"),
+			with(func(p *Policy) { p.Metric, p.TargetPerPod = "queue_depth", 2.5 })},
+		{"downstream and max", a(AnnotationDownstream, `histogram_quantile(0.95, rate(db_seconds_bucket[5m]))`, AnnotationDownstreamMax, "0.25"),
+			with(func(p *Policy) {
+				p.Downstream, p.DownstreamMax = `histogram_quantile(0.95, rate(db_seconds_bucket[5m]))`, 0.25
+			})},
+		{"brackets inside strings do not count", a(AnnotationMetric, `up{job="a)b"}`, AnnotationTargetPerPod, "1"),
+			with(func(p *Policy) { p.Metric, p.TargetPerPod = `up{job="a)b"}`, 1 })},
+
+		{"everything", a(AnnotationClass, "batch", AnnotationCapacity, "auto", AnnotationOnDemandBase, "1",
+			AnnotationReplicas, "1..20", AnnotationMode, "enforce", AnnotationRequests, "auto"),
+			Policy{Class: ClassBatch, Capacity: CapacityAuto, OnDemandBase: 1, MinReplicas: 1, MaxReplicas: 20, Mode: ModeEnforce, Requests: RequestsAuto}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := ParsePolicy(tt.in)
+			if len(errs) > 0 {
+				t.Fatalf("ParsePolicy(%v) errors: %v", tt.in, errs)
+			}
+			if got != tt.want {
+				t.Fatalf("ParsePolicy(%v)\n got %+v\nwant %+v", tt.in, got, tt.want)
+			}
+			again, errs := ParsePolicy(got.Annotations())
+			if len(errs) > 0 || again != got {
+				t.Fatalf("round trip of %+v via %v: got %+v, errors %v", got, got.Annotations(), again, errs)
+			}
+		})
+	}
+}
+
+func TestParsePolicyInvalid(t *testing.T) {
+	const p = "metadata.annotations"
+	tests := []struct {
+		name string
+		in   map[string]string
+		want []string // every error message, in order
+	}{
+		{"replicas reversed", a(AnnotationReplicas, "10..2"),
+			[]string{p + `[trimtab.dev/replicas]: Invalid value: "10..2": min must be ≤ max, e.g. "2..10"`}},
+		{"replicas no dots", a(AnnotationReplicas, "5"),
+			[]string{p + `[trimtab.dev/replicas]: Invalid value: "5": ` + replicasForm}},
+		{"replicas empty bounds", a(AnnotationReplicas, ".."), []string{p + `[trimtab.dev/replicas]: Invalid value: "..": ` + replicasForm}},
+		{"replicas dash", a(AnnotationReplicas, "2-10"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2-10": ` + replicasForm}},
+		{"replicas three dots", a(AnnotationReplicas, "2...10"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2...10": ` + replicasForm}},
+		{"replicas spaces", a(AnnotationReplicas, "2 .. 10"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2 .. 10": ` + replicasForm}},
+		{"replicas overflow", a(AnnotationReplicas, "1..2147483648"), []string{p + `[trimtab.dev/replicas]: Invalid value: "1..2147483648": ` + replicasForm}},
+		{"replicas zero min", a(AnnotationReplicas, "0..10"),
+			[]string{p + `[trimtab.dev/replicas]: Invalid value: "0..10": min must be ≥ 1 (trimtab does not scale to zero); leave it out for no bound, e.g. "..10"`}},
+		{"replicas negative max", a(AnnotationReplicas, "1..-3"),
+			[]string{p + `[trimtab.dev/replicas]: Invalid value: "1..-3": max must be ≥ 1 (trimtab does not scale to zero); leave it out for no bound, e.g. "..10"`}},
+
+		{"class typo", a(AnnotationClass, "critcal"),
+			[]string{p + `[trimtab.dev/class]: Unsupported value: "critcal": supported values: "critical", "standard", "batch"`}},
+		{"class case", a(AnnotationClass, "Critical"),
+			[]string{p + `[trimtab.dev/class]: Unsupported value: "Critical": supported values: "critical", "standard", "batch"`}},
+		{"capacity", a(AnnotationCapacity, "ondemand"),
+			[]string{p + `[trimtab.dev/capacity]: Unsupported value: "ondemand": supported values: "auto", "spot", "on-demand"`}},
+		{"mode", a(AnnotationMode, "dry-run"),
+			[]string{p + `[trimtab.dev/mode]: Unsupported value: "dry-run": supported values: "enforce", "shadow"`}},
+		{"requests", a(AnnotationRequests, "true"),
+			[]string{p + `[trimtab.dev/requests]: Unsupported value: "true": supported values: "auto", "off"`}},
+
+		{"base not a number", a(AnnotationOnDemandBase, "two"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "two": must be a whole number ≥ 0, e.g. "2"`}},
+		{"base negative", a(AnnotationOnDemandBase, "-1"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "-1": must be a whole number from 0 to 2147483647, e.g. "2"`}},
+		{"base with spot", a(AnnotationCapacity, "spot", AnnotationOnDemandBase, "2"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "2": applies only with trimtab.dev/capacity: "auto" (this workload has "spot"); remove it, or set capacity to "auto"`}},
+
+		{"metric without target", a(AnnotationMetric, "up"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Required value: required with trimtab.dev/metric: the metric units one pod should carry, a positive number, e.g. "50"`}},
+		{"target without metric", a(AnnotationTargetPerPod, "50"),
+			[]string{p + `[trimtab.dev/metric]: Required value: required with trimtab.dev/target-per-pod: a PromQL expression, or remove trimtab.dev/target-per-pod`}},
+		{"target zero", a(AnnotationMetric, "up", AnnotationTargetPerPod, "0"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "0": must be a positive number, e.g. "50"`}},
+		{"target NaN", a(AnnotationMetric, "up", AnnotationTargetPerPod, "NaN"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "NaN": must be a positive number, e.g. "50"`}},
+		{"target Inf", a(AnnotationMetric, "up", AnnotationTargetPerPod, "+Inf"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "+Inf": must be a positive number, e.g. "50"`}},
+		{"target units", a(AnnotationMetric, "up", AnnotationTargetPerPod, "50rps"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "50rps": must be a positive number, e.g. "50"`}},
+		{"metric unbalanced", a(AnnotationMetric, "sum(rate(x[1m])", AnnotationTargetPerPod, "5"),
+			[]string{p + `[trimtab.dev/metric]: Invalid value: "sum(rate(x[1m])": must be a PromQL expression, e.g. "sum(rate(http_requests_total{app=\"shop\"}[1m]))"; unclosed '('`}},
+		{"metric stray close", a(AnnotationMetric, "x]", AnnotationTargetPerPod, "5"),
+			[]string{p + `[trimtab.dev/metric]: Invalid value: "x]": must be a PromQL expression, e.g. "sum(rate(http_requests_total{app=\"shop\"}[1m]))"; unexpected ']' at byte 1`}},
+		{"metric unclosed quote", a(AnnotationMetric, `up{a="b}`, AnnotationTargetPerPod, "5"),
+			[]string{p + `[trimtab.dev/metric]: Invalid value: "up{a=\"b}": must be a PromQL expression, e.g. "sum(rate(http_requests_total{app=\"shop\"}[1m]))"; unclosed " quote`}},
+		{"metric blank", a(AnnotationMetric, "  ", AnnotationTargetPerPod, "5"),
+			[]string{p + `[trimtab.dev/metric]: Invalid value: "  ": must be a PromQL expression, e.g. "sum(rate(http_requests_total{app=\"shop\"}[1m]))"`}},
+		{"downstream without max", a(AnnotationDownstream, "db_p95"),
+			[]string{p + `[trimtab.dev/downstream-max]: Required value: required with trimtab.dev/downstream: the downstream value above which trimtab stops scaling out, a positive number, e.g. "0.25"`}},
+		{"downstream max negative", a(AnnotationDownstream, "db_p95", AnnotationDownstreamMax, "-1"),
+			[]string{p + `[trimtab.dev/downstream-max]: Invalid value: "-1": must be a positive number, e.g. "0.25"`}},
+
+		{"unknown key typo", a("trimtab.dev/capcity", "spot"),
+			[]string{p + `[trimtab.dev/capcity]: Invalid value: "trimtab.dev/capcity": unknown trimtab annotation; did you mean "trimtab.dev/capacity"?`}},
+		{"unknown key singular", a("trimtab.dev/replica", "2..3"),
+			[]string{p + `[trimtab.dev/replica]: Invalid value: "trimtab.dev/replica": unknown trimtab annotation; did you mean "trimtab.dev/replicas"?`}},
+		{"unknown key case", a("trimtab.dev/Class", "batch"),
+			[]string{p + `[trimtab.dev/Class]: Invalid value: "trimtab.dev/Class": unknown trimtab annotation; did you mean "trimtab.dev/class"?`}},
+		{"unknown key ondemand", a("trimtab.dev/ondemand-base", "1"),
+			[]string{p + `[trimtab.dev/ondemand-base]: Invalid value: "trimtab.dev/ondemand-base": unknown trimtab annotation; did you mean "trimtab.dev/on-demand-base"?`}},
+		{"misspelled prefix", a("trimtab.de/mode", "enforce"),
+			[]string{p + `[trimtab.de/mode]: Invalid value: "trimtab.de/mode": unknown trimtab annotation; did you mean "trimtab.dev/mode"?`}},
+		{"upper-case prefix", a("Trimtab.dev/mode", "enforce"),
+			[]string{p + `[Trimtab.dev/mode]: Invalid value: "Trimtab.dev/mode": unknown trimtab annotation; did you mean "trimtab.dev/mode"?`}},
+		{"unknown key far", a("trimtab.dev/priority", "high"),
+			[]string{p + `[trimtab.dev/priority]: Invalid value: "trimtab.dev/priority": unknown trimtab annotation; known keys: ` + knownKeysList()}},
+		{"namespace label as annotation", a(NamespaceLabel, "true"),
+			[]string{p + `[trimtab.dev/enabled]: Invalid value: "trimtab.dev/enabled": is a namespace label, not a workload annotation; opt the namespace in with ` +
+				"`kubectl label namespace <namespace> trimtab.dev/enabled=true`"}},
+
+		{"all errors together", a(AnnotationClass, "gold", AnnotationCapacity, "cheap", AnnotationReplicas, "10..2",
+			AnnotationMode, "on", AnnotationTargetPerPod, "x", "trimtab.dev/moed", "enforce"),
+			[]string{
+				p + `[trimtab.dev/class]: Unsupported value: "gold": supported values: "critical", "standard", "batch"`,
+				p + `[trimtab.dev/capacity]: Unsupported value: "cheap": supported values: "auto", "spot", "on-demand"`,
+				p + `[trimtab.dev/mode]: Unsupported value: "on": supported values: "enforce", "shadow"`,
+				p + `[trimtab.dev/target-per-pod]: Invalid value: "x": must be a positive number, e.g. "50"`,
+				p + `[trimtab.dev/moed]: Invalid value: "trimtab.dev/moed": unknown trimtab annotation; did you mean "trimtab.dev/mode"?`,
+				p + `[trimtab.dev/replicas]: Invalid value: "10..2": min must be ≤ max, e.g. "2..10"`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := ParsePolicy(tt.in)
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("ParsePolicy(%v) errors\n got: %s\nwant: %s", tt.in, strings.Join(got, "\n      "), strings.Join(tt.want, "\n      "))
+			}
+		})
+	}
+}
+
+func TestValidateTyped(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Policy
+		want []string
+	}{
+		{"default", DefaultPolicy(), nil},
+		{"zero value", Policy{}, []string{"trimtab.dev/class", "trimtab.dev/capacity", "trimtab.dev/mode", "trimtab.dev/requests"}},
+		{"base on spot", with(func(p *Policy) { p.Capacity = CapacitySpot }), []string{"trimtab.dev/on-demand-base"}},
+		{"negative replicas", with(func(p *Policy) { p.MinReplicas = -1 }), []string{"trimtab.dev/replicas"}},
+		{"reversed", with(func(p *Policy) { p.MinReplicas, p.MaxReplicas = 5, 4 }), []string{"trimtab.dev/replicas"}},
+		{"target NaN", with(func(p *Policy) { p.Metric, p.TargetPerPod = "up", negZeroNaN() }), []string{"trimtab.dev/target-per-pod"}},
+		{"bad metric", with(func(p *Policy) { p.Metric, p.TargetPerPod = "up(", 1 }), []string{"trimtab.dev/metric"}},
+		{"downstream max alone", with(func(p *Policy) { p.DownstreamMax = 1 }), []string{"trimtab.dev/downstream"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, e := range tt.p.Validate() {
+				got = append(got, strings.TrimSuffix(strings.TrimPrefix(e.Field, "metadata.annotations["), "]"))
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("Validate(%+v) fields = %v, want %v", tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func negZeroNaN() float64 {
+	var zero float64
+	return zero / zero
+}
+
+func TestDefaultOnDemandBase(t *testing.T) {
+	for c, want := range map[Class]int{ClassCritical: 2, ClassStandard: 1, ClassBatch: 0} {
+		if got := DefaultOnDemandBase(c); got != want {
+			t.Errorf("DefaultOnDemandBase(%s) = %d, want %d", c, got, want)
+		}
+	}
+}
+
+func TestAnnotationsCanonical(t *testing.T) {
+	got := Policy{Class: ClassBatch, Capacity: CapacitySpot, Mode: ModeEnforce, Requests: RequestsOff, MinReplicas: 2}.Annotations()
+	want := a(AnnotationClass, "batch", AnnotationCapacity, "spot", AnnotationMode, "enforce", AnnotationRequests, "off", AnnotationReplicas, "2..")
+	if len(got) != len(want) {
+		t.Fatalf("Annotations() = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("Annotations()[%s] = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestSuggestKey(t *testing.T) {
+	tests := map[string]string{
+		"trimtab.dev/clas":            AnnotationClass,
+		"trimtab.dev/target":          "",
+		"trimtab.dev/target-per-pods": AnnotationTargetPerPod,
+		"trimtab.dev/downstream_max":  AnnotationDownstreamMax,
+		"trimtab.dev/decison":         AnnotationDecision,
+		"trimtab.dev/x":               "",
+	}
+	for in, want := range tests {
+		if got := suggestKey(in); got != want {
+			t.Errorf("suggestKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
