@@ -1,0 +1,121 @@
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config says where the cluster keeps its state, where the binaries are, and
+// what it listens on. The zero value is not usable; start from DefaultConfig.
+type Config struct {
+	// Dir holds the PKI, kubeconfig, etcd data, logs and state.json.
+	Dir string
+	// KubernetesBin holds kube-apiserver, kube-controller-manager,
+	// kube-scheduler and kubectl; EtcdBin holds etcd; KwokBin holds kwok and
+	// KwokStages its stage configs.
+	KubernetesBin, EtcdBin, KwokBin, KwokStages string
+
+	// Ports on 127.0.0.1. Defaults avoid the well-known Kubernetes ports so a
+	// developer's other clusters keep working.
+	EtcdClientPort, EtcdPeerPort, APIServerPort, ControllerManagerPort, SchedulerPort, KwokPort int
+
+	// Nodes is the node set created on Up.
+	Nodes []NodeSpec
+	// SpotTaint is put on every spot node, as key=value:effect; empty for none.
+	SpotTaint string
+}
+
+// DefaultConfig returns the configuration `make cluster-up` uses: state in
+// root/.cluster, binaries from the build cache, the default node set. The
+// environment can override the spot taint (TRIMTAB_SPOT_TAINT, "" for none)
+// and the cache (TRIMTAB_CACHE), as tools/build.sh reads it.
+func DefaultConfig(root string) (Config, error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{
+		Dir:                   filepath.Join(root, ".cluster"),
+		KubernetesBin:         filepath.Join(cache, "kubernetes-"+KubernetesVersion, "bin"),
+		EtcdBin:               filepath.Join(cache, "etcd-"+EtcdVersion, "bin"),
+		KwokBin:               filepath.Join(cache, "kwok-"+KwokVersion, "bin"),
+		KwokStages:            filepath.Join(cache, "kwok-"+KwokVersion, "stages"),
+		EtcdClientPort:        12379,
+		EtcdPeerPort:          12380,
+		APIServerPort:         16443,
+		ControllerManagerPort: 16444,
+		SchedulerPort:         16445,
+		KwokPort:              16446,
+		Nodes:                 DefaultNodes(),
+		SpotTaint:             DefaultSpotTaint,
+	}
+	if v, ok := os.LookupEnv("TRIMTAB_SPOT_TAINT"); ok {
+		c.SpotTaint = v
+	}
+	return c, nil
+}
+
+// Versions of the binaries, matching the tools modules under tools/. The
+// TestVersionsMatchToolsModules test keeps them in step.
+const (
+	KubernetesVersion = "v1.37.1"
+	EtcdVersion       = "v3.7.3"
+	KwokVersion       = "v0.8.0"
+)
+
+// DefaultSpotTaint keeps pods off spot nodes unless they tolerate it; trimtab's
+// webhook adds the toleration when it places a pod on spot.
+const DefaultSpotTaint = "trimtab.dev/spot=true:NoSchedule"
+
+// CacheDir is where tools/build.sh puts the binaries: $TRIMTAB_CACHE, else
+// $XDG_CACHE_HOME/trimtab, else ~/.cache/trimtab.
+func CacheDir() (string, error) {
+	if d := os.Getenv("TRIMTAB_CACHE"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "trimtab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the build cache: set TRIMTAB_CACHE: %w", err)
+	}
+	return filepath.Join(home, ".cache", "trimtab"), nil
+}
+
+// EnvtestAssets is the directory to use as KUBEBUILDER_ASSETS: it holds
+// kube-apiserver, etcd and kubectl, as links into the build cache.
+func (c Config) EnvtestAssets() string {
+	return filepath.Join(filepath.Dir(filepath.Dir(c.KubernetesBin)), "envtest-"+KubernetesVersion+"-etcd-"+EtcdVersion)
+}
+
+// checkBinaries reports every missing binary at once, with the fix.
+func (c Config) checkBinaries() error {
+	var missing []string
+	for _, p := range []string{
+		filepath.Join(c.EtcdBin, "etcd"),
+		filepath.Join(c.KubernetesBin, "kube-apiserver"),
+		filepath.Join(c.KubernetesBin, "kube-controller-manager"),
+		filepath.Join(c.KubernetesBin, "kube-scheduler"),
+		filepath.Join(c.KubernetesBin, "kubectl"),
+		filepath.Join(c.KwokBin, "kwok"),
+	} {
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("control-plane binaries not built: %s missing; run `make tools` (builds them from Go modules into %s, ~12 min the first time)",
+			strings.Join(missing, ", "), filepath.Dir(filepath.Dir(c.KubernetesBin)))
+	}
+	return nil
+}
+
+func (c Config) path(elem ...string) string {
+	return filepath.Join(append([]string{c.Dir}, elem...)...)
+}
+
+// Kubeconfig is the path of the admin kubeconfig Up writes.
+func (c Config) Kubeconfig() string { return c.path("kubeconfig") }

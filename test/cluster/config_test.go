@@ -1,0 +1,120 @@
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/modfile"
+)
+
+// The version constants name the cache directories; they must match what the
+// tools modules pin, or Up would look for binaries build.sh never made.
+func TestVersionsMatchToolsModules(t *testing.T) {
+	for _, c := range []struct{ dir, module, want string }{
+		{"kubernetes", "k8s.io/kubernetes", KubernetesVersion},
+		{"etcd", "go.etcd.io/etcd/server/v3", EtcdVersion},
+		{"kwok", "sigs.k8s.io/kwok", KwokVersion},
+	} {
+		path := filepath.Join("tools", c.dir, "go.mod")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := modfile.Parse(path, b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, r := range f.Require {
+			if r.Mod.Path == c.module {
+				got = r.Mod.Version
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s pins %s %q, but the cluster package expects %q", path, c.module, got, c.want)
+		}
+	}
+}
+
+func TestDefaultNodes(t *testing.T) {
+	nodes := DefaultNodes()
+	if len(nodes) != 8 {
+		t.Fatalf("got %d nodes, want 2 zones × 2 capacity types × 2 instance types = 8", len(nodes))
+	}
+	taint, err := ParseTaint(DefaultSpotTaint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, spec := range nodes {
+		n, err := spec.node(&taint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[n.Name] {
+			t.Errorf("duplicate node name %s", n.Name)
+		}
+		seen[n.Name] = true
+		key := n.Labels[LabelZone] + "/" + n.Labels[LabelCapacityType] + "/" + n.Labels[LabelInstanceType]
+		if seen[key] {
+			t.Errorf("duplicate node shape %s", key)
+		}
+		seen[key] = true
+		if spot := n.Labels[LabelCapacityType] == CapacitySpot; spot != (len(n.Spec.Taints) == 1) {
+			t.Errorf("node %s: capacity %s but taints %v", n.Name, n.Labels[LabelCapacityType], n.Spec.Taints)
+		}
+		if n.Status.Allocatable.Cpu().IsZero() || n.Status.Allocatable.Memory().IsZero() || n.Status.Allocatable.Pods().IsZero() {
+			t.Errorf("node %s: allocatable %v lacks cpu, memory or pods", n.Name, n.Status.Allocatable)
+		}
+	}
+}
+
+func TestParseTaint(t *testing.T) {
+	for in, want := range map[string]string{
+		"trimtab.dev/spot=true:NoSchedule":     "trimtab.dev/spot=true:NoSchedule",
+		"spot:PreferNoSchedule":                "spot:PreferNoSchedule",
+		"karpenter.sh/capacity=spot:NoExecute": "karpenter.sh/capacity=spot:NoExecute",
+	} {
+		got, err := ParseTaint(in)
+		if err != nil {
+			t.Errorf("ParseTaint(%q): %v", in, err)
+			continue
+		}
+		if got.ToString() != want {
+			t.Errorf("ParseTaint(%q) = %s, want %s", in, got.ToString(), want)
+		}
+	}
+	for _, bad := range []string{"", "novalue", "k=v:Sometimes"} {
+		_, err := ParseTaint(bad)
+		if err == nil || !strings.Contains(err.Error(), "spot taint") {
+			t.Errorf("ParseTaint(%q) = %v, want an error naming the spot taint", bad, err)
+		}
+	}
+}
+
+func TestKwokStagesDropPodDelays(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("node.yaml", "kind: Stage\nmetadata:\n  name: node-heartbeat\nspec:\n  resourceRef:\n    kind: Node\n  delay:\n    durationMilliseconds: 20000\n")
+	write("pod.yaml", "kind: Stage\nmetadata:\n  name: pod-ready\nspec:\n  resourceRef:\n    kind: Pod\n  delay:\n    durationMilliseconds: 1000\n---\nkind: Stage\nmetadata:\n  name: pod-delete\nspec:\n  resourceRef:\n    kind: Pod\n")
+	out, err := kwokStages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if strings.Count(s, "kind: Stage") != 3 {
+		t.Errorf("want 3 stages, got:\n%s", s)
+	}
+	if strings.Count(s, "delay:") != 1 || !strings.Contains(s, "20000") {
+		t.Errorf("want only the node heartbeat's delay kept, got:\n%s", s)
+	}
+	if _, err := kwokStages(t.TempDir()); err == nil || !strings.Contains(err.Error(), "make tools") {
+		t.Errorf("empty stage dir: got %v, want an error saying to run make tools", err)
+	}
+}

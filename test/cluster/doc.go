@@ -1,0 +1,16 @@
+// Package cluster runs a real, local Kubernetes control plane for trimtab's
+// tests and demo: etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler built from their Go modules (see tools/build.sh), and kwok
+// simulating nodes and the pod lifecycle. Everything listens on 127.0.0.1.
+//
+// Deployments get real ReplicaSets, the real scheduler places their pods on a
+// realistic node set (two zones × spot/on-demand × two instance types, labelled
+// like Karpenter-managed nodes), and kwok marks them Running. Admission
+// webhooks, the Eviction API, PodDisruptionBudgets and RBAC are the real code.
+//
+// State lives in a directory (by default .cluster/ at the repository root):
+// the generated PKI, the admin kubeconfig, etcd's data, one log per process
+// and state.json recording the PIDs this package started. Down stops exactly
+// those PIDs. Up reuses a healthy cluster recorded there, so `make cluster-up`
+// and every test package share one control plane.
+package cluster

@@ -1,0 +1,86 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"sigs.k8s.io/yaml"
+)
+
+// startKwok runs kwok against the nodes annotated kwok.x-k8s.io/node=fake. It
+// moves those nodes to Ready, keeps their leases fresh, and walks the pods the
+// scheduler binds to them through their lifecycle (Running, Ready, deleted).
+func (cl *Cluster) startKwok() (Process, error) {
+	c := cl.Config
+	stages, err := kwokStages(c.KwokStages)
+	if err != nil {
+		return Process{}, err
+	}
+	stageFile := c.path("kwok-stages.yaml")
+	if err := os.WriteFile(stageFile, stages, 0o644); err != nil {
+		return Process{}, err
+	}
+	return startProcess("kwok", filepath.Join(c.KwokBin, "kwok"), c.path("logs"),
+		"--kubeconfig="+c.Kubeconfig(),
+		"--config="+stageFile,
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
+		"--node-ip=127.0.0.1",
+		// kwok binds 0.0.0.0 otherwise.
+		"--server-address=127.0.0.1:"+strconv.Itoa(c.KwokPort))
+}
+
+// kwokStages concatenates the stage configs shipped with kwok, dropping the
+// delay (1 s + up to 5 s of jitter per step) from the pod stages: tests want
+// pods Running as soon as they are bound. Node heartbeats keep their timing.
+func kwokStages(dir string) ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no kwok stage configs in %s: run `make tools`", dir)
+	}
+	sort.Strings(files)
+	var out bytes.Buffer
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, doc := range bytes.Split(raw, []byte("\n---")) {
+			if len(bytes.TrimSpace(doc)) == 0 {
+				continue
+			}
+			var stage map[string]any
+			if err := yaml.Unmarshal(doc, &stage); err != nil {
+				return nil, fmt.Errorf("parsing kwok stage %s: %w", f, err)
+			}
+			if kind, _ := dig(stage, "spec", "resourceRef", "kind").(string); kind == "Pod" {
+				if spec, ok := stage["spec"].(map[string]any); ok {
+					delete(spec, "delay")
+				}
+			}
+			b, err := yaml.Marshal(stage)
+			if err != nil {
+				return nil, err
+			}
+			out.WriteString("---\n")
+			out.Write(b)
+		}
+	}
+	return out.Bytes(), nil
+}
+
+func dig(m map[string]any, keys ...string) any {
+	var v any = m
+	for _, k := range keys {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[k]
+	}
+	return v
+}
