@@ -1,0 +1,139 @@
+package validating
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/trimtab-dev/trimtab/config"
+)
+
+// policyWarnings are the pure checks of a valid policy: each returns the
+// admission warnings for one risky-but-valid combination, or none.
+var policyWarnings = []func(workload, config.Policy) []string{
+	criticalOnSpot,
+	criticalWithoutBase,
+	baseCoversMax,
+	scalingKeysOnBatchKinds,
+}
+
+// criticalOnSpot warns when a critical workload may run only on spot nodes,
+// where one reclaim wave can take every pod at once.
+func criticalOnSpot(w workload, p config.Policy) []string {
+	if p.Class != config.ClassCritical || p.Capacity != config.CapacitySpot {
+		return nil
+	}
+	return []string{fmt.Sprintf(
+		"%s: %q with %s: %q: a spot reclaim can stop every pod of this critical %s at once; consider %s: %q (on-demand base %d) or %q",
+		config.AnnotationClass, p.Class, config.AnnotationCapacity, p.Capacity, w.gk.Kind,
+		config.AnnotationCapacity, config.CapacityAuto, config.DefaultOnDemandBase(config.ClassCritical), config.CapacityOnDemand)}
+}
+
+// criticalWithoutBase warns when a critical workload with capacity auto has
+// its on-demand base set to zero, which makes it all-spot.
+func criticalWithoutBase(w workload, p config.Policy) []string {
+	if p.Class != config.ClassCritical || p.Capacity != config.CapacityAuto || p.OnDemandBase != 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf(
+		"%s: \"0\" puts every pod of this critical %s on spot; the critical default is %d",
+		config.AnnotationOnDemandBase, w.gk.Kind, config.DefaultOnDemandBase(config.ClassCritical))}
+}
+
+// baseCoversMax warns when an explicit on-demand base is at least the
+// replica maximum: every pod runs on on-demand, which capacity: on-demand
+// says more plainly.
+func baseCoversMax(w workload, p config.Policy) []string {
+	if _, set := w.annotations[config.AnnotationOnDemandBase]; !set || p.Capacity != config.CapacityAuto ||
+		p.MaxReplicas == 0 || int64(p.OnDemandBase) < int64(p.MaxReplicas) {
+		return nil
+	}
+	return []string{fmt.Sprintf(
+		"%s: %q is at least the replica maximum %d, so no pod will run on spot; if that is the intent, %s: %q says it directly",
+		config.AnnotationOnDemandBase, fmt.Sprint(p.OnDemandBase), p.MaxReplicas, config.AnnotationCapacity, config.CapacityOnDemand)}
+}
+
+// scalingKeys are the annotations that steer replica counts; Jobs and
+// CronJobs have none for trimtab to drive.
+var scalingKeys = []string{
+	config.AnnotationReplicas, config.AnnotationMetric, config.AnnotationTargetPerPod,
+	config.AnnotationDownstream, config.AnnotationDownstreamMax,
+}
+
+// scalingKeysOnBatchKinds warns that replica annotations do nothing on a Job
+// or CronJob: trimtab places and sizes their pods but does not scale them.
+func scalingKeysOnBatchKinds(w workload, _ config.Policy) []string {
+	if w.scalable {
+		return nil
+	}
+	var out []string
+	for _, k := range scalingKeys {
+		if _, ok := w.annotations[k]; ok {
+			out = append(out, fmt.Sprintf(
+				"%s has no effect on a %s: trimtab places and sizes its pods but does not scale it", k, w.gk.Kind))
+		}
+	}
+	return out
+}
+
+// templateKeyWarnings warns about policy keys put on the pod template, where
+// trimtab does not read them (it reads the workload's own annotations). The
+// keys trimtab itself writes on pods are not mentioned.
+func templateKeyWarnings(w workload) []string {
+	if w.template == nil {
+		return nil
+	}
+	var keys []string
+	for k := range w.template.Annotations {
+		if config.IsTrimtabKey(k) && !config.IsOutputKey(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf(
+			"spec.template.metadata.annotations[%s] is ignored: trimtab reads policy from the %s's own metadata.annotations; move it there",
+			k, w.gk.Kind))
+	}
+	return out
+}
+
+// hpaWarnings warns when an HPA in the namespace already scales the workload
+// while trimtab enforces: two controllers would fight over its replicas.
+// In shadow mode running beside an HPA is the intended way to compare, so
+// nothing is said. A failed lookup is a warning, never a rejection.
+func hpaWarnings(ctx context.Context, r HPAReader, w workload, p config.Policy) []string {
+	if p.Mode != config.ModeEnforce || !w.scalable || w.name == "" {
+		return nil
+	}
+	var list autoscalingv2.HorizontalPodAutoscalerList
+	if err := r.List(ctx, &list, client.InNamespace(w.namespace)); err != nil {
+		return []string{fmt.Sprintf(
+			"could not check whether a HorizontalPodAutoscaler already scales %s %s/%s (%v); two autoscalers on one workload fight over replicas",
+			w.gk.Kind, w.namespace, w.name, err)}
+	}
+	var out []string
+	for _, h := range list.Items {
+		if targets(h.Spec.ScaleTargetRef, w) {
+			out = append(out, fmt.Sprintf(
+				"HorizontalPodAutoscaler %s/%s already scales this %s; with %s: %q both will set its replicas. Delete the HPA, or use %q to compare decisions first",
+				h.Namespace, h.Name, w.gk.Kind, config.AnnotationMode, config.ModeEnforce, config.ModeShadow))
+		}
+	}
+	return out
+}
+
+// targets reports whether ref points at w. An unparsable apiVersion is
+// matched on kind and name alone, erring towards a warning.
+func targets(ref autoscalingv2.CrossVersionObjectReference, w workload) bool {
+	if ref.Kind != w.gk.Kind || ref.Name != w.name {
+		return false
+	}
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err != nil || gv.Group == w.gk.Group || (gv.Group == "extensions" && w.gk.Group == "apps")
+}
