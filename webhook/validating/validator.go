@@ -111,6 +111,7 @@ type workload struct {
 	name        string // metadata.name, or generateName on a CREATE without a name
 	annotations map[string]string
 	template    *corev1.PodTemplateSpec // nil if the kind has none
+	templateAt  string                  // field path of template's annotations, for messages
 	scalable    bool                    // has a scale subresource trimtab drives
 }
 
@@ -120,6 +121,7 @@ func workloadOf(obj client.Object) workload {
 	if w.name == "" {
 		w.name = obj.GetGenerateName()
 	}
+	w.templateAt = "spec.template.metadata.annotations"
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		w.gk, w.template, w.scalable = schema.GroupKind{Group: "apps", Kind: "Deployment"}, &o.Spec.Template, true
@@ -129,6 +131,7 @@ func workloadOf(obj client.Object) workload {
 		w.gk, w.template = schema.GroupKind{Group: "batch", Kind: "Job"}, &o.Spec.Template
 	case *batchv1.CronJob:
 		w.gk, w.template = schema.GroupKind{Group: "batch", Kind: "CronJob"}, &o.Spec.JobTemplate.Spec.Template
+		w.templateAt = "spec.jobTemplate.spec.template.metadata.annotations"
 	}
 	return w
 }

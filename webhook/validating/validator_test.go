@@ -263,6 +263,11 @@ func TestWarnings(t *testing.T) {
 			[]string{`trimtab.dev/metric has no effect on a CronJob`, `trimtab.dev/target-per-pod has no effect on a CronJob`}},
 		{"policy on the pod template", tmpl, nil,
 			[]string{`spec.template.metadata.annotations[trimtab.dev/class] is ignored`}},
+		{"policy on a cronjob's pod template", func() client.Object {
+			c := cronJob("n", nil)
+			c.Spec.JobTemplate.Spec.Template.Annotations = ann(config.AnnotationMode, "enforce", config.AnnotationDecisionJSON, "{}")
+			return c
+		}(), nil, []string{`spec.jobTemplate.spec.template.metadata.annotations[trimtab.dev/mode] is ignored: trimtab reads policy from the CronJob's own`}},
 		{"hpa while enforcing", deployment("web", ann(config.AnnotationMode, "enforce")),
 			[]client.Object{hpa("web-hpa", "Deployment", "web"), hpa("api-hpa", "Deployment", "api")},
 			[]string{`HorizontalPodAutoscaler shop/web-hpa already scales this Deployment`}},

@@ -97,8 +97,8 @@ func templateKeyWarnings(w workload) []string {
 	var out []string
 	for _, k := range keys {
 		out = append(out, fmt.Sprintf(
-			"spec.template.metadata.annotations[%s] is ignored: trimtab reads policy from the %s's own metadata.annotations; move it there",
-			k, w.gk.Kind))
+			"%s[%s] is ignored: trimtab reads policy from the %s's own metadata.annotations; move it there",
+			w.templateAt, k, w.gk.Kind))
 	}
 	return out
 }
