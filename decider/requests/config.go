@@ -1,0 +1,135 @@
+package requests
+
+import (
+	"fmt"
+	"time"
+)
+
+// MiB is 2^20 bytes.
+const MiB = 1 << 20
+
+// Config holds the constants of the usage model and of the recommendation.
+// DefaultConfig is trimtab's; VPAConfig reproduces the VPA recommender's
+// defaults, used as the baseline in `trimtab simulate requests`.
+type Config struct {
+	// HalfLife is how long a sample takes to lose half its weight.
+	HalfLife time.Duration
+	// MemoryInterval is the length of the interval whose peak is one memory
+	// sample (VPA: 24h).
+	MemoryInterval time.Duration
+
+	// CPUTarget, CPULower, CPUUpper are CPU percentiles (0..1).
+	CPUTarget, CPULower, CPUUpper float64
+	// MemoryTarget, MemoryLower, MemoryUpper are percentiles of the memory
+	// peaks (0..1).
+	MemoryTarget, MemoryLower, MemoryUpper float64
+	// Margin is the safety margin added to every percentile (0.15 = +15%).
+	Margin float64
+	// ConfidenceBounds widens the bounds of a young history as VPA does:
+	// upper x (1 + 1/days), lower x (1 + 0.001/days)^-2.
+	ConfidenceBounds bool
+
+	// MinCPU and MinMemory are floors for any recommendation (cores, bytes).
+	MinCPU, MinMemory float64
+
+	// OOMBumpRatio and OOMMinBump size the memory after an OOM kill:
+	// max(limit*ratio, limit+minBump) (VPA: 1.2 and 100 MiB).
+	OOMBumpRatio float64
+	OOMMinBump   float64
+	// OOMMemory is how long an OOM bump is kept as a floor (0 = only as a
+	// histogram sample, as VPA does).
+	OOMMemory time.Duration
+
+	// Leak configures the memory-leak detector; Leak.Enabled false turns it off.
+	Leak LeakConfig
+
+	// ChangeFraction is the relative difference below which Decide keeps the
+	// current request (hysteresis).
+	ChangeFraction float64
+	// MinChangeInterval is how old requests must be before a change that
+	// is not forced by the bounds (VPA's updater: 12h).
+	MinChangeInterval time.Duration
+	// ImmediateRaise raises without waiting for MinChangeInterval.
+	ImmediateRaise bool
+}
+
+// DefaultConfig returns trimtab's model: VPA's histograms and half-life, but
+// memory peaks per hour rather than per day, read at a high percentile with a
+// smaller margin, plus the leak detector and a remembered OOM floor.
+func DefaultConfig() Config {
+	return Config{
+		HalfLife:          24 * time.Hour,
+		MemoryInterval:    time.Hour,
+		CPUTarget:         0.9,
+		CPULower:          0.5,
+		CPUUpper:          0.95,
+		MemoryTarget:      0.98,
+		MemoryLower:       0.9,
+		MemoryUpper:       0.995,
+		Margin:            0.05,
+		MinCPU:            0.025,
+		MinMemory:         250 * MiB,
+		OOMBumpRatio:      1.2,
+		OOMMinBump:        100 * MiB,
+		OOMMemory:         7 * 24 * time.Hour,
+		Leak:              DefaultLeakConfig(),
+		ChangeFraction:    0.1,
+		MinChangeInterval: 12 * time.Hour,
+		ImmediateRaise:    true,
+	}
+}
+
+// VPAConfig returns the defaults of the VPA recommender
+// (pkg/recommender/model/aggregations_config.go and
+// pkg/recommender/logic/recommender.go): 24h half-life, daily memory peaks,
+// p90 targets, p50 lower and p95 upper bounds, +15% margin, confidence-scaled
+// bounds, 25m / 250 MiB minimums, OOM bump 1.2x or +100 MiB, no leak trend.
+func VPAConfig() Config {
+	return Config{
+		HalfLife:          24 * time.Hour,
+		MemoryInterval:    24 * time.Hour,
+		CPUTarget:         0.9,
+		CPULower:          0.5,
+		CPUUpper:          0.95,
+		MemoryTarget:      0.9,
+		MemoryLower:       0.5,
+		MemoryUpper:       0.95,
+		Margin:            0.15,
+		ConfidenceBounds:  true,
+		MinCPU:            0.025,
+		MinMemory:         250 * MiB,
+		OOMBumpRatio:      1.2,
+		OOMMinBump:        100 * MiB,
+		ChangeFraction:    0.1,
+		MinChangeInterval: 12 * time.Hour,
+	}
+}
+
+// Validate reports the first setting out of range, naming it.
+func (c Config) Validate() error {
+	pct := map[string]float64{
+		"cpuTarget": c.CPUTarget, "cpuLower": c.CPULower, "cpuUpper": c.CPUUpper,
+		"memoryTarget": c.MemoryTarget, "memoryLower": c.MemoryLower, "memoryUpper": c.MemoryUpper,
+	}
+	for name, p := range pct {
+		if !(p > 0 && p <= 1) {
+			return fmt.Errorf("requests config %s=%v: must be a percentile in (0, 1]", name, p)
+		}
+	}
+	switch {
+	case c.HalfLife <= 0:
+		return fmt.Errorf("requests config halfLife=%v: must be positive", c.HalfLife)
+	case c.MemoryInterval <= 0:
+		return fmt.Errorf("requests config memoryInterval=%v: must be positive", c.MemoryInterval)
+	case !(c.Margin >= 0):
+		return fmt.Errorf("requests config margin=%v: must be >= 0", c.Margin)
+	case !(c.OOMBumpRatio >= 1):
+		return fmt.Errorf("requests config oomBumpRatio=%v: must be >= 1", c.OOMBumpRatio)
+	case !(c.ChangeFraction >= 0):
+		return fmt.Errorf("requests config changeFraction=%v: must be >= 0", c.ChangeFraction)
+	}
+	if c.Leak.Enabled {
+		return c.Leak.validate()
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package requests
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/trimtab-dev/trimtab/decider/requests/histogram"
+)
+
+// Sample is one usage observation of a container: CPU in cores, memory in
+// bytes (the working set, or for a memory peak the peak of the interval).
+type Sample struct {
+	Time   time.Time
+	CPU    float64
+	Memory float64
+}
+
+// Container is the learned usage model of one container. Feed it samples in
+// time order with AddSample and OOM kills with RecordOOM; ask it with
+// Recommend. It is not safe for concurrent use.
+type Container struct {
+	cfg Config
+	cpu *histogram.Decaying
+	mem *histogram.Decaying
+
+	first, last time.Time
+	samples     int64
+
+	// peakStart and peak are the current memory interval and its running
+	// peak, which is the one memory sample the interval contributes.
+	peakStart time.Time
+	peak      float64
+
+	hours hourRing // hourly min and max memory for the leak detector
+
+	// oomAt and oomFloor remember the last OOM kill and the memory it asks for.
+	oomAt    time.Time
+	oomFloor float64
+}
+
+// NewContainer returns an empty model with the given configuration.
+func NewContainer(cfg Config) (*Container, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Container{
+		cfg: cfg,
+		cpu: histogram.NewDecaying(histogram.CPU, cfg.HalfLife),
+		mem: histogram.NewDecaying(histogram.Memory, cfg.HalfLife),
+	}, nil
+}
+
+// Config returns the model's configuration.
+func (c *Container) Config() Config { return c.cfg }
+
+// Samples is the number of samples added.
+func (c *Container) Samples() int64 { return c.samples }
+
+// AddSample adds one usage observation. It rejects, naming the field and the
+// value, samples with a zero time, a time before the previous sample, or a
+// negative, NaN or infinite usage; the model is unchanged then.
+func (c *Container) AddSample(s Sample) error {
+	switch {
+	case s.Time.IsZero():
+		return fmt.Errorf("usage sample: time is missing")
+	case !c.last.IsZero() && s.Time.Before(c.last):
+		return fmt.Errorf("usage sample at %s: before the previous sample at %s; samples must be in time order", s.Time.UTC().Format(time.RFC3339), c.last.UTC().Format(time.RFC3339))
+	case !validUsage(s.CPU):
+		return fmt.Errorf("usage sample at %s: cpu %v: must be a finite number >= 0", s.Time.UTC().Format(time.RFC3339), s.CPU)
+	case !validUsage(s.Memory):
+		return fmt.Errorf("usage sample at %s: memory %v: must be a finite number >= 0", s.Time.UTC().Format(time.RFC3339), s.Memory)
+	}
+	if c.first.IsZero() {
+		c.first = s.Time
+	}
+	c.last = s.Time
+	c.samples++
+	c.cpu.AddSample(s.CPU, 1, s.Time)
+	c.addMemoryPeak(s.Memory, s.Time)
+	c.hours.add(s.Time, s.Memory)
+	return nil
+}
+
+func validUsage(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+
+// addMemoryPeak keeps one histogram sample per interval, equal to the
+// interval's running peak (VPA's AggregateContainerState does the same).
+func (c *Container) addMemoryPeak(v float64, t time.Time) {
+	start := t.Truncate(c.cfg.MemoryInterval)
+	if !start.Equal(c.peakStart) {
+		c.peakStart, c.peak = start, 0
+	}
+	if v <= c.peak {
+		return
+	}
+	if c.peak > 0 {
+		c.mem.SubtractSample(c.peak, 1, c.peakStart)
+	}
+	c.mem.AddSample(v, 1, c.peakStart)
+	c.peak = v
+}
+
+// RecordOOM records an OOM kill at t of a container whose memory limit was
+// limit bytes. Like VPA it adds a memory peak of max(limit*ratio,
+// limit+minBump); unlike VPA it also keeps that value as a floor for
+// Config.OOMMemory, so one quiet day cannot undo the lesson.
+func (c *Container) RecordOOM(t time.Time, limit float64) error {
+	if !validUsage(limit) || limit == 0 {
+		return fmt.Errorf("OOM at %s: memory limit %v: must be a positive finite number of bytes", t.UTC().Format(time.RFC3339), limit)
+	}
+	bump := math.Max(limit*c.cfg.OOMBumpRatio, limit+c.cfg.OOMMinBump)
+	c.addMemoryPeak(bump, t)
+	if t.After(c.oomAt) || bump > c.oomFloor {
+		c.oomAt = t
+		c.oomFloor = math.Max(bump, c.activeOOMFloor(t))
+	}
+	return nil
+}
+
+// activeOOMFloor is the remembered OOM bump if it is still in force at now.
+func (c *Container) activeOOMFloor(now time.Time) float64 {
+	if c.oomAt.IsZero() || now.Sub(c.oomAt) > c.cfg.OOMMemory {
+		return 0
+	}
+	return c.oomFloor
+}
+
+// historyDays is how many days of usage the model has seen.
+func (c *Container) historyDays() float64 {
+	return c.last.Sub(c.first).Hours() / 24
+}

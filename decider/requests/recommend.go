@@ -1,0 +1,130 @@
+package requests
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Resources is a CPU (cores) and memory (bytes) pair.
+type Resources struct {
+	CPU    float64
+	Memory float64
+}
+
+// Policy bounds a recommendation: the workload's min and max (0 = none) and
+// the largest node's allocatable (0 = unknown), so trimtab never recommends a
+// pod that cannot schedule.
+type Policy struct {
+	Min, Max        Resources
+	NodeAllocatable Resources
+}
+
+// Recommendation is what the model suggests for one container, with a reason
+// per resource.
+type Recommendation struct {
+	Target, Lower, Upper Resources
+	CPUReason            string
+	MemoryReason         string
+	// Leak is the detected memory growth, if any; Urgent when it made the
+	// memory target rise.
+	Leak   *Leak
+	Urgent bool
+}
+
+// Recommend computes the recommendation as of now. memoryLimit is the
+// container's current memory limit (bytes; 0 if unknown), against which the
+// leak detector projects the OOM.
+func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Recommendation {
+	cfg := c.cfg
+	var r Recommendation
+	m := 1 + cfg.Margin
+	r.Target.CPU = c.cpu.Percentile(cfg.CPUTarget) * m
+	r.Lower.CPU = c.cpu.Percentile(cfg.CPULower) * m
+	r.Upper.CPU = c.cpu.Percentile(cfg.CPUUpper) * m
+	r.Target.Memory = c.mem.Percentile(cfg.MemoryTarget) * m
+	r.Lower.Memory = c.mem.Percentile(cfg.MemoryLower) * m
+	r.Upper.Memory = c.mem.Percentile(cfg.MemoryUpper) * m
+	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%g%%", cfg.CPUTarget*100, c.historyDays(), cfg.Margin*100)
+	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%g%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), cfg.Margin*100)
+	if cfg.ConfidenceBounds {
+		if d := math.Max(c.historyDays(), 1.0/24); d > 0 {
+			up, lo := 1+1/d, math.Pow(1+0.001/d, -2)
+			r.Upper.CPU *= up
+			r.Upper.Memory *= up
+			r.Lower.CPU *= lo
+			r.Lower.Memory *= lo
+		}
+	}
+	if f := c.activeOOMFloor(now); f > r.Target.Memory {
+		r.Target.Memory = f
+		r.MemoryReason = fmt.Sprintf("OOM kill at %s: bumped to %s (max of x%g, +%s)", c.oomAt.UTC().Format("01-02 15:04"), FormatBytes(f), cfg.OOMBumpRatio, FormatBytes(cfg.OOMMinBump))
+	}
+	if l := c.DetectLeak(now, memoryLimit); l != nil {
+		r.Leak = l
+		if l.Urgent(now, cfg.Leak.Horizon) {
+			raise := (l.Peak + l.Rate*cfg.Leak.Ahead.Hours()) * m
+			if raise > r.Target.Memory {
+				r.Target.Memory = raise
+				r.Urgent = true
+				r.MemoryReason = fmt.Sprintf("%s; raising to %s", l, FormatBytes(RoundMemory(raise)))
+			}
+		}
+	}
+	r.Lower.Memory = math.Min(r.Lower.Memory, r.Target.Memory)
+	r.Upper.Memory = math.Max(r.Upper.Memory, r.Target.Memory)
+	r.Lower.CPU = math.Min(r.Lower.CPU, r.Target.CPU)
+	r.Upper.CPU = math.Max(r.Upper.CPU, r.Target.CPU)
+
+	floor := Resources{CPU: math.Max(cfg.MinCPU, p.Min.CPU), Memory: math.Max(cfg.MinMemory, p.Min.Memory)}
+	var notes []string
+	r.Target.CPU, notes = clamp("cpu", r.Target.CPU, floor.CPU, p.Max.CPU, p.NodeAllocatable.CPU, notes)
+	r.Target.Memory, notes = clamp("memory", r.Target.Memory, floor.Memory, p.Max.Memory, p.NodeAllocatable.Memory, notes)
+	r.Lower.CPU, _ = clamp("", r.Lower.CPU, floor.CPU, p.Max.CPU, p.NodeAllocatable.CPU, nil)
+	r.Upper.CPU, _ = clamp("", r.Upper.CPU, floor.CPU, p.Max.CPU, p.NodeAllocatable.CPU, nil)
+	r.Lower.Memory, _ = clamp("", r.Lower.Memory, floor.Memory, p.Max.Memory, p.NodeAllocatable.Memory, nil)
+	r.Upper.Memory, _ = clamp("", r.Upper.Memory, floor.Memory, p.Max.Memory, p.NodeAllocatable.Memory, nil)
+	for _, n := range notes {
+		if strings.HasPrefix(n, "cpu") {
+			r.CPUReason += "; " + n
+		} else {
+			r.MemoryReason += "; " + n
+		}
+	}
+	r.Target = Round(r.Target)
+	r.Lower = Round(r.Lower)
+	r.Upper = Round(r.Upper)
+	return r
+}
+
+// clamp bounds v by lo, hi (0 = none) and the node allocatable (0 =
+// unknown), noting why it moved.
+func clamp(name string, v, lo, hi, node float64, notes []string) (float64, []string) {
+	switch {
+	case node > 0 && v > node:
+		notes = append(notes, fmt.Sprintf("%s capped at the largest node's allocatable %s", name, formatResource(name, node)))
+		v = node
+	case hi > 0 && v > hi:
+		notes = append(notes, fmt.Sprintf("%s capped at policy max %s", name, formatResource(name, hi)))
+		v = hi
+	}
+	if v < lo {
+		notes = append(notes, fmt.Sprintf("%s raised to minimum %s", name, formatResource(name, lo)))
+		v = lo
+		if node > 0 && v > node {
+			v = node
+		}
+	}
+	return v, notes
+}
+
+func intervalName(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hourly"
+	case 24 * time.Hour:
+		return "daily"
+	}
+	return d.String()
+}
