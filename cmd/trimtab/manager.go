@@ -8,71 +8,63 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/internal/manager"
 	"github.com/trimtab-dev/trimtab/internal/version"
 )
 
-// managerOptions are the manager's command-line settings.
-type managerOptions struct {
-	kubeconfig              string
-	metricsAddr             string
-	probeAddr               string
-	leaderElect             bool
-	leaderElectionNamespace string
-	zap                     zap.Options
-}
-
 func newManagerCmd() *cobra.Command {
-	o := managerOptions{zap: zap.Options{Development: false}}
+	var (
+		kubeconfig string
+		spotTaint  string
+		zapOpts    zap.Options
+	)
+	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
 		Use:   "manager",
 		Short: "Run the trimtab manager (admission webhooks, decider, placer)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runManager(cmd, o)
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			taint, err := config.ParseTaint(spotTaint)
+			if err != nil {
+				return fmt.Errorf("--spot-taint: %w", err)
+			}
+			o.Settings.SpotTaint = taint
+			cfg, err := restConfig(kubeconfig)
+			if err != nil {
+				return err
+			}
+			mgr, err := manager.New(cfg, o)
+			if err != nil {
+				return err
+			}
+			ctrl.Log.WithName("setup").Info("starting manager", "version", version.String(),
+				"webhook", fmt.Sprintf("%s:%d", o.WebhookHost, o.WebhookPort), "settings", o.Settings)
+			return mgr.Start(cmd.Context())
 		},
 	}
+	s := &o.Settings
 	f := cmd.Flags()
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty uses $KUBECONFIG or the in-cluster config")
-	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
-	f.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz endpoints bind to")
-	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader so only one replica runs the controllers; webhooks serve on every replica")
-	f.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease; empty uses the pod's namespace")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty uses $KUBECONFIG or the in-cluster config")
+	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz endpoints bind to")
+	f.StringVar(&o.WebhookHost, "webhook-host", "", "address the webhook server binds to; empty is all addresses")
+	f.IntVar(&o.WebhookPort, "webhook-port", 9443, "port of the webhook server")
+	f.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory holding the webhook server's tls.crt and tls.key")
+	f.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so only one replica runs the controllers; webhooks serve on every replica")
+	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease; empty uses the pod's namespace")
+	f.StringVar(&s.CapacityTypeLabel, "capacity-type-label", s.CapacityTypeLabel, "node label whose value is a node's capacity type")
+	f.StringVar(&s.SpotValue, "spot-value", s.SpotValue, "value of --capacity-type-label on spot nodes")
+	f.StringVar(&s.OnDemandValue, "on-demand-value", s.OnDemandValue, "value of --capacity-type-label on on-demand nodes")
+	f.StringVar(&spotTaint, "spot-taint", config.FormatTaint(s.SpotTaint), `taint on spot nodes, key=value:effect, that pods placed on spot tolerate; "" if spot nodes are untainted`)
+	f.StringSliceVar(&s.ExcludedNamespaces, "excluded-namespaces", s.ExcludedNamespaces, "namespaces trimtab never validates or mutates")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
-	o.zap.BindFlags(zfs)
+	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)
 	return cmd
-}
-
-func runManager(cmd *cobra.Command, o managerOptions) error {
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
-	log := ctrl.Log.WithName("setup")
-
-	cfg, err := restConfig(o.kubeconfig)
-	if err != nil {
-		return err
-	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "trimtab-manager.trimtab.dev",
-		LeaderElectionNamespace: o.leaderElectionNamespace,
-	})
-	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding health check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding ready check: %w", err)
-	}
-	log.Info("starting manager", "version", version.String())
-	return mgr.Start(cmd.Context())
 }
 
 // restConfig loads the kubeconfig at path, or the default chain when path is empty.

@@ -21,7 +21,8 @@ import (
 
 // Cluster is a running local control plane.
 type Cluster struct {
-	Config    Config
+	// Config is the caller's; only Processes is recorded in state.json.
+	Config    Config    `json:"-"`
 	Processes []Process `json:"processes"`
 	// Reused is true when Up found a healthy cluster and started nothing.
 	Reused bool `json:"-"`

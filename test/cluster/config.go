@@ -36,6 +36,9 @@ func DefaultConfig(root string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	if root, err = filepath.Abs(root); err != nil {
+		return Config{}, err
+	}
 	c := Config{
 		Dir:                   filepath.Join(root, ".cluster"),
 		KubernetesBin:         filepath.Join(cache, "kubernetes-"+KubernetesVersion, "bin"),

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/trimtab-dev/trimtab/config"
 )
 
 // The version constants name the cache directories; they must match what the
@@ -43,7 +45,7 @@ func TestDefaultNodes(t *testing.T) {
 	if len(nodes) != 8 {
 		t.Fatalf("got %d nodes, want 2 zones × 2 capacity types × 2 instance types = 8", len(nodes))
 	}
-	taint, err := ParseTaint(DefaultSpotTaint)
+	taint, err := config.ParseTaint(DefaultSpotTaint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,29 +69,6 @@ func TestDefaultNodes(t *testing.T) {
 		}
 		if n.Status.Allocatable.Cpu().IsZero() || n.Status.Allocatable.Memory().IsZero() || n.Status.Allocatable.Pods().IsZero() {
 			t.Errorf("node %s: allocatable %v lacks cpu, memory or pods", n.Name, n.Status.Allocatable)
-		}
-	}
-}
-
-func TestParseTaint(t *testing.T) {
-	for in, want := range map[string]string{
-		"trimtab.dev/spot=true:NoSchedule":     "trimtab.dev/spot=true:NoSchedule",
-		"spot:PreferNoSchedule":                "spot:PreferNoSchedule",
-		"karpenter.sh/capacity=spot:NoExecute": "karpenter.sh/capacity=spot:NoExecute",
-	} {
-		got, err := ParseTaint(in)
-		if err != nil {
-			t.Errorf("ParseTaint(%q): %v", in, err)
-			continue
-		}
-		if got.ToString() != want {
-			t.Errorf("ParseTaint(%q) = %s, want %s", in, got.ToString(), want)
-		}
-	}
-	for _, bad := range []string{"", "novalue", "k=v:Sometimes"} {
-		_, err := ParseTaint(bad)
-		if err == nil || !strings.Contains(err.Error(), "spot taint") {
-			t.Errorf("ParseTaint(%q) = %v, want an error naming the spot taint", bad, err)
 		}
 	}
 }

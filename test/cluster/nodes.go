@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/trimtab-dev/trimtab/config"
 )
 
 // Node labels, as Karpenter and the cloud providers set them; trimtab reads
@@ -67,21 +69,6 @@ func DefaultNodes() []NodeSpec {
 	return nodes
 }
 
-// ParseTaint parses key=value:effect (or key:effect).
-func ParseTaint(s string) (corev1.Taint, error) {
-	keyValue, effect, ok := strings.Cut(s, ":")
-	if !ok {
-		return corev1.Taint{}, fmt.Errorf("spot taint %q: want key=value:effect, e.g. %q", s, DefaultSpotTaint)
-	}
-	key, value, _ := strings.Cut(keyValue, "=")
-	switch e := corev1.TaintEffect(effect); e {
-	case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
-		return corev1.Taint{Key: key, Value: value, Effect: e}, nil
-	default:
-		return corev1.Taint{}, fmt.Errorf("spot taint %q: effect %q is not one of NoSchedule, PreferNoSchedule, NoExecute", s, effect)
-	}
-}
-
 // node builds the Node object for a spec.
 func (n NodeSpec) node(spotTaint *corev1.Taint) (*corev1.Node, error) {
 	cpu, err := resource.ParseQuantity(n.CPU)
@@ -125,7 +112,7 @@ func (n NodeSpec) node(spotTaint *corev1.Taint) (*corev1.Node, error) {
 func createNodes(ctx context.Context, cs kubernetes.Interface, specs []NodeSpec, spotTaint string) error {
 	var taint *corev1.Taint
 	if spotTaint != "" {
-		t, err := ParseTaint(spotTaint)
+		t, err := config.ParseTaint(spotTaint)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,85 @@
+// Package manager assembles trimtab's controller-runtime manager: the
+// webhook server with the mutating and validating webhooks, health and
+// readiness endpoints, Prometheus metrics and leader election. `trimtab
+// manager` and the end-to-end tests build the manager through New, so the
+// tests run exactly what ships.
+package manager
+
+import (
+	"fmt"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/webhook/mutating"
+	"github.com/trimtab-dev/trimtab/webhook/validating"
+)
+
+// Options configure the manager. The zero value of each address disables
+// nothing: set them explicitly (the command's flags have the defaults).
+type Options struct {
+	Settings config.Settings
+
+	// MetricsAddr serves Prometheus metrics ("0" disables them).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz.
+	ProbeAddr string
+	// WebhookHost and WebhookPort are where the webhook server listens;
+	// CertDir holds its tls.crt and tls.key (reloaded when they change).
+	WebhookHost string
+	WebhookPort int
+	CertDir     string
+
+	// LeaderElect elects one replica to run controllers; webhooks serve on
+	// every replica regardless.
+	LeaderElect             bool
+	LeaderElectionNamespace string
+}
+
+// LeaderElectionID names the Lease replicas compete for.
+const LeaderElectionID = "trimtab-manager.trimtab.dev"
+
+// New creates the manager with every component registered. Start it with
+// mgr.Start(ctx).
+func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if err := o.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Release the Lease on shutdown so a rollout hands over at once.
+		LeaderElectionReleaseOnCancel: true,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host:    o.WebhookHost,
+			Port:    o.WebhookPort,
+			CertDir: o.CertDir,
+		}),
+		Cache: cache.Options{ByObject: mutating.CacheByObject()},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mutating.Setup(mgr, o.Settings); err != nil {
+		return nil, fmt.Errorf("setting up the pod webhook: %w", err)
+	}
+	if err := validating.Register(mgr, o.Settings); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	// Ready once the webhook server serves TLS: the apiserver may call it.
+	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return nil, fmt.Errorf("adding readiness check: %w", err)
+	}
+	return mgr, nil
+}

@@ -1,0 +1,20 @@
+// Package mutating is trimtab's mutating admission webhook for pods.
+//
+// On Pod CREATE in an opted-in namespace it finds the pod's workload
+// (ReplicaSet → Deployment, StatefulSet, Job → CronJob), reads the workload's
+// policy annotations and runs a list of small steps, one concern each:
+//
+//   - capacity: choose spot or on-demand for this pod (capacity spot,
+//     on-demand, or auto with an on-demand base count, counted across
+//     concurrent admissions by a Ledger) and stamp node affinity on the
+//     capacity-type label;
+//   - toleration: let pods placed on spot tolerate the spot taint;
+//   - explanation: annotate the pod with what was injected and why, in words
+//     (trimtab.dev/decision) and as JSON (trimtab.dev/decision-json).
+//
+// A step never overrides a field the user set: it records that it kept it.
+// Nothing here ever denies a pod: an unknown workload, an invalid policy or an
+// internal error admits the pod unchanged (and the webhook configuration uses
+// failurePolicy Ignore). Once the pod exists, an Event on it repeats the
+// decision, so `kubectl describe pod` shows both.
+package mutating

@@ -1,0 +1,140 @@
+package mutating
+
+import (
+	"context"
+	"encoding/json"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/trimtab-dev/trimtab/config"
+)
+
+// Path is where the webhook server serves the pod mutator.
+const Path = "/mutate-v1-pod"
+
+// LabelPlacement marks every pod trimtab placed with the chosen capacity type,
+// so `kubectl get pods -l trimtab.dev/placement=spot` finds them and the
+// manager caches only these pods.
+const LabelPlacement = config.Prefix + "placement"
+
+// Handler is the pod mutator. It never denies: every path through Handle
+// returns an allowed response, with a patch when the pod changed.
+type Handler struct {
+	Settings config.Settings
+	Resolver interface {
+		Resolve(ctx context.Context, pod *corev1.Pod) (Workload, bool, error)
+	}
+	Ledger  *Ledger
+	Events  *EventQueue // optional: repeats each decision as an Event on the pod
+	Decoder admission.Decoder
+	Clock   clock.PassiveClock
+}
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := h.Clock.Now()
+	resp, outcome, placement := h.handle(ctx, req)
+	admissionsTotal.WithLabelValues(outcome, string(placement)).Inc()
+	admissionDuration.WithLabelValues(outcome).Observe(h.Clock.Since(start).Seconds())
+	return resp
+}
+
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string, Placement) {
+	log := logf.FromContext(ctx).WithValues("namespace", req.Namespace, "admission", req.UID)
+	if req.Operation != admissionv1.Create || req.Kind.Kind != "Pod" || h.Settings.Excluded(req.Namespace) {
+		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
+	}
+	pod := &corev1.Pod{}
+	if err := h.Decoder.Decode(req, pod); err != nil {
+		log.Error(err, "decoding pod; admitting it unchanged")
+		return admission.Allowed("trimtab could not decode the pod"), outcomeError, ""
+	}
+	pod.Namespace = req.Namespace // empty in the object for generated names
+	w, ok, err := h.Resolver.Resolve(ctx, pod)
+	if err != nil {
+		log.Error(err, "resolving the pod's workload; admitting it unchanged")
+		return admission.Allowed("trimtab could not resolve the pod's workload"), outcomeError, ""
+	}
+	if !ok {
+		return admission.Allowed("no Deployment, StatefulSet, Job or CronJob controls this pod"), outcomeNoWorkload, ""
+	}
+	log = log.WithValues("workload", w.String())
+	policy, errs := config.ParsePolicy(w.Annotations)
+	if len(errs) > 0 {
+		// The validating webhook rejects such workloads; one created while it
+		// was down still gets its pods, unchanged.
+		log.Info("workload policy is invalid; admitting the pod unchanged", "errors", errs.ToAggregate().Error())
+		return admission.Allowed("the workload's trimtab policy is invalid"), outcomeInvalidPolicy, ""
+	}
+
+	d, outcome, err := h.decide(ctx, req, pod, w, policy)
+	if err != nil {
+		log.Error(err, "deciding placement; admitting the pod unchanged")
+		return admission.Allowed("trimtab could not decide"), outcomeError, ""
+	}
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	if err := d.annotate(pod.Annotations); err != nil {
+		log.Error(err, "annotating; admitting the pod unchanged")
+		return admission.Allowed("trimtab could not annotate"), outcomeError, ""
+	}
+	if d.Placement != "" {
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		pod.Labels[LabelPlacement] = string(d.Placement)
+	}
+	current, err := json.Marshal(pod)
+	if err != nil {
+		log.Error(err, "encoding the mutated pod; admitting it unchanged")
+		return admission.Allowed("trimtab could not encode the pod"), outcomeError, ""
+	}
+	if h.Events != nil && !isDryRun(req) {
+		h.Events.Expect(d)
+	}
+	log.V(1).Info("decided", "decision", d.String())
+	return admission.PatchResponseFromRaw(req.Object.Raw, current), outcome, d.Placement
+}
+
+// decide chooses the pod's placement and, in enforce mode, runs the mutation
+// steps on pod.
+func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1.Pod, w Workload, p config.Policy) (Decision, string, error) {
+	base := Decision{AdmissionID: string(req.UID), Workload: w.String(), Mode: p.Mode}
+	if pinned := userPinned(pod, h.Settings.CapacityTypeLabel); pinned != "" {
+		base.Reason = "placement left to the user"
+		base.Kept = []string{pinned}
+		return base, outcomeUserPinned, nil
+	}
+	var required bool
+	decide := func(c Counts) Decision {
+		d := base
+		d.Placement, required, d.Reason = choose(p, c)
+		return d
+	}
+	var d Decision
+	if isDryRun(req) {
+		// A dry run must not take a slot from a real pod.
+		d = decide(Counts{})
+	} else {
+		var err error
+		if d, err = h.Ledger.Place(ctx, req.Namespace, w.String(), string(req.UID), decide); err != nil {
+			return Decision{}, "", err
+		}
+	}
+	if p.Mode == config.ModeShadow {
+		return d, outcomeShadow, nil
+	}
+	for _, s := range steps {
+		s(pod, &d, required, h.Settings)
+	}
+	return d, outcomePlaced, nil
+}
+
+func isDryRun(req admission.Request) bool { return req.DryRun != nil && *req.DryRun }
+
+var _ admission.Handler = (*Handler)(nil)

@@ -1,0 +1,40 @@
+package mutating
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Outcomes of a pod admission, the values of the outcome label.
+const (
+	outcomePlaced        = "placed"         // enforce mode: the pod was changed
+	outcomeShadow        = "shadow"         // shadow mode: decision recorded only
+	outcomeUserPinned    = "user-pinned"    // the pod pins capacity itself
+	outcomeNoWorkload    = "no-workload"    // no supported workload controls the pod
+	outcomeInvalidPolicy = "invalid-policy" // the workload's policy does not parse
+	outcomeExcluded      = "excluded"       // an excluded namespace, or not a pod create
+	outcomeError         = "error"          // admitted unchanged after an internal error
+)
+
+var (
+	admissionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trimtab_pod_admissions_total",
+		Help: "Pod admissions by the mutating webhook, by outcome and placement.",
+	}, []string{"outcome", "placement"})
+	admissionDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "trimtab_pod_admission_duration_seconds",
+		Help:    "Time the mutating webhook spent deciding one pod, by outcome.",
+		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+	}, []string{"outcome"})
+	pendingPlacements = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "trimtab_pending_placements",
+		Help: "Placements handed out whose pods the informer cache has not shown yet.",
+	}, func() float64 { return float64(pendingGauge()) })
+)
+
+// pendingGauge reads the registered ledger; set by Setup.
+var pendingGauge = func() int { return 0 }
+
+func init() {
+	metrics.Registry.MustRegister(admissionsTotal, admissionDuration, pendingPlacements)
+}
