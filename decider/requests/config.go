@@ -23,8 +23,9 @@ type Config struct {
 	// MemoryTarget, MemoryLower, MemoryUpper are percentiles of the memory
 	// peaks (0..1).
 	MemoryTarget, MemoryLower, MemoryUpper float64
-	// Margin is the safety margin added to every percentile (0.15 = +15%).
-	Margin float64
+	// CPUMargin and MemoryMargin are the safety margins added to the
+	// percentiles (0.15 = +15%).
+	CPUMargin, MemoryMargin float64
 	// ConfidenceBounds widens the bounds of a young history as VPA does:
 	// upper x (1 + 1/days), lower x (1 + 0.001/days)^-2.
 	ConfidenceBounds bool
@@ -63,10 +64,11 @@ func DefaultConfig() Config {
 		CPUTarget:         0.9,
 		CPULower:          0.5,
 		CPUUpper:          0.95,
-		MemoryTarget:      0.98,
-		MemoryLower:       0.9,
-		MemoryUpper:       0.995,
-		Margin:            0.05,
+		MemoryTarget:      0.99,
+		MemoryLower:       0.5,
+		MemoryUpper:       1,
+		CPUMargin:         0.15,
+		MemoryMargin:      0.05,
 		MinCPU:            0.025,
 		MinMemory:         250 * MiB,
 		OOMBumpRatio:      1.2,
@@ -75,7 +77,6 @@ func DefaultConfig() Config {
 		Leak:              DefaultLeakConfig(),
 		ChangeFraction:    0.1,
 		MinChangeInterval: 12 * time.Hour,
-		ImmediateRaise:    true,
 	}
 }
 
@@ -94,7 +95,8 @@ func VPAConfig() Config {
 		MemoryTarget:      0.9,
 		MemoryLower:       0.5,
 		MemoryUpper:       0.95,
-		Margin:            0.15,
+		CPUMargin:         0.15,
+		MemoryMargin:      0.15,
 		ConfidenceBounds:  true,
 		MinCPU:            0.025,
 		MinMemory:         250 * MiB,
@@ -121,8 +123,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("requests config halfLife=%v: must be positive", c.HalfLife)
 	case c.MemoryInterval <= 0:
 		return fmt.Errorf("requests config memoryInterval=%v: must be positive", c.MemoryInterval)
-	case !(c.Margin >= 0):
-		return fmt.Errorf("requests config margin=%v: must be >= 0", c.Margin)
+	case !(c.CPUMargin >= 0) || !(c.MemoryMargin >= 0):
+		return fmt.Errorf("requests config cpuMargin=%v, memoryMargin=%v: must be >= 0", c.CPUMargin, c.MemoryMargin)
 	case !(c.OOMBumpRatio >= 1):
 		return fmt.Errorf("requests config oomBumpRatio=%v: must be >= 1", c.OOMBumpRatio)
 	case !(c.ChangeFraction >= 0):

@@ -17,7 +17,8 @@ type Applied struct {
 // restart or in-place resize), and only when it is material. The rules are
 // VPA's updater rules, plus trimtab's safety-first raise:
 //   - nothing applied yet: take the target;
-//   - a resource outside [lower, upper], or an urgent leak raise: change now;
+//   - a resource outside [lower, upper], or an urgent (OOM or leak) raise:
+//     change now;
 //   - a target more than ChangeFraction away: change once the requests are
 //     MinChangeInterval old, or at once for a raise when Config.ImmediateRaise.
 func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resources, string) {
@@ -27,7 +28,7 @@ func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resourc
 	c := cur.Requests
 	switch {
 	case rec.Urgent && rec.Target.Memory > c.Memory:
-		return rec.Target, "memory: " + rec.MemoryReason
+		return rec.Target, fmt.Sprintf("memory %s -> %s: %s", FormatBytes(c.Memory), FormatBytes(rec.Target.Memory), rec.MemoryReason)
 	case c.Memory < rec.Lower.Memory || c.Memory > rec.Upper.Memory:
 		return rec.Target, change(c, rec, fmt.Sprintf("memory %s outside [%s, %s]", FormatBytes(c.Memory), FormatBytes(rec.Lower.Memory), FormatBytes(rec.Upper.Memory)))
 	case c.CPU < rec.Lower.CPU || c.CPU > rec.Upper.CPU:

@@ -21,12 +21,16 @@ type LeakConfig struct {
 	Enabled bool
 	// Lookback is the number of whole hours trended.
 	Lookback int
-	// MinZ is the Mann-Kendall score needed (2.33 = one-sided 1%).
+	// MinZ is the Mann-Kendall score needed (3 = one-sided 0.13%; 2.33,
+	// the 1% level, raised false alarms on the Bitbrains VMs).
 	MinZ float64
 	// MinRate is the least growth worth acting on, bytes per hour.
 	MinRate float64
 	// Horizon: act when the projected OOM is closer than this.
 	Horizon time.Duration
+	// SameHoursOnly compares the fitted floor with the floors at the same
+	// hours (+-2 h) of the previous days; otherwise with every hour of them.
+	SameHoursOnly bool
 	// Ahead is how far ahead of the projected usage a raise goes; raises
 	// repeat as the leak goes on, so memory grows in steps ahead of it.
 	Ahead time.Duration
@@ -34,7 +38,7 @@ type LeakConfig struct {
 
 // DefaultLeakConfig returns the detector's defaults.
 func DefaultLeakConfig() LeakConfig {
-	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 2.33, MinRate: 4 * MiB, Horizon: 24 * time.Hour, Ahead: 6 * time.Hour}
+	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour}
 }
 
 func (l LeakConfig) validate() error {
@@ -102,7 +106,11 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 	// hours of the previous days (the last hour of the window, +-1 h).
 	usual, seen := math.Inf(-1), false
 	for d := int64(1); d*24 < ringHours; d++ {
-		for dh := int64(-2); dh <= 0; dh++ {
+		from, to := int64(-2), int64(0)
+		if !lc.SameHoursOnly {
+			from, to = -23, 0
+		}
+		for dh := from; dh <= to; dh++ {
 			if lo, _, ok := c.hours.at(end - 24*d + dh); ok {
 				usual, seen = math.Max(usual, lo), true
 			}

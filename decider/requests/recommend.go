@@ -27,10 +27,13 @@ type Recommendation struct {
 	Target, Lower, Upper Resources
 	CPUReason            string
 	MemoryReason         string
-	// Leak is the detected memory growth, if any; Urgent when it made the
-	// memory target rise.
-	Leak   *Leak
+	// Leak is the detected memory growth, if any.
+	Leak *Leak
+	// Urgent is set when a recent OOM kill or an imminent leak-driven OOM
+	// set the memory target: Decide then raises without waiting.
 	Urgent bool
+	// LeakRaise is set when the leak detector set the memory target.
+	LeakRaise bool
 }
 
 // Recommend computes the recommendation as of now. memoryLimit is the
@@ -39,15 +42,15 @@ type Recommendation struct {
 func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Recommendation {
 	cfg := c.cfg
 	var r Recommendation
-	m := 1 + cfg.Margin
-	r.Target.CPU = c.cpu.Percentile(cfg.CPUTarget) * m
-	r.Lower.CPU = c.cpu.Percentile(cfg.CPULower) * m
-	r.Upper.CPU = c.cpu.Percentile(cfg.CPUUpper) * m
+	mc, m := 1+cfg.CPUMargin, 1+cfg.MemoryMargin
+	r.Target.CPU = c.cpu.Percentile(cfg.CPUTarget) * mc
+	r.Lower.CPU = c.cpu.Percentile(cfg.CPULower) * mc
+	r.Upper.CPU = c.cpu.Percentile(cfg.CPUUpper) * mc
 	r.Target.Memory = c.mem.Percentile(cfg.MemoryTarget) * m
 	r.Lower.Memory = c.mem.Percentile(cfg.MemoryLower) * m
 	r.Upper.Memory = c.mem.Percentile(cfg.MemoryUpper) * m
-	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%g%%", cfg.CPUTarget*100, c.historyDays(), cfg.Margin*100)
-	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%g%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), cfg.Margin*100)
+	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%g%%", cfg.CPUTarget*100, c.historyDays(), cfg.CPUMargin*100)
+	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%g%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), cfg.MemoryMargin*100)
 	if cfg.ConfidenceBounds {
 		if d := math.Max(c.historyDays(), 1.0/24); d > 0 {
 			up, lo := 1+1/d, math.Pow(1+0.001/d, -2)
@@ -59,15 +62,21 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 	}
 	if f := c.activeOOMFloor(now); f > r.Target.Memory {
 		r.Target.Memory = f
+		r.Urgent = true
 		r.MemoryReason = fmt.Sprintf("OOM kill at %s: bumped to %s (max of x%g, +%s)", c.oomAt.UTC().Format("01-02 15:04"), FormatBytes(f), cfg.OOMBumpRatio, FormatBytes(cfg.OOMMinBump))
 	}
 	if l := c.DetectLeak(now, memoryLimit); l != nil {
 		r.Leak = l
+		if memoryLimit > r.Target.Memory {
+			// Never lower memory while it is growing.
+			r.Target.Memory = memoryLimit
+			r.MemoryReason = fmt.Sprintf("%s; holding %s", l, FormatBytes(memoryLimit))
+		}
 		if l.Urgent(now, cfg.Leak.Horizon) {
 			raise := (l.Peak + l.Rate*cfg.Leak.Ahead.Hours()) * m
 			if raise > r.Target.Memory {
 				r.Target.Memory = raise
-				r.Urgent = true
+				r.Urgent, r.LeakRaise = true, true
 				r.MemoryReason = fmt.Sprintf("%s; raising to %s", l, FormatBytes(RoundMemory(raise)))
 			}
 		}

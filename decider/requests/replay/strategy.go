@@ -46,7 +46,7 @@ func (l *learner) decide(now time.Time) (requests.Resources, string) {
 	rec := l.c.Recommend(now, l.policy, l.applied.Requests.Memory)
 	next, why := requests.Decide(l.cfg, l.applied, rec, now)
 	if why != "" {
-		l.urgent = rec.Urgent && next.Memory > l.applied.Requests.Memory
+		l.urgent = rec.LeakRaise && next.Memory > l.applied.Requests.Memory
 		l.applied = requests.Applied{Requests: next, Changed: now}
 	}
 	return l.applied.Requests, why
