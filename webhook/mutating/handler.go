@@ -28,10 +28,9 @@ type Handler struct {
 	Resolver interface {
 		Resolve(ctx context.Context, pod *corev1.Pod) (Workload, bool, error)
 	}
-	Ledger  *Ledger
-	Events  *EventQueue // optional: repeats each decision as an Event on the pod
-	Decoder admission.Decoder
-	Clock   clock.PassiveClock
+	Ledger *Ledger
+	Events *EventQueue // optional: repeats each decision as an Event on the pod
+	Clock  clock.PassiveClock
 }
 
 // Handle implements admission.Handler.
@@ -49,11 +48,12 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
 	}
 	pod := &corev1.Pod{}
-	if err := h.Decoder.Decode(req, pod); err != nil {
+	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
 		log.Error(err, "decoding pod; admitting it unchanged")
 		return admission.Allowed("trimtab could not decode the pod"), outcomeError, ""
 	}
 	pod.Namespace = req.Namespace // empty in the object for generated names
+	orig := pod.DeepCopy()
 	w, ok, err := h.Resolver.Resolve(ctx, pod)
 	if err != nil {
 		log.Error(err, "resolving the pod's workload; admitting it unchanged")
@@ -89,16 +89,11 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		}
 		pod.Labels[LabelPlacement] = string(d.Placement)
 	}
-	current, err := json.Marshal(pod)
-	if err != nil {
-		log.Error(err, "encoding the mutated pod; admitting it unchanged")
-		return admission.Allowed("trimtab could not encode the pod"), outcomeError, ""
-	}
 	if h.Events != nil && !isDryRun(req) {
 		h.Events.Expect(d)
 	}
 	log.V(1).Info("decided", "decision", d.String())
-	return admission.PatchResponseFromRaw(req.Object.Raw, current), outcome, d.Placement
+	return admission.Patched("", patchOps(orig, pod)...), outcome, d.Placement
 }
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation

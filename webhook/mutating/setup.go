@@ -57,7 +57,6 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 		Resolver: Resolver{Cache: mgr.GetClient(), Live: mgr.GetAPIReader()},
 		Ledger:   ledger,
 		Events:   queue,
-		Decoder:  admission.NewDecoder(mgr.GetScheme()),
 		Clock:    c,
 	}
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: h})
