@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trimtab-dev/trimtab/internal/plot"
+	"github.com/trimtab-dev/trimtab/prices"
+	"github.com/trimtab-dev/trimtab/prices/file"
+	"github.com/trimtab-dev/trimtab/prices/forecast"
+	"github.com/trimtab-dev/trimtab/prices/replay"
+)
+
+func init() { simulations = append(simulations, newSimulatePricesCmd) }
+
+func newSimulatePricesCmd() *cobra.Command {
+	var (
+		files     []string
+		overrides []string
+		product   string
+		format    string
+		plotFile  string
+		plotMkt   string
+		cfg       = replay.Config{Forecast: forecast.DefaultConfig()}
+	)
+	cmd := &cobra.Command{
+		Use:   "prices",
+		Short: "Replay spot price history: trimtab's spike forecaster vs always-spot, always-on-demand and a reactive mover",
+		Long: `prices replays recorded EC2 spot price history (either recorded format, gzip
+or plain) for a batch workload of --pods pods and reports, per market and
+overall, cost, interruptions, moves, spikes caught, the lead before each spike
+(median, p10; a miss counts as 0) and false moves per market-week.
+The cost model is described in docs/prices.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return fmt.Errorf("--prices: give at least one trace file")
+			}
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
+			o, err := prices.ParseOnDemandOverrides(overrides)
+			if err != nil {
+				return err
+			}
+			table := prices.DefaultOnDemand.With(o)
+			all, err := file.ReadFiles(files)
+			if err != nil {
+				return err
+			}
+			var hs []prices.History
+			for _, h := range all {
+				if h.Market.Product != prices.NormalizeProduct(product) {
+					continue
+				}
+				if p, ok := o.Lookup(h.Market); ok {
+					h.OnDemand = p // configuration wins over the trace and the table
+				} else if h.OnDemand == 0 {
+					h.OnDemand, _ = table.Lookup(h.Market)
+				}
+				hs = append(hs, h)
+			}
+			if len(hs) == 0 {
+				return fmt.Errorf("--product %q: no market in the traces has it", product)
+			}
+			res, err := replay.Run(hs, cfg)
+			if err != nil {
+				return err
+			}
+			if plotFile != "" {
+				if err := writePricesPlot(plotFile, plotMkt, res); err != nil {
+					return err
+				}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			return writePricesTable(cmd.OutOrStdout(), res)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&files, "prices", nil, "recorded spot price traces (either format, gzip or plain); repeat or comma-separate")
+	f.StringSliceVar(&overrides, "on-demand", nil, "on-demand price overrides, region/instance-type=USD-per-hour")
+	f.StringVar(&product, "product", prices.ProductLinux, "product description to replay")
+	f.IntVar(&cfg.Pods, "pods", 10, "batch pods running continuously")
+	f.DurationVar(&cfg.JobLength, "job-length", time.Hour, "length of one batch job; caps the work an interruption loses")
+	f.DurationVar(&cfg.LostWork, "lost-work", 30*time.Minute, "progress a pod loses when interrupted")
+	f.DurationVar(&cfg.MoveLoss, "move-loss", 5*time.Minute, "progress a pod loses in a planned move (drained with notice)")
+	f.DurationVar(&cfg.Forecast.Horizon, "horizon", cfg.Forecast.Horizon, "how far ahead the forecaster looks")
+	f.Float64Var(&cfg.Forecast.POut, "p-out", cfg.Forecast.POut, "crossing probability that moves pods off spot")
+	f.Float64Var(&cfg.Forecast.PBack, "p-back", cfg.Forecast.PBack, "crossing probability at or below which pods may move back")
+	f.DurationVar(&cfg.Forecast.CalmFor, "calm-for", cfg.Forecast.CalmFor, "time below the threshold before moving back")
+	f.BoolVar(&cfg.Forecast.Correlated, "correlated", cfg.Forecast.Correlated, "use correlated markets (same zone or family) as a feature")
+	f.StringVar(&format, "format", "table", "output format: table or json")
+	f.StringVar(&plotFile, "plot", "", "write an SVG of one market's price and trimtab's placement to this file")
+	f.StringVar(&plotMkt, "plot-market", "", "instance type to plot (default: the first market)")
+	return cmd
+}
+
+func writePricesTable(w io.Writer, res *replay.Result) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "market\tstrategy\tcost $\tinterrupts\tmoves\tspikes\tcaught\tcaught>=lead\tlead med (m)\tlead p10 (m)\tfalse/mkt-wk\toff-spot\t")
+	row := func(name, strat string, s *replay.Stats) {
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
+			s.Spikes, s.SpikesCaught, s.SpikesCaughtInTime, s.LeadMinutesMedian, s.LeadMinutesP10, s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
+	}
+	for _, m := range res.Markets {
+		for _, n := range replay.Strategies {
+			row(m.Market.InstanceType+"/"+m.Market.Zone, n, m.Strategies[n])
+		}
+	}
+	for _, n := range replay.Strategies {
+		row("ALL", n, res.Strategies[n])
+	}
+	return tw.Flush()
+}
+
+func writePricesPlot(path, market string, res *replay.Result) error {
+	var mr *replay.MarketResult
+	for i := range res.Markets {
+		if market == "" || res.Markets[i].Market.InstanceType == market {
+			mr = &res.Markets[i]
+			break
+		}
+	}
+	if mr == nil {
+		return fmt.Errorf("--plot-market %q: not among the replayed markets", market)
+	}
+	h := mr.History
+	spot := plot.Series{Name: "spot price", Step: true}
+	od := plot.Series{Name: "on-demand price", Color: "#d62728"}
+	for _, p := range h.Points {
+		spot.Times = append(spot.Times, p.Time)
+		spot.Values = append(spot.Values, p.Price)
+	}
+	od.Times = []time.Time{h.Points[0].Time, h.Points[len(h.Points)-1].Time}
+	od.Values = []float64{h.OnDemand, h.OnDemand}
+	// trimtab off spot: drawn at the on-demand price, gaps while on spot.
+	off := plot.Series{Name: "trimtab off spot", Color: "#2ca02c", Step: true}
+	off.Times = append(off.Times, h.Points[0].Time)
+	off.Values = append(off.Values, math.NaN())
+	for _, t := range mr.Transitions {
+		v := math.NaN()
+		if t.Off {
+			v = h.OnDemand * 1.05
+		}
+		off.Times = append(off.Times, t.Time)
+		off.Values = append(off.Values, v)
+	}
+	chart := plot.Chart{
+		Title:  fmt.Sprintf("%s: spot price and trimtab placement", mr.Market),
+		YLabel: "USD per instance-hour",
+		Series: []plot.Series{spot, od, off},
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing plot: %w", err)
+	}
+	defer fh.Close()
+	if err := chart.WriteSVG(fh); err != nil {
+		return fmt.Errorf("writing plot %s: %w", path, err)
+	}
+	return fh.Close()
+}
