@@ -46,7 +46,8 @@ cluster-up: tools $(LOCALCLUSTER) ## start (or reuse) the local control plane
 	@./$(LOCALCLUSTER) up
 
 .PHONY: cluster-down
-cluster-down: $(LOCALCLUSTER) ## stop the local control plane and remove its state
+cluster-down: $(LOCALCLUSTER) ## stop the local control plane (and the demo's manager) and remove its state
+	@bash test/demo.sh stop
 	@./$(LOCALCLUSTER) down
 
 # test runs every package's tests. envtest-based tests find the binaries via
@@ -74,8 +75,11 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: run
-run: build cluster-up ## run the manager against the local control plane
+run: build cluster-up ## run the manager against the local control plane, webhooks registered by URL
+	@bash test/demo.sh stop
+	./$(LOCALCLUSTER) -url https://127.0.0.1:19443 -cert-dir .cluster/webhook-certs webhooks
 	./bin/trimtab manager --kubeconfig $(KUBECONFIG_LOCAL) \
+		--webhook-host 127.0.0.1 --webhook-port 19443 --cert-dir .cluster/webhook-certs \
 		--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081
 
 .PHONY: demo

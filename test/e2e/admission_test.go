@@ -45,11 +45,11 @@ func TestCapacityAutoHonoursOnDemandBase(t *testing.T) {
 	}
 	for _, p := range pods {
 		d := p.Annotations[config.AnnotationDecision]
-		if !strings.Contains(d, "Deployment/web") {
-			t.Errorf("pod %s decision annotation %q does not name its workload", p.Name, d)
+		if !strings.HasPrefix(d, p.Labels[mutating.LabelPlacement]+" (") {
+			t.Errorf("pod %s decision annotation %q does not start with its placement", p.Name, d)
 		}
-		if _, ok := p.Annotations[config.AnnotationDecisionJSON]; !ok {
-			t.Errorf("pod %s lacks %s", p.Name, config.AnnotationDecisionJSON)
+		if j := p.Annotations[config.AnnotationDecisionJSON]; !strings.Contains(j, `"workload":"Deployment/web"`) {
+			t.Errorf("pod %s %s = %q, want it to name the workload", p.Name, config.AnnotationDecisionJSON, j)
 		}
 		if got := p.Labels[mutating.LabelPlacement]; got == "" {
 			t.Errorf("pod %s lacks the %s label", p.Name, mutating.LabelPlacement)

@@ -30,6 +30,8 @@ type Decision struct {
 	Mode config.Mode `json:"mode"`
 	// Placement is the chosen capacity type; empty if none was chosen.
 	Placement Placement `json:"placement,omitempty"`
+	// Required says the pod must run on Placement; otherwise it prefers it.
+	Required bool `json:"required,omitempty"`
 	// Reason says why, e.g. "on-demand base 2: 1 already placed".
 	Reason string `json:"reason"`
 	// Injected lists what was added to the pod spec.
@@ -43,25 +45,39 @@ func (d Decision) workloadKey(namespace string) string {
 	return namespace + "/" + d.Workload
 }
 
-// String is the human-readable form, as `kubectl describe pod` shows it.
-func (d Decision) String() string {
+// Summary is the short human-readable form written to the pod's
+// config.AnnotationDecision, e.g. "on-demand (required): on-demand base 2, 1
+// placed before this pod". It stays short because `kubectl describe pod`
+// cuts annotation values at 140 characters; the Event carries String.
+func (d Decision) Summary() string {
 	var b strings.Builder
+	if d.Mode == config.ModeShadow && d.Placement != "" {
+		b.WriteString("shadow, not applied: would be ")
+	}
 	switch {
 	case d.Placement == "":
-		fmt.Fprintf(&b, "%s: no placement", d.Workload)
-	case d.Mode == config.ModeShadow:
-		fmt.Fprintf(&b, "%s: would place on %s (shadow mode, pod not changed)", d.Workload, d.Placement)
+		b.WriteString("not placed")
+	case d.Required:
+		fmt.Fprintf(&b, "%s (required)", d.Placement)
 	default:
-		fmt.Fprintf(&b, "%s: %s", d.Workload, d.Placement)
+		fmt.Fprintf(&b, "%s (preferred)", d.Placement)
 	}
 	if d.Reason != "" {
-		fmt.Fprintf(&b, ", %s", d.Reason)
-	}
-	if len(d.Injected) > 0 {
-		fmt.Fprintf(&b, "; injected %s", strings.Join(d.Injected, ", "))
+		fmt.Fprintf(&b, ": %s", d.Reason)
 	}
 	if len(d.Kept) > 0 {
 		fmt.Fprintf(&b, "; kept %s", strings.Join(d.Kept, ", "))
+	}
+	return b.String()
+}
+
+// String is the full form, with the workload and everything injected, as
+// the pod's Event and the manager's log show it.
+func (d Decision) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", d.Workload, d.Summary())
+	if len(d.Injected) > 0 {
+		fmt.Fprintf(&b, "; injected %s", strings.Join(d.Injected, ", "))
 	}
 	return b.String()
 }
@@ -72,7 +88,7 @@ func (d Decision) annotate(annotations map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("encoding decision: %w", err)
 	}
-	annotations[config.AnnotationDecision] = d.String()
+	annotations[config.AnnotationDecision] = d.Summary()
 	annotations[config.AnnotationDecisionJSON] = string(j)
 	return nil
 }

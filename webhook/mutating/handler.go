@@ -105,10 +105,9 @@ func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1
 		base.Kept = []string{pinned}
 		return base, outcomeUserPinned, nil
 	}
-	var required bool
 	decide := func(c Counts) Decision {
 		d := base
-		d.Placement, required, d.Reason = choose(p, c)
+		d.Placement, d.Required, d.Reason = choose(p, c)
 		return d
 	}
 	var d Decision
@@ -125,7 +124,7 @@ func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1
 		return d, outcomeShadow, nil
 	}
 	for _, s := range steps {
-		s(pod, &d, required, h.Settings)
+		s(pod, &d, h.Settings)
 	}
 	return d, outcomePlaced, nil
 }

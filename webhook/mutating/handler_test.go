@@ -105,7 +105,7 @@ func TestHandleEnforceAuto(t *testing.T) {
 		if !ok || d.AdmissionID != fmt.Sprint("uid-", i) || d.Workload != "Deployment/web" {
 			t.Errorf("pod %d: decision JSON %q", i, pod.Annotations[config.AnnotationDecisionJSON])
 		}
-		if !strings.HasPrefix(pod.Annotations[config.AnnotationDecision], "Deployment/web: ") {
+		if want := pod.Labels[LabelPlacement] + " ("; !strings.HasPrefix(pod.Annotations[config.AnnotationDecision], want) {
 			t.Errorf("pod %d: decision %q", i, pod.Annotations[config.AnnotationDecision])
 		}
 		if pod.Spec.Affinity == nil || pod.Spec.Affinity.NodeAffinity == nil {
@@ -124,7 +124,7 @@ func TestHandleShadowRecordsOnly(t *testing.T) {
 	if pod.Spec.Affinity != nil || len(pod.Spec.Tolerations) != 0 {
 		t.Errorf("shadow mode changed the spec: affinity %+v, tolerations %+v", pod.Spec.Affinity, pod.Spec.Tolerations)
 	}
-	if got := pod.Annotations[config.AnnotationDecision]; !strings.Contains(got, "would place on spot (shadow mode") {
+	if got := pod.Annotations[config.AnnotationDecision]; !strings.HasPrefix(got, "shadow, not applied: would be spot (required)") {
 		t.Errorf("decision = %q", got)
 	}
 }
@@ -271,5 +271,13 @@ func TestHandlePatchesExistingMaps(t *testing.T) {
 	}
 	if pod.Labels["app"] != "web" || pod.Labels[LabelPlacement] != "spot" {
 		t.Errorf("labels = %v", pod.Labels)
+	}
+}
+
+func TestDecisionSummaryFitsDescribe(t *testing.T) {
+	d := Decision{Workload: "StatefulSet/a-rather-long-workload-name", Mode: config.ModeEnforce, Placement: PlacementSpot,
+		Reason: "on-demand base 12 filled, spot preferred for the rest"}
+	if s := d.Summary(); len(s) > 140 {
+		t.Errorf("summary is %d characters; kubectl describe cuts annotations at 140: %q", len(s), s)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // A step is one concern of the pod mutation: it changes the pod for the
 // decision and records what it injected, or what the user had set and it
 // kept, on the decision. Steps run in order and only in enforce mode.
-type step func(pod *corev1.Pod, d *Decision, required bool, s config.Settings)
+type step func(pod *corev1.Pod, d *Decision, s config.Settings)
 
 // steps are the mutation steps, in order. The decider's request sizing joins
 // this list as its own step.
@@ -27,7 +27,7 @@ const preferredWeight = 100
 // capacityAffinity steers the pod to nodes of the chosen capacity type with
 // node affinity on s.CapacityTypeLabel: required, or preferred with the
 // maximum weight.
-func capacityAffinity(pod *corev1.Pod, d *Decision, required bool, s config.Settings) {
+func capacityAffinity(pod *corev1.Pod, d *Decision, s config.Settings) {
 	value := s.OnDemandValue
 	if d.Placement == PlacementSpot {
 		value = s.SpotValue
@@ -40,7 +40,7 @@ func capacityAffinity(pod *corev1.Pod, d *Decision, required bool, s config.Sett
 		pod.Spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
 	}
 	na := pod.Spec.Affinity.NodeAffinity
-	if required {
+	if d.Required {
 		if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
 			na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{}
 		}
@@ -62,7 +62,7 @@ func capacityAffinity(pod *corev1.Pod, d *Decision, required bool, s config.Sett
 
 // spotToleration lets a pod placed on spot tolerate the spot taint. A pod
 // that already tolerates it keeps its own toleration.
-func spotToleration(pod *corev1.Pod, d *Decision, _ bool, s config.Settings) {
+func spotToleration(pod *corev1.Pod, d *Decision, s config.Settings) {
 	if d.Placement != PlacementSpot || s.SpotTaint.Key == "" {
 		return
 	}

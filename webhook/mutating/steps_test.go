@@ -21,8 +21,8 @@ func TestCapacityAffinityRequiredJoinsEveryTerm(t *testing.T) {
 			{MatchExpressions: []corev1.NodeSelectorRequirement{arch}},
 		}},
 	}}}}
-	d := &Decision{Placement: PlacementOnDemand}
-	capacityAffinity(pod, d, true, s)
+	d := &Decision{Placement: PlacementOnDemand, Required: true}
+	capacityAffinity(pod, d, s)
 	want := corev1.NodeSelectorRequirement{Key: s.CapacityTypeLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{"on-demand"}}
 	terms := pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	if !reflect.DeepEqual(terms[0].MatchExpressions, []corev1.NodeSelectorRequirement{zone, want}) ||
@@ -38,7 +38,7 @@ func TestCapacityAffinityPreferredOnEmptyPod(t *testing.T) {
 	s := config.DefaultSettings()
 	pod := &corev1.Pod{}
 	d := &Decision{Placement: PlacementSpot}
-	capacityAffinity(pod, d, false, s)
+	capacityAffinity(pod, d, s)
 	pref := pod.Spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	if len(pref) != 1 || pref[0].Weight != 100 || pref[0].Preference.MatchExpressions[0].Values[0] != "spot" {
 		t.Errorf("preferred = %+v, want one weight-100 term for spot", pref)
@@ -70,7 +70,7 @@ func TestSpotToleration(t *testing.T) {
 			}
 			pod := &corev1.Pod{Spec: corev1.PodSpec{Tolerations: tc.existing}}
 			d := &Decision{Placement: tc.placement}
-			spotToleration(pod, d, false, ss)
+			spotToleration(pod, d, ss)
 			added := len(pod.Spec.Tolerations) > len(tc.existing)
 			if added != tc.added || (len(d.Kept) == 1) != tc.kept {
 				t.Errorf("added %v (want %v), kept %q (want kept %v)", added, tc.added, d.Kept, tc.kept)

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# demo.sh runs the trimtab demo on the local control plane (make demo), or
+# stops the demo's manager (demo.sh stop; make cluster-down does it too).
+# Expects `make build cluster-up` to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state=.cluster
+pidfile=$state/manager.pid
+port=19443
+kubectl_bin="$(bash test/cluster/tools/build.sh --print-dir kubernetes)/bin/kubectl"
+kubectl() { HOME=$PWD/$state/home "$kubectl_bin" --kubeconfig "$state/kubeconfig" "$@"; }
+
+# stop_manager stops the manager this script started, by PID, after checking
+# the PID still belongs to bin/trimtab.
+stop_manager() {
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	# A rebuilt binary shows as "bin/trimtab (deleted)" until it restarts.
+	case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
+	"$PWD/bin/trimtab" | "$PWD/bin/trimtab (deleted)")
+		kill "$pid" && echo "stopped the demo's trimtab manager (pid $pid)"
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+		;;
+	esac
+	rm -f "$pidfile"
+}
+
+if [ "${1:-}" = "stop" ]; then
+	stop_manager
+	exit 0
+fi
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "starting the trimtab manager on 127.0.0.1:$port (log: $state/logs/manager.log)"
+stop_manager
+./bin/localcluster -url "https://127.0.0.1:$port" -cert-dir "$state/webhook-certs" webhooks
+./bin/trimtab manager --kubeconfig "$state/kubeconfig" \
+	--webhook-host 127.0.0.1 --webhook-port "$port" --cert-dir "$state/webhook-certs" \
+	--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
+	>"$state/logs/manager.log" 2>&1 &
+echo $! >"$pidfile"
+for _ in $(seq 1 100); do
+	curl -fsS http://127.0.0.1:18081/readyz >/dev/null 2>&1 && break
+	sleep 0.2
+done
+curl -fsS http://127.0.0.1:18081/readyz >/dev/null || { echo "manager not ready; see $state/logs/manager.log"; tail -20 "$state/logs/manager.log"; exit 1; }
+echo "manager ready (pid $(cat "$pidfile"))"
+
+step "applying examples/: namespace shop (opted in), Deployment web (auto, on-demand base 2), Deployment reports (batch, spot)"
+kubectl delete namespace shop --ignore-not-found --wait=true >/dev/null
+kubectl apply -f examples/00-namespace.yaml
+# The apiserver picks up new webhook configurations asynchronously: wait
+# until it sends a Deployment with a bad policy to the validating webhook.
+probe='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"probe","namespace":"shop","annotations":{"trimtab.dev/class":"not-a-class"}},
+ "spec":{"selector":{"matchLabels":{"app":"probe"}},"template":{"metadata":{"labels":{"app":"probe"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}'
+for _ in $(seq 1 100); do
+	echo "$probe" | kubectl create --dry-run=server -f - >/dev/null 2>&1 || break
+	sleep 0.1
+done
+kubectl apply -f examples/web.yaml -f examples/batch.yaml
+
+step "waiting for 10 pods to be scheduled and Running"
+for _ in $(seq 1 150); do
+	running=$(kubectl -n shop get pods --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)
+	[ "$running" -ge 10 ] && break
+	sleep 0.2
+done
+kubectl -n shop get pods -o wide
+
+step "placement: pods per capacity type and node (nodes chosen by kube-scheduler)"
+kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.metadata.labels.karpenter\.sh/capacity-type}{"\n"}{end}' >"$state/node-capacity.txt"
+kubectl -n shop get pods -o jsonpath='{range .items[*]}{.metadata.labels.app}{" "}{.spec.nodeName}{"\n"}{end}' |
+	awk 'NR==FNR { cap[$1] = $2; next } { n[$1 " " cap[$2]]++; on[$1 " " cap[$2]] = on[$1 " " cap[$2]] " " $2 }
+	     END { for (k in n) { split(k, a, " "); printf "%-10s %-10s %5d %s\n", a[1], a[2], n[k], on[k] } }' \
+		"$state/node-capacity.txt" - | sort | { printf "%-10s %-10s %5s  %s\n" workload capacity pods nodes; cat; }
+
+step "what trimtab decided, as kubectl describe pod shows it"
+pod=$(kubectl -n shop get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+kubectl -n shop describe pod "$pod" | sed -n -e '/^Name:/p' -e '/^Node:/p' -e '/^Annotations:/,/^Status:/{/^Status:/!p;}' -e '/^Events:/,$p' 
+
+step "a typo in a policy is refused with the key, the value and the accepted form"
+kubectl -n shop annotate deployment web trimtab.dev/replicas=10..2 --overwrite 2>&1 | sed 's/^/  /' || true
+
+cat <<MSG
+
+Explore:
+  export KUBECONFIG=$PWD/$state/kubeconfig
+  $kubectl_bin get pods -n shop -L trimtab.dev/placement
+  $kubectl_bin describe pod -n shop -l app=reports
+  $kubectl_bin scale deployment web -n shop --replicas=12    # the base stays 2
+  curl -s http://127.0.0.1:18080/metrics | grep trimtab_      # admission metrics
+  tail -f $state/logs/manager.log
+Stop:
+  make cluster-down      # stops the manager and the control plane (by PID)
+MSG
