@@ -11,12 +11,12 @@ import (
 // LeakConfig configures the memory-leak detector.
 //
 // The detector looks at the minimum memory of each of the last Lookback
-// hours. A leak raises the floor, not only the peaks, so minimums are what it
-// trends; a daily cycle also raises the floor every morning, so two tests
-// must both pass: the Mann-Kendall test says the minimums rise (1% level),
-// and the Theil-Sen line through them ends above the highest minimum seen at
-// the same hours on any of the previous days of the week, i.e. the rise is
-// not what this container does every day.
+// hours: a leak raises the floor, not only the peaks, and minimums ignore
+// spikes. A daily cycle also raises the floor every morning, so two tests
+// must both pass: the Mann-Kendall test says the floors rise (z >= MinZ,
+// slope >= MinRate), and the Theil-Sen line through them ends above every
+// hourly floor of the previous days of the week by Excess of growth, i.e.
+// the container is somewhere it has not been all week and still climbing.
 type LeakConfig struct {
 	Enabled bool
 	// Lookback is the number of whole hours trended.
@@ -28,9 +28,10 @@ type LeakConfig struct {
 	MinRate float64
 	// Horizon: act when the projected OOM is closer than this.
 	Horizon time.Duration
-	// SameHoursOnly compares the fitted floor with the floors at the same
-	// hours (+-2 h) of the previous days; otherwise with every hour of them.
-	SameHoursOnly bool
+	// Excess is how many hours of growth the fitted floor must be above
+	// the usual floors: a daily ramp that merely reaches its usual top
+	// must not count as a leak because of noise.
+	Excess time.Duration
 	// Ahead is how far ahead of the projected usage a raise goes; raises
 	// repeat as the leak goes on, so memory grows in steps ahead of it.
 	Ahead time.Duration
@@ -38,7 +39,7 @@ type LeakConfig struct {
 
 // DefaultLeakConfig returns the detector's defaults.
 func DefaultLeakConfig() LeakConfig {
-	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour}
+	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour, Excess: 3 * time.Hour}
 }
 
 func (l LeakConfig) validate() error {
@@ -70,6 +71,17 @@ type Leak struct {
 	ProjectedOOM time.Time
 }
 
+// floorRange is the highest hourly minimum in Unix hours [from, to).
+func (c *Container) floorRange(from, to int64) (float64, bool) {
+	top, seen := math.Inf(-1), false
+	for h := from; h < to; h++ {
+		if lo, _, ok := c.hours.at(h); ok {
+			top, seen = math.Max(top, lo), true
+		}
+	}
+	return top, seen
+}
+
 // DetectLeak runs the leak detector as of now against the current memory
 // limit (bytes; 0 if unknown). It returns nil when memory is not growing
 // significantly beyond its usual daily range, or with less than a day of
@@ -83,40 +95,11 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 	if c.hours.last-unixHour(c.first) < int64(24+lc.Lookback) {
 		return nil
 	}
-	xs := make([]float64, 0, lc.Lookback)
-	ys := make([]float64, 0, lc.Lookback)
-	for h := end - int64(lc.Lookback); h < end; h++ {
-		if lo, _, ok := c.hours.at(h); ok {
-			xs = append(xs, float64(h-end))
-			ys = append(ys, lo)
-		}
+	rate, z, ok := c.rawTrend(end)
+	if !ok {
+		rate, z, ok = c.seasonalTrend(end)
 	}
-	if len(ys) < lc.Lookback*3/4 {
-		return nil // too many gaps to judge
-	}
-	z := trend.MannKendallZ(ys)
-	if z < lc.MinZ {
-		return nil
-	}
-	rate, level, ok := trend.TheilSen(xs, ys) // level: fitted minimum at the end hour
-	if !ok || rate < lc.MinRate || rate <= 0 {
-		return nil
-	}
-	// Novelty: the fitted floor must exceed the floor seen at the same
-	// hours of the previous days (the last hour of the window, +-1 h).
-	usual, seen := math.Inf(-1), false
-	for d := int64(1); d*24 < ringHours; d++ {
-		from, to := int64(-2), int64(0)
-		if !lc.SameHoursOnly {
-			from, to = -23, 0
-		}
-		for dh := from; dh <= to; dh++ {
-			if lo, _, ok := c.hours.at(end - 24*d + dh); ok {
-				usual, seen = math.Max(usual, lo), true
-			}
-		}
-	}
-	if !seen || level-rate <= usual {
+	if !ok {
 		return nil
 	}
 	// The peak of the last day, each hour's max carried forward by the
@@ -133,6 +116,98 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 		l.ProjectedOOM = now.Add(time.Duration(hours * float64(time.Hour)))
 	}
 	return l
+}
+
+// FloorAboveWeek reports whether the memory floor of the last three hours
+// is above every hourly minimum of the days before: the state a leak leaves
+// behind even when its trend is momentarily not significant, in which
+// trimtab never lowers memory.
+func (c *Container) FloorAboveWeek(now time.Time) bool {
+	if !c.cfg.Leak.Enabled || c.hours.last == 0 || c.hours.last-unixHour(c.first) < 48 {
+		return false
+	}
+	end := min(unixHour(now), c.hours.last+1)
+	floor, n := math.Inf(1), 0
+	for h := end - 3; h < end; h++ {
+		if lo, _, ok := c.hours.at(h); ok {
+			floor, n = math.Min(floor, lo), n+1
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	top, seen := c.floorRange(end-ringHours+1, end-24)
+	return seen && floor > top
+}
+
+// rawTrend tests the hourly floors themselves: they must rise significantly
+// and end above every hourly floor of the previous days by Excess of
+// growth, i.e. the container is where it has not been all week.
+func (c *Container) rawTrend(end int64) (rate, z float64, ok bool) {
+	lc := c.cfg.Leak
+	xs := make([]float64, 0, lc.Lookback)
+	ys := make([]float64, 0, lc.Lookback)
+	for h := end - int64(lc.Lookback); h < end; h++ {
+		if lo, _, ok := c.hours.at(h); ok {
+			xs = append(xs, float64(h-end))
+			ys = append(ys, lo)
+		}
+	}
+	if len(ys) < lc.Lookback*3/4 {
+		return 0, 0, false // too many gaps to judge
+	}
+	if z = trend.MannKendallZ(ys); z < lc.MinZ {
+		return 0, 0, false
+	}
+	rate, level, ok := trend.TheilSen(xs, ys) // level: fitted floor at the end hour
+	if !ok || rate < lc.MinRate || rate <= 0 {
+		return 0, 0, false
+	}
+	// Novelty: the fitted floor of the last hour must exceed every hourly
+	// floor of the days before (from a week ago to a day ago) by Excess of
+	// growth; a daily ramp that reaches its usual top does not.
+	usual, seen := c.floorRange(end-ringHours+1, end-24)
+	if !seen || level-rate <= usual+rate*lc.Excess.Hours() {
+		return 0, 0, false
+	}
+	return rate, z, true
+}
+
+// seasonalTrend tests the floors minus the highest floor at the same hour
+// (+-1 h) on the previous days: a daily or weekly cycle cancels out and a
+// leak leaves a line rising at its rate, which is visible long before the
+// floor leaves its weekly range.
+func (c *Container) seasonalTrend(end int64) (rate, z float64, ok bool) {
+	lc := c.cfg.Leak
+	xs := make([]float64, 0, lc.Lookback)
+	ds := make([]float64, 0, lc.Lookback)
+	for h := end - int64(lc.Lookback); h < end; h++ {
+		lo, _, ok := c.hours.at(h)
+		if !ok {
+			continue
+		}
+		usual, seen := math.Inf(-1), false
+		for d := int64(1); d*24 < ringHours; d++ {
+			if top, ok := c.floorRange(h-24*d-1, h-24*d+2); ok {
+				usual, seen = math.Max(usual, top), true
+			}
+		}
+		if seen {
+			xs = append(xs, float64(h-end))
+			ds = append(ds, lo-usual)
+		}
+	}
+	if len(ds) < lc.Lookback*3/4 {
+		return 0, 0, false
+	}
+	if z = trend.MannKendallZ(ds); z < lc.MinZ {
+		return 0, 0, false
+	}
+	rate, level, ok := trend.TheilSen(xs, ds)
+	if !ok || rate < lc.MinRate || level-rate <= rate*lc.Excess.Hours() {
+		return 0, 0, false
+	}
+	return rate, z, true
 }
 
 // Urgent reports whether the projected OOM falls within the horizon.

@@ -60,10 +60,12 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 			r.Lower.Memory *= lo
 		}
 	}
-	if f := c.activeOOMFloor(now); f > r.Target.Memory {
-		r.Target.Memory = f
-		r.Urgent = true
-		r.MemoryReason = fmt.Sprintf("OOM kill at %s: bumped to %s (max of x%g, +%s)", c.oomAt.UTC().Format("01-02 15:04"), FormatBytes(f), cfg.OOMBumpRatio, FormatBytes(cfg.OOMMinBump))
+	if f := c.activeOOMFloor(now); f > 0 && (f > r.Target.Memory || f > memoryLimit) {
+		// A recent OOM kill: at least the bump, and at once if the
+		// container runs below it.
+		r.Target.Memory = math.Max(r.Target.Memory, f)
+		r.Urgent = f > memoryLimit
+		r.MemoryReason = fmt.Sprintf("OOM kill at %s: at least %s (max of x%g, +%s)", c.oomAt.UTC().Format("01-02 15:04"), FormatBytes(f), cfg.OOMBumpRatio, FormatBytes(cfg.OOMMinBump))
 	}
 	if l := c.DetectLeak(now, memoryLimit); l != nil {
 		r.Leak = l
@@ -80,6 +82,10 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 				r.MemoryReason = fmt.Sprintf("%s; raising to %s", l, FormatBytes(RoundMemory(raise)))
 			}
 		}
+	}
+	if r.Leak == nil && memoryLimit > r.Target.Memory && c.FloorAboveWeek(now) {
+		r.Target.Memory = memoryLimit
+		r.MemoryReason = fmt.Sprintf("memory floor above its range of the past week; holding %s", FormatBytes(memoryLimit))
 	}
 	r.Lower.Memory = math.Min(r.Lower.Memory, r.Target.Memory)
 	r.Upper.Memory = math.Max(r.Upper.Memory, r.Target.Memory)

@@ -53,8 +53,11 @@ type Metrics struct {
 	// request in force when it began (negative: raised after it; absent:
 	// never raised, or no leak).
 	LeakLeadMinutes *float64 `json:"leak_lead_minutes,omitempty"`
-	// LeakCaught is whether memory was raised before that OOM.
+	// LeakCaught is whether memory was raised before that OOM and the
+	// request then in force held the leaked usage.
 	LeakCaught *bool `json:"leak_caught,omitempty"`
+	// LeakOOMMinutes are the OOM minutes after the leak began.
+	LeakOOMMinutes float64 `json:"leak_oom_minutes,omitempty"`
 	// LeakRaises counts changes made because of a detected leak; without
 	// an injected leak every one is a false alarm.
 	LeakRaises int `json:"leak_raises"`
@@ -182,7 +185,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 					}
 				}
 				if !leakStart.IsZero() {
-					sc.trackLeak(s, req, leakStart)
+					sc.trackLeak(s, req, leakStart, dt)
 				}
 			}
 			if err := st.observe(obs); err != nil {
@@ -206,7 +209,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 	}
 	for n, sc := range scores {
 		sc.finish(res.ScoredDays, len(orc.peaks))
-		if !leakStart.IsZero() {
+		if !leakStart.IsZero() && n != Oracle { // the oracle knows the future; lead means nothing
 			sc.leakResult()
 			if !sc.oomAt.IsZero() {
 				res.LeakOOM[n] = sc.oomAt.Format(time.RFC3339)

@@ -14,6 +14,8 @@ type scorer struct {
 	leakL0 float64   // memory request when the leak began
 	oomAt  time.Time // when the leak would have OOM-killed at leakL0
 	raise  time.Time // first memory raise after the leak began
+	// killedAtOOM: the request in force at oomAt was below the usage.
+	killedAtOOM bool
 }
 
 // score adds one sample held for dt under req, and reports an OOM kill.
@@ -39,8 +41,8 @@ func (sc *scorer) score(s requests.Sample, req requests.Resources, dt time.Durat
 }
 
 // trackLeak finds the OOM the leak would cause at the request in force when
-// it began.
-func (sc *scorer) trackLeak(s requests.Sample, req requests.Resources, leakStart time.Time) {
+// it began, and counts the OOM minutes after the leak began.
+func (sc *scorer) trackLeak(s requests.Sample, req requests.Resources, leakStart time.Time, dt time.Duration) {
 	if s.Time.Before(leakStart) {
 		return
 	}
@@ -49,6 +51,10 @@ func (sc *scorer) trackLeak(s requests.Sample, req requests.Resources, leakStart
 	}
 	if sc.oomAt.IsZero() && s.Memory > sc.leakL0 {
 		sc.oomAt = s.Time
+		sc.killedAtOOM = s.Memory > req.Memory
+	}
+	if s.Memory > req.Memory {
+		sc.m.LeakOOMMinutes += dt.Minutes()
 	}
 }
 
@@ -68,7 +74,7 @@ func (sc *scorer) leakResult() {
 		return
 	}
 	lead := sc.oomAt.Sub(sc.raise).Minutes()
-	caught := lead > 0
+	caught := lead > 0 && !sc.killedAtOOM
 	sc.m.LeakLeadMinutes, sc.m.LeakCaught = &lead, &caught
 }
 

@@ -1,0 +1,112 @@
+package requests
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/trimtab-dev/trimtab/decider/requests/histogram"
+)
+
+// checkpointMagic starts every container checkpoint ("tt" + version 1).
+var checkpointMagic = []byte{'t', 't', 1}
+
+// MarshalBinary encodes the whole model compactly so a restart loses
+// nothing: both histograms (histogram.AppendCheckpoint), the running memory
+// peak, the hourly ring of the leak detector (float32) and the remembered
+// OOM. A week-old container takes about 2 KiB; the bound is under 4 KiB.
+func (c *Container) MarshalBinary() ([]byte, error) {
+	b := append([]byte(nil), checkpointMagic...)
+	for _, t := range []time.Time{c.first, c.last, c.peakStart, c.oomAt} {
+		b = binary.AppendVarint(b, unixOrZero(t))
+	}
+	b = binary.AppendVarint(b, c.samples)
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.peak))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.oomFloor))
+	b = binary.AppendVarint(b, c.hours.last)
+	if c.hours.last != 0 {
+		for i := range c.hours.min {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(c.hours.min[i]))
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(c.hours.max[i]))
+		}
+	}
+	b = c.cpu.AppendCheckpoint(b)
+	b = c.mem.AppendCheckpoint(b)
+	return b, nil
+}
+
+// RestoreContainer decodes a checkpoint written by MarshalBinary into a model
+// with the given configuration (which must use the same memory interval and
+// half-life as the one that wrote it; the histograms carry no config).
+func RestoreContainer(cfg Config, data []byte) (*Container, error) {
+	c, err := NewContainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < len(checkpointMagic) || string(data[:len(checkpointMagic)]) != string(checkpointMagic) {
+		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 1)", checkpointMagic)
+	}
+	d := data[len(checkpointMagic):]
+	var ts [4]int64
+	for i := range ts {
+		v, k := binary.Varint(d)
+		if k <= 0 {
+			return nil, fmt.Errorf("container checkpoint: truncated in the timestamps")
+		}
+		ts[i], d = v, d[k:]
+	}
+	c.first, c.last, c.peakStart, c.oomAt = fromUnix(ts[0]), fromUnix(ts[1]), fromUnix(ts[2]), fromUnix(ts[3])
+	v, k := binary.Varint(d)
+	if k <= 0 || v < 0 {
+		return nil, fmt.Errorf("container checkpoint: bad sample count")
+	}
+	c.samples, d = v, d[k:]
+	if len(d) < 16 {
+		return nil, fmt.Errorf("container checkpoint: truncated before the memory peak")
+	}
+	c.peak = math.Float64frombits(binary.LittleEndian.Uint64(d))
+	c.oomFloor = math.Float64frombits(binary.LittleEndian.Uint64(d[8:]))
+	if !validUsage(c.peak) || !validUsage(c.oomFloor) {
+		return nil, fmt.Errorf("container checkpoint: memory peak %v or OOM floor %v is not a finite value >= 0", c.peak, c.oomFloor)
+	}
+	d = d[16:]
+	if c.hours.last, k = binary.Varint(d); k <= 0 {
+		return nil, fmt.Errorf("container checkpoint: truncated before the hourly ring")
+	}
+	d = d[k:]
+	if c.hours.last != 0 {
+		if len(d) < 8*ringHours {
+			return nil, fmt.Errorf("container checkpoint: hourly ring truncated (%d of %d bytes)", len(d), 8*ringHours)
+		}
+		for i := range c.hours.min {
+			c.hours.min[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[8*i:]))
+			c.hours.max[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[8*i+4:]))
+		}
+		d = d[8*ringHours:]
+	}
+	if c.cpu, d, err = histogram.RestoreDecaying(histogram.CPU, cfg.HalfLife, d); err != nil {
+		return nil, fmt.Errorf("container checkpoint, cpu histogram: %w", err)
+	}
+	if c.mem, d, err = histogram.RestoreDecaying(histogram.Memory, cfg.HalfLife, d); err != nil {
+		return nil, fmt.Errorf("container checkpoint, memory histogram: %w", err)
+	}
+	if len(d) != 0 {
+		return nil, fmt.Errorf("container checkpoint: %d unexpected trailing bytes", len(d))
+	}
+	return c, nil
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}

@@ -1,0 +1,92 @@
+package requests
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// replayHourly feeds samples and decides every hour as a controller would,
+// returning the applied memory per hour and the reasons of leak raises.
+func replayHourly(t *testing.T, s []Sample) (first time.Time, raises []string, oomAt time.Time) {
+	t.Helper()
+	c := mustContainer(t, DefaultConfig(), nil)
+	var cur Applied
+	for i, x := range s {
+		if cur.Requests.Memory > 0 && x.Memory > cur.Requests.Memory && oomAt.IsZero() {
+			oomAt = x.Time
+		}
+		if err := c.AddSample(x); err != nil {
+			t.Fatal(err)
+		}
+		if i%12 != 11 || x.Time.Sub(s[0].Time) < 7*24*time.Hour {
+			continue
+		}
+		rec := c.Recommend(x.Time, Policy{}, cur.Requests.Memory)
+		next, why := Decide(c.Config(), cur, rec, x.Time)
+		if why != "" {
+			if rec.LeakRaise {
+				raises = append(raises, why)
+				if first.IsZero() {
+					first = x.Time
+				}
+			}
+			cur = Applied{Requests: next, Changed: x.Time}
+		}
+	}
+	return first, raises, oomAt
+}
+
+func TestNoLeakAlarmOnHealthyPeriodicMemory(t *testing.T) {
+	for _, tc := range []struct {
+		seed      uint64
+		base, amp float64
+	}{{1, 1024 * MiB, 300 * MiB}, {2, 512 * MiB, 400 * MiB}, {3, 8192 * MiB, 1024 * MiB}, {4, 300 * MiB, 30 * MiB}} {
+		s := healthy(tc.seed, 28, tc.base, tc.amp)
+		c := mustContainer(t, DefaultConfig(), nil)
+		for i, x := range s {
+			if err := c.AddSample(x); err != nil {
+				t.Fatal(err)
+			}
+			if i%12 == 11 {
+				if l := c.DetectLeak(x.Time, tc.base+tc.amp); l != nil {
+					t.Errorf("seed %d: false leak alarm at %s: %s", tc.seed, x.Time.Format("01-02 15:04"), l)
+					break
+				}
+			}
+		}
+	}
+}
+
+func TestLeakRaisesMemoryBeforeTheOOM(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		base, amp float64
+		rate      float64
+	}{
+		{"1 GiB daily cycle, 40 MiB/h", 1024 * MiB, 300 * MiB, 40 * MiB},
+		{"8 GiB daily cycle, 100 MiB/h", 8192 * MiB, 1024 * MiB, 100 * MiB},
+		{"512 MiB, 10 MiB/h", 512 * MiB, 100 * MiB, 10 * MiB},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := t0.Add(10*24*time.Hour + 3*time.Hour) // at the daily trough
+			first, raises, oomAt := replayHourly(t, withLeak(healthy(5, 16, tc.base, tc.amp), start, tc.rate))
+			if first.IsZero() {
+				t.Fatalf("leak never raised memory (OOM at %s)", oomAt)
+			}
+			if !oomAt.IsZero() && !first.Before(oomAt) {
+				t.Errorf("leak raise at %s, not before the OOM at %s", first, oomAt)
+			}
+			if !oomAt.IsZero() {
+				t.Errorf("container was OOM-killed at %s despite the raises", oomAt.Format("01-02 15:04"))
+			}
+			r := raises[0]
+			for _, want := range []string{"memory rising", "MiB/h since", "projected OOM", "raising to"} {
+				if !strings.Contains(r, want) {
+					t.Errorf("reason %q lacks %q", r, want)
+				}
+			}
+			t.Logf("first raise %s (%.1f h after the leak began), %d raises: %s", first.Format("01-02 15:04"), first.Sub(start).Hours(), len(raises), r)
+		})
+	}
+}

@@ -1,0 +1,220 @@
+package requests
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustContainer(t testing.TB, cfg Config, samples []Sample) *Container {
+	t.Helper()
+	c, err := NewContainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range samples {
+		if err := c.AddSample(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func TestAddSampleRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Sample
+		want string
+	}{
+		{"zero time", Sample{CPU: 1, Memory: 1}, "time is missing"},
+		{"out of order", Sample{Time: t0.Add(-time.Minute), CPU: 1, Memory: 1}, "before the previous sample"},
+		{"negative cpu", Sample{Time: t0.Add(time.Minute), CPU: -1, Memory: 1}, "cpu -1"},
+		{"NaN memory", Sample{Time: t0.Add(time.Minute), CPU: 1, Memory: math.NaN()}, "memory NaN"},
+		{"infinite memory", Sample{Time: t0.Add(time.Minute), CPU: 1, Memory: math.Inf(1)}, "memory +Inf"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustContainer(t, DefaultConfig(), []Sample{{Time: t0, CPU: 1, Memory: 1e9}})
+			err := c.AddSample(tc.s)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("AddSample = %v, want error containing %q", err, tc.want)
+			}
+			if c.Samples() != 1 {
+				t.Errorf("a rejected sample changed the model: %d samples", c.Samples())
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for name, mod := range map[string]func(*Config){
+		"percentile": func(c *Config) { c.MemoryTarget = 1.5 },
+		"half-life":  func(c *Config) { c.HalfLife = 0 },
+		"margin":     func(c *Config) { c.CPUMargin = math.NaN() },
+		"oom ratio":  func(c *Config) { c.OOMBumpRatio = 0.5 },
+		"lookback":   func(c *Config) { c.Leak.Lookback = 1 },
+	} {
+		cfg := DefaultConfig()
+		mod(&cfg)
+		if _, err := NewContainer(cfg); err == nil {
+			t.Errorf("%s: invalid config accepted", name)
+		}
+	}
+	for _, cfg := range []Config{DefaultConfig(), VPAConfig()} {
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("built-in config invalid: %v", err)
+		}
+	}
+}
+
+func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
+	// Constant 1 core and 1 GiB for two days.
+	var s []Sample
+	for i := 0; i < 576; i++ {
+		s = append(s, Sample{Time: t0.Add(time.Duration(i) * 5 * time.Minute), CPU: 1, Memory: 1024 * MiB})
+	}
+	now := s[len(s)-1].Time
+	c := mustContainer(t, DefaultConfig(), s)
+	tests := []struct {
+		name         string
+		p            Policy
+		cpuLo, cpuHi float64
+		memLo, memHi float64
+		reason       string
+	}{
+		{"unbounded", Policy{}, 1.15, 1.15 * 1.06, 1.05 * 1024 * MiB, 1.05 * 1.06 * 1024 * MiB, "p99 of hourly memory peaks"},
+		{"policy max", Policy{Max: Resources{CPU: 0.5, Memory: 512 * MiB}}, 0.5, 0.5, 512 * MiB, 512 * MiB, "capped at policy max"},
+		{"node allocatable", Policy{NodeAllocatable: Resources{CPU: 0.8, Memory: 900 * MiB}}, 0.8, 0.8, 900 * MiB, 900 * MiB, "largest node's allocatable"},
+		{"policy min", Policy{Min: Resources{CPU: 4, Memory: 8192 * MiB}}, 4, 4, 8192 * MiB, 8192 * MiB, "raised to minimum"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.Recommend(now, tc.p, 0)
+			if r.Target.CPU < tc.cpuLo || r.Target.CPU > tc.cpuHi+0.05 {
+				t.Errorf("cpu target %v, want %v..%v", r.Target.CPU, tc.cpuLo, tc.cpuHi)
+			}
+			if r.Target.Memory < tc.memLo || r.Target.Memory > tc.memHi+64*MiB {
+				t.Errorf("memory target %s, want %s..%s", FormatBytes(r.Target.Memory), FormatBytes(tc.memLo), FormatBytes(tc.memHi))
+			}
+			if !(r.Lower.CPU <= r.Target.CPU && r.Target.CPU <= r.Upper.CPU && r.Lower.Memory <= r.Target.Memory && r.Target.Memory <= r.Upper.Memory) {
+				t.Errorf("bounds out of order: %+v", r)
+			}
+			if !strings.Contains(r.CPUReason+r.MemoryReason, tc.reason) {
+				t.Errorf("reasons %q / %q lack %q", r.CPUReason, r.MemoryReason, tc.reason)
+			}
+		})
+	}
+	if empty := mustContainer(t, DefaultConfig(), nil).Recommend(t0, Policy{}, 0); empty.Target.CPU != 0.025 || empty.Target.Memory != 252*MiB {
+		t.Errorf("empty model: target %+v, want the 25m / 250 MiB minimums rounded", empty.Target)
+	}
+}
+
+func TestOOMBumpIsRemembered(t *testing.T) {
+	s := healthy(1, 3, 500*MiB, 100*MiB)
+	c := mustContainer(t, DefaultConfig(), s)
+	kill := s[len(s)-1].Time
+	if err := c.RecordOOM(kill, 600*MiB); err != nil {
+		t.Fatal(err)
+	}
+	// VPA's bump: max(600*1.2, 600+100) = 720 MiB.
+	r := c.Recommend(kill, Policy{}, 600*MiB)
+	if r.Target.Memory < 720*MiB || !r.Urgent || !strings.Contains(r.MemoryReason, "OOM kill") {
+		t.Errorf("after OOM: target %s urgent=%v reason %q, want >= 720 MiB, urgent, an OOM reason", FormatBytes(r.Target.Memory), r.Urgent, r.MemoryReason)
+	}
+	// Two quiet days later the floor still holds; after OOMMemory it lapses.
+	for _, x := range healthy(2, 2, 500*MiB, 100*MiB) {
+		x.Time = x.Time.Add(kill.Sub(t0) + time.Minute)
+		if err := c.AddSample(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := c.Recommend(kill.Add(48*time.Hour), Policy{}, 720*MiB); r.Target.Memory < 720*MiB {
+		t.Errorf("2 days after OOM: target %s, want the remembered 720 MiB", FormatBytes(r.Target.Memory))
+	}
+	if r := c.Recommend(kill.Add(8*24*time.Hour), Policy{}, 720*MiB); r.Target.Memory >= 720*MiB {
+		t.Errorf("8 days after OOM: target %s, want the floor lapsed", FormatBytes(r.Target.Memory))
+	}
+	if err := c.RecordOOM(kill, math.NaN()); err == nil {
+		t.Error("RecordOOM accepted a NaN limit")
+	}
+}
+
+func TestDecideHysteresis(t *testing.T) {
+	cfg := DefaultConfig()
+	rec := func(cpu, mem float64) Recommendation {
+		return Recommendation{Target: Resources{cpu, mem}, Lower: Resources{cpu / 2, mem / 2}, Upper: Resources{cpu * 2, mem * 2}}
+	}
+	cur := Applied{Requests: Resources{1, 1024 * MiB}, Changed: t0}
+	tests := []struct {
+		name   string
+		cur    Applied
+		rec    Recommendation
+		now    time.Time
+		change bool
+	}{
+		{"initial", Applied{}, rec(1, 1024*MiB), t0, true},
+		{"5% off: keep", cur, rec(1.05, 1000*MiB), t0.Add(24 * time.Hour), false},
+		{"20% up, fresh: wait", cur, rec(1.2, 1024*MiB), t0.Add(time.Hour), false},
+		{"20% up, 12h old: change", cur, rec(1.2, 1024*MiB), t0.Add(13 * time.Hour), true},
+		{"30% down, fresh: wait", cur, rec(0.7, 1024*MiB), t0.Add(time.Hour), false},
+		{"below lower bound: now", cur, rec(3, 1024*MiB), t0.Add(time.Minute), true},
+		{"urgent memory: now", cur, func() Recommendation { r := rec(1, 1100*MiB); r.Urgent = true; return r }(), t0.Add(time.Minute), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := Decide(cfg, tc.cur, tc.rec, tc.now)
+			if changed := why != ""; changed != tc.change {
+				t.Fatalf("Decide changed=%v (%q), want %v", changed, why, tc.change)
+			}
+			if tc.change && got != tc.rec.Target {
+				t.Errorf("changed to %+v, want the target %+v", got, tc.rec.Target)
+			}
+			if !tc.change && got != tc.cur.Requests {
+				t.Errorf("kept %+v, want %+v", got, tc.cur.Requests)
+			}
+		})
+	}
+}
+
+func TestContainerCheckpointRoundTrip(t *testing.T) {
+	s := healthy(3, 10, 2048*MiB, 512*MiB)
+	c := mustContainer(t, DefaultConfig(), s)
+	now := s[len(s)-1].Time
+	if err := c.RecordOOM(now, 2600*MiB); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 8*1024 {
+		t.Errorf("checkpoint is %d bytes, want <= 8 KiB", len(b))
+	}
+	t.Logf("checkpoint after 10 days: %d bytes", len(b))
+	g, err := RestoreContainer(DefaultConfig(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, z := c.Recommend(now, Policy{}, 2600*MiB), g.Recommend(now, Policy{}, 2600*MiB)
+	if a.Target != z.Target || a.Lower != z.Lower || a.Upper != z.Upper || a.MemoryReason != z.MemoryReason {
+		t.Errorf("recommendation changed across the checkpoint:\n%+v\n%+v", a, z)
+	}
+	// The restored model keeps learning and rejects going back in time.
+	if err := g.AddSample(Sample{Time: now.Add(time.Minute), CPU: 1, Memory: 1e9}); err != nil {
+		t.Error(err)
+	}
+	if err := g.AddSample(Sample{Time: now.Add(-time.Hour), CPU: 1, Memory: 1e9}); err == nil {
+		t.Error("restored model accepted an out-of-order sample")
+	}
+	for i := 0; i < len(b); i++ { // every truncation is an error, never a panic
+		if _, err := RestoreContainer(DefaultConfig(), b[:i]); err == nil {
+			t.Fatalf("checkpoint truncated to %d bytes accepted", i)
+		}
+	}
+	e := mustContainer(t, DefaultConfig(), nil)
+	eb, _ := e.MarshalBinary()
+	if _, err := RestoreContainer(DefaultConfig(), eb); err != nil {
+		t.Errorf("empty model round trip: %v", err)
+	}
+}
