@@ -45,19 +45,24 @@ func DevWebhookCerts(dir string) ([]byte, error) {
 	return ca.CertPEM, nil
 }
 
+// TestRunLabel routes a namespace to one test's manager. A namespace with it
+// is served only by the manager registered for its value; managers
+// registered without a run (`make run`, the demo) never see it, so a demo
+// left running cannot disturb the tests.
+const TestRunLabel = "e2e.trimtab.dev/run"
+
 // RegisterWebhooks creates or replaces trimtab's webhook configurations,
 // named name, pointing by URL at a manager serving on baseURL (outside the
-// cluster, as `make run` and the e2e tests run it). extraNamespaceLabels, if
-// any, narrow the namespace selector further (tests use it to keep several
-// managers apart).
-func RegisterWebhooks(ctx context.Context, cs kubernetes.Interface, name, baseURL string, caBundle []byte, s config.Settings, extraNamespaceLabels map[string]string) error {
+// cluster, as `make run` and the e2e tests run it). A non-empty run narrows
+// them to namespaces labelled TestRunLabel=run; an empty run excludes every
+// namespace carrying TestRunLabel.
+func RegisterWebhooks(ctx context.Context, cs kubernetes.Interface, name, baseURL string, caBundle []byte, s config.Settings, run string) error {
 	mut, val := webhook.Configurations(name, s, webhook.URLClientConfig(baseURL, caBundle), webhook.DefaultTimeoutSeconds)
-	for k, v := range extraNamespaceLabels {
-		for i := range mut.Webhooks {
-			mut.Webhooks[i].NamespaceSelector.MatchLabels[k] = v
-		}
-		for i := range val.Webhooks {
-			val.Webhooks[i].NamespaceSelector.MatchLabels[k] = v
+	for _, sel := range []*metav1.LabelSelector{mut.Webhooks[0].NamespaceSelector, val.Webhooks[0].NamespaceSelector} {
+		if run != "" {
+			sel.MatchLabels[TestRunLabel] = run
+		} else {
+			sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{Key: TestRunLabel, Operator: metav1.LabelSelectorOpDoesNotExist})
 		}
 	}
 	mc := cs.AdmissionregistrationV1().MutatingWebhookConfigurations()

@@ -22,7 +22,7 @@ import (
 // runLabel narrows a test manager's webhook configurations to the namespaces
 // carrying it, so managers of concurrent tests (and a `make run` manager)
 // never both mutate one namespace's pods.
-const runLabel = "e2e.trimtab.dev/run"
+const runLabel = cluster.TestRunLabel
 
 // testManager is trimtab's real manager (internal/manager.New, as `trimtab
 // manager` builds it) running in the test process, serving its webhooks on
@@ -71,7 +71,7 @@ func startManager(t *testing.T) *testManager {
 	eventually(t, 30*time.Second, func() error { return mgr.GetWebhookServer().StartedChecker()(nil) })
 
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
-	if err := cluster.RegisterWebhooks(context.Background(), cs, m.name, url, ca, settings, map[string]string{runLabel: m.name}); err != nil {
+	if err := cluster.RegisterWebhooks(context.Background(), cs, m.name, url, ca, settings, m.name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -96,7 +96,7 @@ func run(verb, root, url, certDir string) error {
 		if err != nil {
 			return err
 		}
-		if err := cluster.RegisterWebhooks(ctx, cs, "trimtab", url, ca, config.DefaultSettings(), nil); err != nil {
+		if err := cluster.RegisterWebhooks(ctx, cs, "trimtab", url, ca, config.DefaultSettings(), ""); err != nil {
 			return err
 		}
 		fmt.Printf("webhooks registered: the apiserver calls %s (serving certificate in %s)\n", url, certDir)
