@@ -23,7 +23,7 @@ type env struct {
 	namespace string
 }
 
-func newEnv(t *testing.T, labels map[string]string) *env {
+func newEnv(t testing.TB, labels map[string]string) *env {
 	t.Helper()
 	cl := cluster.Start(t)
 	cs, err := cl.Clientset()
@@ -52,7 +52,7 @@ func newEnv(t *testing.T, labels map[string]string) *env {
 
 // eventually polls f until it returns nil or the timeout passes, then fails
 // the test with f's last error.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
+func eventually(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

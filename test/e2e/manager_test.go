@@ -35,7 +35,7 @@ type testManager struct {
 
 // startManager starts a manager and registers its webhooks; both are torn
 // down when the test ends.
-func startManager(t *testing.T) *testManager {
+func startManager(t testing.TB) *testManager {
 	t.Helper()
 	cl := cluster.Start(t)
 	cfg, err := cl.RESTConfig()
@@ -101,7 +101,7 @@ func (m *testManager) optedIn() map[string]string {
 // namespace: the apiserver picks up new webhook configurations
 // asynchronously. A server-side dry run of a Deployment with a bad policy is
 // refused once the validating webhook is live.
-func (e *env) waitActive(t *testing.T) {
+func (e *env) waitActive(t testing.TB) {
 	t.Helper()
 	probe := deployment("probe", 1, map[string]string{config.AnnotationClass: "not-a-class"})
 	eventually(t, 30*time.Second, func() error {
@@ -135,7 +135,7 @@ func deployment(name string, replicas int32, annotations map[string]string) *app
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
