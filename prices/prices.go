@@ -17,9 +17,9 @@ const ProductLinux = "Linux/UNIX"
 // Market is one spot market: prices are set per instance type, availability
 // zone and product description.
 type Market struct {
-	InstanceType string
-	Zone         string
-	Product      string
+	InstanceType string `json:"instance_type"`
+	Zone         string `json:"zone"`
+	Product      string `json:"product"`
 }
 
 // String prints the market as type/zone/product, the form used in reasons.

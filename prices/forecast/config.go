@@ -15,7 +15,7 @@ type Config struct {
 	ThresholdMultiple float64
 	// BaselineHalfLife is the half-life of the trailing baseline (default 24h).
 	BaselineHalfLife time.Duration
-	// POut is the crossing probability at which a market moves out (default 0.2).
+	// POut is the crossing probability at which a market moves out (default 0.15).
 	POut float64
 	// PBack is the probability at or below which it may move back (default 0.02).
 	PBack float64
@@ -46,7 +46,7 @@ func DefaultConfig() Config {
 		Horizon:           15 * time.Minute,
 		ThresholdMultiple: 3,
 		BaselineHalfLife:  24 * time.Hour,
-		POut:              0.2,
+		POut:              0.15,
 		PBack:             0.02,
 		MinOff:            time.Hour,
 		CalmFor:           6 * time.Hour,
