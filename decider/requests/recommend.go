@@ -9,8 +9,8 @@ import (
 
 // Resources is a CPU (cores) and memory (bytes) pair.
 type Resources struct {
-	CPU    float64
-	Memory float64
+	CPU    float64 `json:"cpu_cores"`
+	Memory float64 `json:"memory_bytes"`
 }
 
 // Policy bounds a recommendation: the workload's min and max (0 = none) and
