@@ -14,10 +14,15 @@ const (
 	AlwaysSpot     = "always-spot"
 	AlwaysOnDemand = "always-on-demand"
 	Reactive       = "reactive"
+	// Oracle is not a usable strategy: it reads the future to leave spot
+	// exactly LeadTarget (plus one tick) before each spike and return when
+	// the spike ends. It bounds what a perfect short-warning signal (such as
+	// a rebalance recommendation 10-20 minutes ahead) could achieve.
+	Oracle = "oracle"
 )
 
 // Strategies lists the strategy names in report order.
-var Strategies = []string{Trimtab, AlwaysSpot, AlwaysOnDemand, Reactive}
+var Strategies = []string{Trimtab, AlwaysSpot, AlwaysOnDemand, Reactive, Oracle}
 
 // Config is the workload and the knobs of the replay.
 type Config struct {
@@ -86,6 +91,7 @@ type run struct {
 	trans  []Transition
 	done   bool
 	spikes []Spike
+	nextSp int // first spike not yet ended, for the oracle
 }
 
 // Transition is a change of trimtab's placement in a market, for plots.
@@ -251,6 +257,18 @@ func (r *run) step(tick time.Time, fc *forecast.Forecaster, cfg Config) error {
 				if tick.Sub(s.belowSince) >= cfg.ReactiveCalm {
 					s.goOn(tick, cfg, r.h.OnDemand)
 				}
+			}
+		case Oracle:
+			for r.nextSp < len(r.spikes) && !r.spikes[r.nextSp].End.After(tick) {
+				r.nextSp++
+			}
+			want := r.nextSp < len(r.spikes) && !tick.Before(r.spikes[r.nextSp].Start.Add(-cfg.LeadTarget-cfg.Tick))
+			if want && !s.off {
+				s.moves++
+				s.cost += float64(cfg.Pods) * cfg.MoveLoss.Hours() * r.h.OnDemand
+				s.off, s.offStart, s.proactive = true, tick, true
+			} else if !want && s.off && below {
+				s.goOn(tick, cfg, r.h.OnDemand)
 			}
 		case Trimtab:
 			if a.Action == forecast.Hold || a.Off == s.off {
