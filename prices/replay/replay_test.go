@@ -60,7 +60,7 @@ func TestRunHandComputed(t *testing.T) {
 	or := res.Strategies[Oracle]
 	// Leaves 11 minutes before the spike, returns when it ends at 3h:
 	// 2 × ((2h-11m)×0.1 + 0.1 move + (11m+1h)×1 + 0.1 move + 2h×0.1)
-	if want := 2 * ((2-11.0/60)*0.1 + 0.1 + (1+11.0/60) + 0.1 + 0.2); !near(or.Cost, want) || or.Interruptions != 0 || or.LeadMinutesMedian != 11 {
+	if want := 2 * ((2-11.0/60)*0.1 + 0.1 + (1 + 11.0/60) + 0.1 + 0.2); !near(or.Cost, want) || or.Interruptions != 0 || or.LeadMinutesMedian != 11 {
 		t.Errorf("oracle: %+v, want cost %.4f, no interruption, lead 11m", or, want)
 	}
 	if len(res.Markets) != 1 || len(res.Markets[0].Transitions) != 1 || res.Markets[0].Transitions[0].Reason != "interrupted" {
