@@ -93,7 +93,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		h.Events.Expect(d)
 	}
 	log.V(1).Info("decided", "decision", d.String())
-	return admission.Patched("", patchOps(orig, pod)...), outcome, d.Placement
+	return admission.Patched("", patchOps(req.Object.Raw, orig, pod)...), outcome, d.Placement
 }
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation
