@@ -41,6 +41,10 @@ type Config struct {
 	// histogram sample, as VPA does).
 	OOMMemory time.Duration
 
+	// PeakMemory: memory is never below the highest hourly peak of this
+	// last window (+margin); 0 turns it off.
+	PeakMemory time.Duration
+
 	// Leak configures the memory-leak detector; Leak.Enabled false turns it off.
 	Leak LeakConfig
 

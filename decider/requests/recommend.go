@@ -60,6 +60,12 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 			r.Lower.Memory *= lo
 		}
 	}
+	if w := cfg.PeakMemory; w > 0 {
+		if top, ok := c.recentPeak(now, w); ok && top*m > r.Target.Memory {
+			r.Target.Memory = top * m
+			r.MemoryReason = fmt.Sprintf("peak of the last %s +%g%%", w, cfg.MemoryMargin*100)
+		}
+	}
 	if f := c.activeOOMFloor(now); f > 0 && (f > r.Target.Memory || f > memoryLimit) {
 		// A recent OOM kill: at least the bump, and at once if the
 		// container runs below it.
@@ -142,4 +148,16 @@ func intervalName(d time.Duration) string {
 		return "daily"
 	}
 	return d.String()
+}
+
+// recentPeak is the highest hourly memory peak in the window before now.
+func (c *Container) recentPeak(now time.Time, w time.Duration) (float64, bool) {
+	top, seen := 0.0, false
+	end := min(unixHour(now), c.hours.last)
+	for h := end - int64(w/time.Hour) + 1; h <= end; h++ {
+		if _, hi, ok := c.hours.at(h); ok {
+			top, seen = math.Max(top, hi), true
+		}
+	}
+	return top, seen
 }

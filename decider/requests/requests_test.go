@@ -218,3 +218,18 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("empty model round trip: %v", err)
 	}
 }
+
+func TestPeakMemoryKeepsTheWeeksSpike(t *testing.T) {
+	s := healthy(7, 9, 1024*MiB, 100*MiB)
+	s[len(s)-3*288].Memory = 3072 * MiB // one 5-minute spike three days ago
+	now := s[len(s)-1].Time
+	cfg := DefaultConfig()
+	if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory >= 3072*MiB {
+		t.Errorf("without PeakMemory: target %s, want the decayed spike below p99", FormatBytes(r.Target.Memory))
+	}
+	cfg.PeakMemory = 167 * time.Hour
+	r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0)
+	if r.Target.Memory < 3072*MiB*1.05 || !strings.Contains(r.MemoryReason, "peak of the last") {
+		t.Errorf("with PeakMemory: target %s (%s), want >= the spike +5%%", FormatBytes(r.Target.Memory), r.MemoryReason)
+	}
+}
