@@ -56,10 +56,18 @@ func RegionOf(zone string) string {
 }
 
 // Lookup returns the on-demand price of a market and whether it is known.
+// The table holds Linux prices, so other products (Windows, RHEL, SUSE carry
+// licence charges) are never priced from it.
 func (t OnDemandTable) Lookup(m Market) (float64, bool) {
-	p, ok := t[RegionOf(m.Zone)+"/"+m.InstanceType]
+	if m.Product != "" && m.Product != ProductLinux {
+		return 0, false
+	}
+	p, ok := t[Key(m)]
 	return p, ok
 }
+
+// Key is the table key of a market: "region/instance-type".
+func Key(m Market) string { return RegionOf(m.Zone) + "/" + m.InstanceType }
 
 // With returns a copy of t with the overrides applied on top.
 func (t OnDemandTable) With(overrides OnDemandTable) OnDemandTable {

@@ -67,3 +67,10 @@ func TestAtAndRegion(t *testing.T) {
 		t.Error("RegionOf/Family")
 	}
 }
+
+func TestOnDemandTableIsLinuxOnly(t *testing.T) {
+	win := Market{InstanceType: "m5d.large", Zone: "eu-west-3a", Product: "Windows"}
+	if _, ok := DefaultOnDemand.Lookup(win); ok {
+		t.Error("a Windows market was priced from the Linux table")
+	}
+}

@@ -60,7 +60,7 @@ The cost model is described in docs/prices.md.`,
 				if h.Market.Product != prices.NormalizeProduct(product) {
 					continue
 				}
-				if p, ok := o.Lookup(h.Market); ok {
+				if p, ok := o[prices.Key(h.Market)]; ok {
 					h.OnDemand = p // configuration wins over the trace and the table
 				} else if h.OnDemand == 0 {
 					h.OnDemand, _ = table.Lookup(h.Market)
@@ -89,7 +89,7 @@ The cost model is described in docs/prices.md.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&files, "prices", nil, "recorded spot price traces (either format, gzip or plain); repeat or comma-separate")
-	f.StringSliceVar(&overrides, "on-demand", nil, "on-demand price overrides, region/instance-type=USD-per-hour")
+	f.StringSliceVar(&overrides, "on-demand", nil, "on-demand price overrides, region/instance-type=USD-per-hour, for the --product replayed (the shipped table is Linux only)")
 	f.StringVar(&product, "product", prices.ProductLinux, "product description to replay")
 	f.IntVar(&cfg.Pods, "pods", 10, "batch pods running continuously")
 	f.DurationVar(&cfg.JobLength, "job-length", time.Hour, "length of one batch job; caps the work an interruption loses")
