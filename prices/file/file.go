@@ -223,11 +223,16 @@ func NewSource(paths ...string) (*Source, error) {
 	return &Source{Histories: hs, AsOf: last}, nil
 }
 
-// Snapshot returns the points at or after since for every market.
+// Snapshot returns, for every market, the point in force at since and all
+// later points.
 func (s *Source) Snapshot(_ context.Context, since time.Time) (prices.Snapshot, error) {
 	out := make([]prices.History, 0, len(s.Histories))
 	for _, h := range s.Histories {
 		i := sort.Search(len(h.Points), func(i int) bool { return !h.Points[i].Time.Before(since) })
+		// Keep the point in force at since, as the EC2 source does.
+		if i > 0 && (i == len(h.Points) || h.Points[i].Time.After(since)) {
+			i--
+		}
 		out = append(out, prices.History{Market: h.Market, OnDemand: h.OnDemand, Points: h.Points[i:]})
 	}
 	return prices.Snapshot{Histories: out, AsOf: s.AsOf}, nil

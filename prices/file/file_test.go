@@ -118,9 +118,15 @@ func TestSourceSnapshotSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	since := s.Histories[0].Points[100].Time
+	pts := s.Histories[0].Points
+	since := pts[100].Time
 	snap, err := s.Snapshot(context.Background(), since)
-	if err != nil || len(snap.Histories) != 1 || !snap.Histories[0].Points[0].Time.Equal(since) || !snap.AsOf.Equal(s.Histories[0].Points[398].Time) {
+	if err != nil || len(snap.Histories) != 1 || !snap.Histories[0].Points[0].Time.Equal(since) || !snap.AsOf.Equal(pts[398].Time) {
 		t.Errorf("snapshot %v err %v", snap.AsOf, err)
+	}
+	// Between two points: the one in force comes first.
+	snap, _ = s.Snapshot(context.Background(), since.Add(time.Nanosecond))
+	if got := snap.Histories[0].Points[0]; got != pts[100] {
+		t.Errorf("point in force = %v, want %v", got, pts[100])
 	}
 }
