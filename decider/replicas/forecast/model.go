@@ -1,0 +1,282 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+)
+
+// Config sets the model's resolution and learning rates.
+type Config struct {
+	// Bucket is the profile resolution; 24h must be a multiple of it.
+	Bucket time.Duration
+	// Lead is how far ahead forecasts are scored to learn the error band:
+	// start-up delay plus horizon.
+	Lead time.Duration
+	// ProfileAlpha is the EWMA weight of a new day in a profile slot.
+	ProfileAlpha float64
+	// LevelAlpha is the EWMA weight (in log space) of a new bucket in the
+	// level ratio.
+	LevelAlpha float64
+	// ErrorHalfLife is the half-life of the error histogram, in samples.
+	ErrorHalfLife float64
+}
+
+// DefaultConfig is the configuration chosen by replay on the shared traces
+// (see docs/replicas.md).
+func DefaultConfig() Config {
+	return Config{Bucket: 5 * time.Minute, Lead: 12 * time.Minute, ProfileAlpha: 0.3, LevelAlpha: 0.5, ErrorHalfLife: 2880}
+}
+
+// Validate reports a configuration the model cannot run with.
+func (c Config) Validate() error {
+	switch {
+	case c.Bucket < time.Minute || (24*time.Hour)%c.Bucket != 0:
+		return fmt.Errorf("forecast bucket %s: must be ≥ 1m and divide 24h", c.Bucket)
+	case c.Lead < 0:
+		return fmt.Errorf("forecast lead %s: must be ≥ 0", c.Lead)
+	case c.ProfileAlpha <= 0 || c.ProfileAlpha > 1 || c.LevelAlpha <= 0 || c.LevelAlpha > 1:
+		return fmt.Errorf("forecast alphas %g, %g: must be in (0, 1]", c.ProfileAlpha, c.LevelAlpha)
+	case c.ErrorHalfLife <= 0:
+		return fmt.Errorf("forecast error half-life %g: must be > 0", c.ErrorHalfLife)
+	}
+	return nil
+}
+
+const (
+	hoursKept = 21 * 24 // three weeks of hourly means for period detection
+	errBins   = 96
+	errLo     = -2.4 // log ratio range of the error histogram
+	errStep   = 0.05
+	levelRing = 32
+)
+
+// Period is the seasonality the model detected.
+type Period uint8
+
+// Detected periods.
+const (
+	None Period = iota
+	Daily
+	Weekly
+)
+
+func (p Period) String() string {
+	return [...]string{"none", "daily", "weekly"}[p]
+}
+
+// Model is one workload's forecaster state. The zero value is not usable;
+// call New.
+type Model struct {
+	cfg       Config
+	slots     int // buckets per day
+	day       []float32
+	dayN      []uint8
+	dow       [7]float32 // day-of-week factor, 1 = average day
+	dowN      [7]uint8
+	dayTot    [2]float64 // actual and profile sums of the current day
+	dayIdx    int64
+	hourly    [hoursKept]float32
+	hourAt    int64 // hour index of hourly's newest entry + 1
+	hourFirst int64
+	hourAcc   [2]float64
+	hourCur   int64
+	cur       int64 // current bucket index (Unix / bucket)
+	acc       float64
+	accN      int
+	level     float64
+	levels    [levelRing]float32 // level at the close of bucket i, ring by index
+	errH      [errBins]float32
+	errW      float64
+	decay     float32
+	buckets   int // closed buckets with data
+	period    Period
+	started   bool
+}
+
+// New returns an empty model.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	slots := int(24 * time.Hour / cfg.Bucket)
+	m := &Model{cfg: cfg, slots: slots, day: make([]float32, slots), dayN: make([]uint8, slots), level: 1,
+		decay: float32(math.Exp2(-1 / cfg.ErrorHalfLife))}
+	for i := range m.dow {
+		m.dow[i] = 1
+	}
+	return m, nil
+}
+
+// Period is the seasonality detected so far.
+func (m *Model) Period() Period { return m.period }
+
+// Warm reports whether the model has seen enough (a day of buckets and a
+// detected daily period) to forecast; before that callers fall back to the
+// reactive path.
+func (m *Model) Warm() bool { return m.buckets >= m.slots && m.period != None }
+
+// StateBytes is the model's memory footprint, for the ≤ 32 KiB budget.
+func (m *Model) StateBytes() int {
+	return int(unsafe.Sizeof(*m)) + len(m.day)*4 + len(m.dayN)
+}
+
+func (m *Model) bucket(t time.Time) int64 { return t.Unix() / int64(m.cfg.Bucket/time.Second) }
+
+func (m *Model) slotOf(b int64) int { return int(b % int64(m.slots)) }
+
+// weekday of bucket b (UTC; the Unix epoch was a Thursday).
+func (m *Model) weekdayOf(b int64) int { return int((b/int64(m.slots) + 4) % 7) }
+
+// base is the seasonal expectation for bucket b before the level ratio.
+func (m *Model) base(b int64) float64 {
+	s := m.slotOf(b)
+	if m.dayN[s] == 0 {
+		return 0
+	}
+	v := float64(m.day[s])
+	if m.period == Weekly {
+		v *= float64(m.dow[m.weekdayOf(b)])
+	}
+	return v
+}
+
+// Observe feeds one sample (load averaged over the sample's interval) at t.
+// NaN and negative values are gaps; samples must come in time order, and an
+// older one is ignored.
+func (m *Model) Observe(t time.Time, v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return
+	}
+	b := m.bucket(t)
+	if !m.started {
+		m.started, m.cur, m.dayIdx, m.hourCur = true, b, b/int64(m.slots), t.Unix()/3600
+	}
+	if b < m.cur {
+		return
+	}
+	if b > m.cur {
+		m.closeBucket()
+		m.cur = b
+	}
+	m.acc += v
+	m.accN++
+	m.scoreSample(b, v)
+	m.addHourly(t.Unix()/3600, v)
+}
+
+// scoreSample records how far v is from the forecast made Lead ago for its
+// bucket, so the band covers sample-level noise at the decision's lead.
+func (m *Model) scoreSample(b int64, v float64) {
+	lead := int64(m.cfg.Lead / m.cfg.Bucket)
+	if m.buckets < m.slots || lead >= levelRing || b-lead-1 < 0 {
+		return
+	}
+	base := m.base(b)
+	if base <= 0 {
+		return
+	}
+	lvl := float64(m.levels[(b-lead-1)%levelRing])
+	if lvl <= 0 {
+		return
+	}
+	e := math.Log(math.Max(v, 1e-9) / (base * lvl))
+	i := int((e - errLo) / errStep)
+	i = min(max(i, 0), errBins-1)
+	for j := range m.errH {
+		m.errH[j] *= m.decay
+	}
+	m.errH[i]++
+	m.errW = m.errW*float64(m.decay) + 1
+}
+
+func (m *Model) closeBucket() {
+	if m.accN == 0 {
+		return
+	}
+	mean := m.acc / float64(m.accN)
+	m.acc, m.accN = 0, 0
+	b := m.cur
+	s := m.slotOf(b)
+	base := m.base(b)
+	if base > 0 {
+		r := math.Min(math.Max(mean/base, 0.05), 20)
+		m.level = math.Exp((1-m.cfg.LevelAlpha)*math.Log(m.level) + m.cfg.LevelAlpha*math.Log(r))
+	}
+	// Profile slot update, robust to outliers: a new value is clipped to
+	// [1/3, 3] × the slot before it enters the EWMA.
+	v := mean
+	if m.period == Weekly {
+		v /= float64(m.dow[m.weekdayOf(b)])
+	}
+	if m.dayN[s] == 0 {
+		m.day[s] = float32(v)
+	} else {
+		old := float64(m.day[s])
+		if old > 0 {
+			v = math.Min(math.Max(v, old/3), old*3)
+		}
+		m.day[s] = float32((1-m.cfg.ProfileAlpha)*old + m.cfg.ProfileAlpha*v)
+	}
+	m.dayN[s] = uint8(min(int(m.dayN[s])+1, 255))
+	m.levels[b%levelRing] = float32(m.level)
+	m.buckets++
+	m.trackDay(b, mean, float64(m.day[s]))
+}
+
+// trackDay learns the day-of-week factors: a finished day's total over its
+// profile total.
+func (m *Model) trackDay(b int64, actual, profile float64) {
+	d := b / int64(m.slots)
+	if d != m.dayIdx {
+		if m.dayTot[1] > 0 && m.dayTot[0] > 0 {
+			w := m.weekdayOf(m.dayIdx * int64(m.slots))
+			f := m.dayTot[0] / m.dayTot[1]
+			if m.period == Weekly {
+				f *= float64(m.dow[w])
+			}
+			f = math.Min(math.Max(f, 0.2), 5)
+			if m.dowN[w] == 0 {
+				m.dow[w] = float32(f)
+			} else {
+				m.dow[w] = float32(0.7*float64(m.dow[w]) + 0.3*f)
+			}
+			m.dowN[w]++
+		}
+		m.dayIdx, m.dayTot = d, [2]float64{}
+		m.detect()
+	}
+	m.dayTot[0] += actual
+	m.dayTot[1] += profile
+}
+
+// Forecast returns the point forecast and the q-quantile upper bound for the
+// load at t, or ok=false while the model is cold.
+func (m *Model) Forecast(t time.Time, q float64) (point, upper float64, ok bool) {
+	if !m.Warm() {
+		return 0, 0, false
+	}
+	base := m.base(m.bucket(t))
+	if base <= 0 {
+		return 0, 0, false
+	}
+	point = base * m.level
+	return point, point * math.Exp(m.errQuantile(q)), true
+}
+
+// errQuantile is the q-quantile of the log error; 0.5 (±0) with no data.
+func (m *Model) errQuantile(q float64) float64 {
+	if m.errW < 50 {
+		return math.Log(1.5) // too few scored samples: a wide default band
+	}
+	target := q * m.errW
+	var c float64
+	for i, w := range m.errH {
+		c += float64(w)
+		if c >= target {
+			return errLo + (float64(i)+1)*errStep
+		}
+	}
+	return errLo + errBins*errStep
+}
