@@ -55,19 +55,14 @@ cluster-down: $(LOCALCLUSTER) ## stop the local control plane (and the demo's ma
 # share it. A cluster the tests started is stopped afterwards; one that was
 # already running (make cluster-up) is left running.
 .PHONY: test
-test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest and e2e
-	@was_up=0; ./$(LOCALCLUSTER) status >/dev/null 2>&1 && was_up=1; \
-	assets=$$(./$(LOCALCLUSTER) assets); \
-	echo "==> go test ./... (KUBEBUILDER_ASSETS=$$assets)"; \
-	start=$$SECONDS; rc=0; \
-	KUBEBUILDER_ASSETS=$$assets $(GO) test -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
-	echo "==> tests finished in $$((SECONDS - start))s"; \
-	if [ $$was_up = 0 ]; then ./$(LOCALCLUSTER) down; fi; \
-	exit $$rc
+test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest, chart and e2e
+	@bash test/with-cluster.sh $(GO) test -timeout $(TEST_TIMEOUT) ./...
 
+# bench runs every benchmark once (-benchtime default 1s), the through-the-
+# apiserver one included, and prints one table.
 .PHONY: bench
-bench: ## run the benchmarks and print a table
-	@$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | $(GO) run ./internal/benchtable
+bench: tools $(LOCALCLUSTER) ## run the benchmarks and print a table
+	@bash test/with-cluster.sh bash -c 'set -o pipefail; $(GO) test -run "^$$" -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./internal/benchtable'
 
 .PHONY: lint
 lint: ## gofmt and go vet
