@@ -172,6 +172,9 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 		if gv.blockUp && want > in.CurrentReplicas {
 			want = max(in.CurrentReplicas, floor)
 		}
+		if want < in.CurrentReplicas && want >= floor && float64(want) >= float64(in.CurrentReplicas)*(1-p.ScaleDownDeadBand) {
+			want = in.CurrentReplicas
+		}
 		if in.CurrentReplicas == 0 {
 			// The HPA leaves a target at zero alone; trimtab starts it from the floor.
 			d.Replicas = min(max(want, 1), p.MaxReplicas)

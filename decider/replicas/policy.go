@@ -34,6 +34,10 @@ type Policy struct {
 	// upstream's defaults.
 	Tolerances hpa.Tolerances
 	Behavior   *autoscalingv2.HorizontalPodAutoscalerBehavior
+	// ScaleDownDeadBand keeps the current count while the combined target is
+	// within this fraction below it (like the HPA's tolerance), so a forecast
+	// drifting down a pod at a time does not scale every cycle.
+	ScaleDownDeadBand float64
 	// Floors raise the minimum during cron windows.
 	Floors []Window
 	// Guard, when set, watches a downstream signal.
@@ -47,7 +51,7 @@ func DefaultPolicy(minR, maxR int32, capacityPerPod float64) Policy {
 	fc := forecast.DefaultConfig()
 	return Policy{MinReplicas: minR, MaxReplicas: maxR, TargetUtilization: 0.7, CapacityPerPod: capacityPerPod,
 		Horizon: 10 * time.Minute, StartupDelay: 90 * time.Second, Quantile: 0.9,
-		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, Forecast: fc}
+		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, ScaleDownDeadBand: 0.1, Forecast: fc}
 }
 
 // Validate names the first field that cannot work, its value and what is accepted.
@@ -63,6 +67,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("horizon %s / start-up delay %s: must be ≥ 0", p.Horizon, p.StartupDelay)
 	case !(p.Quantile >= 0.5 && p.Quantile < 1):
 		return fmt.Errorf("quantile %g: must be in [0.5, 1)", p.Quantile)
+	case p.ScaleDownDeadBand < 0 || p.ScaleDownDeadBand >= 1:
+		return fmt.Errorf("scale-down dead band %g: must be in [0, 1)", p.ScaleDownDeadBand)
 	}
 	for i, w := range p.Floors {
 		if w.Min > p.MaxReplicas {

@@ -50,7 +50,29 @@ const (
 	errLo     = -2.4 // log ratio range of the error histogram
 	errStep   = 0.05
 	levelRing = 32
+	// errClasses splits the error histogram by the forecast's level relative
+	// to the day's mean (quiet, below, above, busy): relative noise is larger
+	// at night than at the peak, and one pooled band would over-provision
+	// the peak, where capacity costs most.
+	errClasses = 4
 )
+
+// class is the error class of a seasonal base value.
+func (m *Model) class(base float64) int {
+	mean := m.daySum / float64(m.slots)
+	if mean <= 0 {
+		return 1
+	}
+	switch r := base / mean; {
+	case r < 0.6:
+		return 0
+	case r < 1:
+		return 1
+	case r < 1.4:
+		return 2
+	}
+	return 3
+}
 
 // Period is the seasonality the model detected.
 type Period uint8
@@ -86,9 +108,10 @@ type Model struct {
 	acc       float64
 	accN      int
 	level     float64
-	levels    [levelRing]float32 // level at the close of bucket i, ring by index
-	errH      [errBins]float32
-	errW      float64
+	levels    [levelRing]float32           // level at the close of bucket i, ring by index
+	errH      [errClasses][errBins]float32 // by load class, see class
+	errW      [errClasses]float64
+	daySum    float64 // sum of day, for the class boundaries
 	decay     float32
 	buckets   int // closed buckets with data
 	period    Period
@@ -184,11 +207,13 @@ func (m *Model) scoreSample(b int64, v float64) {
 	e := math.Log(math.Max(v, 1e-9) / (base * lvl))
 	i := int((e - errLo) / errStep)
 	i = min(max(i, 0), errBins-1)
-	for j := range m.errH {
-		m.errH[j] *= m.decay
+	c := m.class(base)
+	h := &m.errH[c]
+	for j := range h {
+		h[j] *= m.decay
 	}
-	m.errH[i]++
-	m.errW = m.errW*float64(m.decay) + 1
+	h[i]++
+	m.errW[c] = m.errW[c]*float64(m.decay) + 1
 }
 
 func (m *Model) closeBucket() {
@@ -204,21 +229,28 @@ func (m *Model) closeBucket() {
 		r := math.Min(math.Max(mean/base, 0.05), 20)
 		m.level = math.Exp((1-m.cfg.LevelAlpha)*math.Log(m.level) + m.cfg.LevelAlpha*math.Log(r))
 	}
-	// Profile slot update, robust to outliers: a new value is clipped to
-	// [1/3, 3] × the slot before it enters the EWMA.
+	// Profile slot update, robust to outliers: a value outside [1/2, 2] ×
+	// the slot is clipped to that range and enters with a third of the
+	// weight, so a surge moves tomorrow's profile by at most ~1.2×, while a
+	// lasting shift still gets through in a few days (and at once through
+	// the level ratio).
 	v := mean
 	if m.period == Weekly {
 		v /= float64(m.dow[m.weekdayOf(b)])
 	}
+	m.daySum -= float64(m.day[s])
 	if m.dayN[s] == 0 {
 		m.day[s] = float32(v)
 	} else {
 		old := float64(m.day[s])
-		if old > 0 {
-			v = math.Min(math.Max(v, old/3), old*3)
+		a := m.cfg.ProfileAlpha
+		if old > 0 && (v > 2*old || v < old/2) {
+			v = math.Min(math.Max(v, old/2), old*2)
+			a /= 3
 		}
-		m.day[s] = float32((1-m.cfg.ProfileAlpha)*old + m.cfg.ProfileAlpha*v)
+		m.day[s] = float32((1-a)*old + a*v)
 	}
+	m.daySum += float64(m.day[s])
 	m.dayN[s] = uint8(min(int(m.dayN[s])+1, 255))
 	m.levels[b%levelRing] = float32(m.level)
 	m.buckets++
@@ -262,19 +294,36 @@ func (m *Model) Forecast(t time.Time, q float64) (point, upper float64, ok bool)
 		return 0, 0, false
 	}
 	point = base * m.level
-	return point, point * math.Exp(m.errQuantile(q)), true
+	return point, point * math.Exp(m.errQuantile(m.class(base), q)), true
 }
 
-// errQuantile is the q-quantile of the log error; 0.5 (±0) with no data.
-func (m *Model) errQuantile(q float64) float64 {
-	if m.errW < 50 {
+// minClassWeight is how many (decayed) scored samples a class needs before
+// its own band is used instead of the pooled one.
+const minClassWeight = 200
+
+// errQuantile is the q-quantile of the log error of class c (pooled over
+// classes while c has few samples; a wide default with none).
+func (m *Model) errQuantile(c int, q float64) float64 {
+	h, w := &m.errH[c], m.errW[c]
+	var pooled [errBins]float32
+	if w < minClassWeight {
+		w = 0
+		for k := range m.errH {
+			w += m.errW[k]
+			for j, x := range m.errH[k] {
+				pooled[j] += x
+			}
+		}
+		h = &pooled
+	}
+	if w < 50 {
 		return math.Log(1.5) // too few scored samples: a wide default band
 	}
-	target := q * m.errW
-	var c float64
-	for i, w := range m.errH {
-		c += float64(w)
-		if c >= target {
+	target := q * w
+	var cum float64
+	for i, x := range h {
+		cum += float64(x)
+		if cum >= target {
 			return errLo + (float64(i)+1)*errStep
 		}
 	}

@@ -27,7 +27,10 @@ type Config struct {
 	Horizon           time.Duration
 	Quantile          float64
 	FlapWindow        time.Duration // a reversal within this is a flap
-	Policy            *replicas.Policy
+	// ReactiveTarget is the target of trimtab's own reactive path (0: the
+	// shared TargetUtilization); the baselines always use TargetUtilization.
+	ReactiveTarget float64
+	Policy         *replicas.Policy
 }
 
 // Strategy names.
@@ -151,7 +154,11 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 	ps := &podSet{}
 	cur := max(cfg.MinReplicas, 1)
 	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay))
-	pct := int32(math.Round(cfg.TargetUtilization * 100))
+	rt := cfg.TargetUtilization
+	if cfg.ReactiveTarget > 0 {
+		rt = cfg.ReactiveTarget
+	}
+	pct := int32(math.Round(rt * 100))
 	var buf []hpa.Pod
 	seen := 0
 	if keepReasons {
