@@ -24,6 +24,9 @@ type Cluster struct {
 	// Config is the caller's; only Processes is recorded in state.json.
 	Config    Config    `json:"-"`
 	Processes []Process `json:"processes"`
+	// Addons are the optional processes started by StartCertManager and
+	// StartPrometheus. The core cluster's health never depends on them.
+	Addons []Process `json:"addons,omitempty"`
 	// Reused is true when Up found a healthy cluster and started nothing.
 	Reused bool `json:"-"`
 }
@@ -131,13 +134,15 @@ func Up(ctx context.Context, c Config, logf Logf) (*Cluster, error) {
 	return cl, nil
 }
 
-// Down stops every process this cluster started, by PID, and removes its
-// state directory.
+// Down stops every process this cluster started, add-ons included, by PID,
+// and removes its state directory.
 func (cl *Cluster) Down() error {
 	var errs []error
-	// Reverse order: kwok and the controllers before the apiserver, etcd last.
-	for i := len(cl.Processes) - 1; i >= 0; i-- {
-		if err := cl.Processes[i].stop(10 * time.Second); err != nil {
+	// Reverse order: add-ons, then kwok and the controllers before the
+	// apiserver, etcd last.
+	all := append(append([]Process{}, cl.Processes...), cl.Addons...)
+	for i := len(all) - 1; i >= 0; i-- {
+		if err := all[i].stop(10 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -241,6 +246,67 @@ func (cl *Cluster) save() error {
 		return err
 	}
 	return os.Rename(tmp, cl.Config.path("state.json"))
+}
+
+// withState runs fn on the state recorded in state.json, under the cluster
+// lock, saves what fn changed and adopts it: add-ons may be started by several
+// processes at once (test binaries, localcluster) that share one state file.
+// The state is saved even when fn fails, since fn may have started a process.
+func (cl *Cluster) withState(fn func(st *Cluster) error) error {
+	unlock, err := cl.Config.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := load(cl.Config)
+	if err != nil {
+		return fmt.Errorf("no cluster recorded in %s (start it first): %w", cl.Config.Dir, err)
+	}
+	ferr := fn(st)
+	if err := st.save(); err != nil {
+		return errors.Join(ferr, fmt.Errorf("saving the cluster state: %w", err))
+	}
+	cl.Processes, cl.Addons = st.Processes, st.Addons
+	return ferr
+}
+
+// addon returns the recorded add-on called name if it still runs.
+func (cl *Cluster) addon(name string) (Process, bool) {
+	for _, p := range cl.Addons {
+		if p.Name == name && p.alive() {
+			return p, true
+		}
+	}
+	return Process{}, false
+}
+
+// setAddon records p, replacing an earlier add-on of the same name.
+func (cl *Cluster) setAddon(p Process) {
+	for i := range cl.Addons {
+		if cl.Addons[i].Name == p.Name {
+			cl.Addons[i] = p
+			return
+		}
+	}
+	cl.Addons = append(cl.Addons, p)
+}
+
+// stopAddon stops the add-on called name, if recorded, and forgets it.
+func (cl *Cluster) stopAddon(name string) error {
+	kept := cl.Addons[:0]
+	var err error
+	for _, p := range cl.Addons {
+		if p.Name != name {
+			kept = append(kept, p)
+			continue
+		}
+		if e := p.stop(10 * time.Second); e != nil {
+			err = errors.Join(err, e)
+			kept = append(kept, p)
+		}
+	}
+	cl.Addons = kept
+	return err
 }
 
 func load(c Config) (*Cluster, error) {

@@ -16,10 +16,17 @@ type Config struct {
 	// kube-scheduler and kubectl; EtcdBin holds etcd; KwokBin holds kwok and
 	// KwokStages its stage configs.
 	KubernetesBin, EtcdBin, KwokBin, KwokStages string
+	// HelmBin holds helm; CertManagerBin holds cert-manager-controller and
+	// cert-manager-cainjector and CertManagerCRDs cert-manager's CRDs (all
+	// from tools/build.sh). PrometheusBin is Debian's prometheus binary
+	// (tools/apt.sh). Only the add-ons need them; Up does not.
+	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin string
 
 	// Ports on 127.0.0.1. Defaults avoid the well-known Kubernetes ports so a
 	// developer's other clusters keep working.
 	EtcdClientPort, EtcdPeerPort, APIServerPort, ControllerManagerPort, SchedulerPort, KwokPort int
+	// PrometheusPort is where StartPrometheus serves on 127.0.0.1.
+	PrometheusPort int
 
 	// Nodes is the node set created on Up.
 	Nodes []NodeSpec
@@ -45,12 +52,17 @@ func DefaultConfig(root string) (Config, error) {
 		EtcdBin:               filepath.Join(cache, "etcd-"+EtcdVersion, "bin"),
 		KwokBin:               filepath.Join(cache, "kwok-"+KwokVersion, "bin"),
 		KwokStages:            filepath.Join(cache, "kwok-"+KwokVersion, "stages"),
+		HelmBin:               filepath.Join(cache, "helm-"+HelmVersion, "bin"),
+		CertManagerBin:        filepath.Join(cache, "certmanager-"+CertManagerVersion, "bin"),
+		CertManagerCRDs:       filepath.Join(cache, "certmanager-"+CertManagerVersion, "crds"),
+		PrometheusBin:         "/usr/bin/prometheus",
 		EtcdClientPort:        12379,
 		EtcdPeerPort:          12380,
 		APIServerPort:         16443,
 		ControllerManagerPort: 16444,
 		SchedulerPort:         16445,
 		KwokPort:              16446,
+		PrometheusPort:        16447,
 		Nodes:                 DefaultNodes(),
 		SpotTaint:             DefaultSpotTaint,
 	}
@@ -63,9 +75,11 @@ func DefaultConfig(root string) (Config, error) {
 // Versions of the binaries, matching the tools modules under tools/. The
 // TestVersionsMatchToolsModules test keeps them in step.
 const (
-	KubernetesVersion = "v1.37.1"
-	EtcdVersion       = "v3.7.3"
-	KwokVersion       = "v0.8.0"
+	KubernetesVersion  = "v1.37.1"
+	EtcdVersion        = "v3.7.3"
+	KwokVersion        = "v0.8.0"
+	HelmVersion        = "v3.22.0"
+	CertManagerVersion = "v1.21.2"
 )
 
 // DefaultSpotTaint keeps pods off spot nodes unless they tolerate it; trimtab's

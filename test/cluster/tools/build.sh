@@ -5,6 +5,9 @@
 #   $TRIMTAB_CACHE/kubernetes-v1.37.1/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $TRIMTAB_CACHE/etcd-v3.7.3/bin/{etcd,etcdctl}
 #   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages)
+#   $TRIMTAB_CACHE/helm-v3.22.0/bin/helm
+#   $TRIMTAB_CACHE/certmanager-v1.21.2/bin/{cert-manager-controller,cert-manager-cainjector}
+#                                          (+ cert-manager's CRDs in ../crds)
 #
 # Each tool is pinned by the go.mod of its module under test/cluster/tools/.
 # A component whose bin dir holds a .complete stamp is reused as is. Builds use
@@ -16,7 +19,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
-all=(kubernetes etcd kwok)
+all=(kubernetes etcd kwok helm certmanager)
 
 # version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
 version() {
@@ -29,6 +32,8 @@ component_dir() {
 	kubernetes) echo "$cache/kubernetes-$(version "$here/kubernetes" k8s.io/kubernetes)" ;;
 	etcd) echo "$cache/etcd-$(version "$here/etcd" go.etcd.io/etcd/server/v3)" ;;
 	kwok) echo "$cache/kwok-$(version "$here/kwok" sigs.k8s.io/kwok)" ;;
+	helm) echo "$cache/helm-$(version "$here/helm" helm.sh/helm/v3)" ;;
+	certmanager) echo "$cache/certmanager-$(version "$here/certmanager" github.com/cert-manager/cert-manager)" ;;
 	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
 	esac
 }
@@ -93,6 +98,29 @@ build_kwok() {
 		done
 	done
 	chmod -R u+w "$dest/stages"
+}
+
+build_helm() {
+	local dest=$1 v
+	v=$(version "$here/helm" helm.sh/helm/v3)
+	gobuild "$here/helm" "$dest/bin/helm" helm.sh/helm/v3/cmd/helm \
+		"-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+}
+
+# build_certmanager builds our own small mains for cert-manager's controller
+# and cainjector (tools/certmanager; cert-manager's cmd/ modules are not on the
+# proxy) and copies its CRDs, plain YAML in the module zip, next to them.
+build_certmanager() {
+	local dest=$1 v src ldflags
+	v=$(version "$here/certmanager" github.com/cert-manager/cert-manager)
+	ldflags="-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$v"
+	gobuild "$here/certmanager" "$dest/bin/cert-manager-controller" ./controller "$ldflags"
+	gobuild "$here/certmanager" "$dest/bin/cert-manager-cainjector" ./cainjector "$ldflags"
+	src=$(cd "$here/certmanager" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+	mkdir -p "$dest/crds"
+	cp "$src"/deploy/crds/*.yaml "$dest/crds/"
+	chmod -R u+w "$dest/crds"
+	echo "    copied $(ls "$dest/crds" | wc -l) CRDs to $dest/crds"
 }
 
 if [ "${1:-}" = "--print-dir" ]; then

@@ -3,6 +3,8 @@
 // call it.
 //
 //	localcluster up       start, or reuse a healthy cluster; prints the kubeconfig path
+//	                      (-addons cert-manager,prometheus also starts those add-ons;
+//	                      -prometheus-targets sets what Prometheus scrapes)
 //	localcluster down     stop the processes it started, by PID, and remove state
 //	localcluster status   exit 0 if a healthy cluster is recorded, 1 otherwise
 //	localcluster assets   print the KUBEBUILDER_ASSETS directory for envtest
@@ -16,6 +18,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,21 +31,35 @@ func main() {
 	root := flag.String("root", ".", "repository root; state goes to ROOT/.cluster")
 	url := flag.String("url", "https://127.0.0.1:19443", "webhooks: base URL of the manager's webhook server")
 	certDir := flag.String("cert-dir", ".cluster/webhook-certs", "webhooks: directory for the development serving certificate")
+	addons := flag.String("addons", "", "up: comma-separated add-ons to start as well: cert-manager, prometheus")
+	targets := flag.String("prometheus-targets", "", "up: comma-separated scrape targets for the prometheus add-on (default: the apiserver's /metrics)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks")
+		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus] [-prometheus-targets URL,...]")
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	if flag.NArg() < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *root, *url, *certDir); err != nil {
+	verb := flag.Arg(0)
+	// Flags may also follow the verb: `localcluster up -addons cert-manager`.
+	if err := flag.CommandLine.Parse(flag.Args()[1:]); err != nil || flag.NArg() != 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	for _, a := range strings.Split(*addons, ",") {
+		if a := strings.TrimSpace(a); a != "" && a != "cert-manager" && a != "prometheus" {
+			fmt.Fprintf(os.Stderr, "localcluster: unknown add-on %q in -addons (accepted: cert-manager, prometheus)\n", a)
+			os.Exit(2)
+		}
+	}
+	if err := run(verb, *root, *url, *certDir, *addons, *targets); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(verb, root, url, certDir string) error {
+func run(verb, root, url, certDir, addons, targets string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	cfg, err := cluster.DefaultConfig(root)
@@ -61,7 +79,7 @@ func run(verb, root, url, certDir string) error {
 			verb = "reused"
 		}
 		fmt.Printf("local control plane %s in %.1fs\n  kubectl --kubeconfig %s get nodes\n", verb, time.Since(start).Seconds(), cfg.Kubeconfig())
-		return nil
+		return startAddons(ctx, cl, addons, targets)
 	case "down":
 		if err := cluster.DownDir(cfg); err != nil {
 			return err
@@ -104,4 +122,33 @@ func run(verb, root, url, certDir string) error {
 	default:
 		return fmt.Errorf("unknown command %q (accepted: up, down, status, assets, webhooks)", verb)
 	}
+}
+
+// startAddons starts the add-ons named in list (comma-separated) on cl.
+func startAddons(ctx context.Context, cl *cluster.Cluster, list, targets string) error {
+	for _, name := range strings.Split(list, ",") {
+		start := time.Now()
+		switch strings.TrimSpace(name) {
+		case "":
+			continue
+		case "cert-manager":
+			if err := cl.StartCertManager(ctx); err != nil {
+				return err
+			}
+			fmt.Printf("cert-manager (controller + cainjector, no webhook) ready in %.1fs; ClusterIssuer %s\n", time.Since(start).Seconds(), cluster.SelfSignedClusterIssuer)
+		case "prometheus":
+			scrape := []string{"https://127.0.0.1:" + strconv.Itoa(cl.Config.APIServerPort) + "/metrics"}
+			if targets != "" {
+				scrape = strings.Split(targets, ",")
+			}
+			url, err := cl.StartPrometheus(ctx, scrape)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("prometheus ready in %.1fs at %s, scraping %s\n", time.Since(start).Seconds(), url, strings.Join(scrape, ", "))
+		default:
+			return fmt.Errorf("unknown add-on %q in -addons (accepted: cert-manager, prometheus)", name)
+		}
+	}
+	return nil
 }

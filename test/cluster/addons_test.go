@@ -1,0 +1,265 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+	"golang.org/x/mod/modfile"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+)
+
+// The add-on version constants name cache directories build.sh fills.
+func TestAddonVersionsMatchToolsModules(t *testing.T) {
+	for _, c := range []struct{ dir, module, want string }{
+		{"helm", "helm.sh/helm/v3", HelmVersion},
+		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
+	} {
+		path := filepath.Join("tools", c.dir, "go.mod")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := modfile.Parse(path, b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, r := range f.Require {
+			if r.Mod.Path == c.module {
+				got = r.Mod.Version
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s pins %s %q, but the cluster package expects %q", path, c.module, got, c.want)
+		}
+	}
+}
+
+func TestPrometheusConfig(t *testing.T) {
+	for _, c := range []struct {
+		targets []string
+		want    []string // substrings of the rendered config
+		err     string   // substring of the error; "" for none
+	}{
+		{targets: []string{"127.0.0.1:9100"}, want: []string{"job_name: 127.0.0.1:9100/metrics", "scheme: http\n", "- 127.0.0.1:9100", "scrape_interval: 1s"}},
+		{targets: []string{"https://127.0.0.1:16443/metrics"}, want: []string{"scheme: https", "cert_file: /pki/admin.crt", "insecure_skip_verify: true"}},
+		{targets: []string{"http://localhost:8080/custom"}, want: []string{"metrics_path: /custom"}},
+		{targets: nil, want: []string{"scrape_configs: []"}},
+		{targets: []string{"http://10.0.0.1:8080/metrics"}, err: `host "10.0.0.1" is not loopback`},
+		{targets: []string{"ftp://127.0.0.1:21"}, err: `scheme "ftp"`},
+		{targets: []string{"127.0.0.1"}, err: "want host:port"},
+		{targets: []string{"127.0.0.1:1", "http://127.0.0.1:1/metrics"}, err: "listed twice"},
+		{targets: []string{"127.0.0.1:1/m?x=1"}, err: "query"},
+	} {
+		t.Run(strings.Join(c.targets, ","), func(t *testing.T) {
+			got, err := prometheusConfig(c.targets, "/pki/admin.crt", "/pki/admin.key")
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("got error %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(got), w) {
+					t.Errorf("config lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestCertManager proves the cert-manager add-on: a self-signed Issuer issues a
+// Certificate into a Secret, and the cainjector copies its CA into a webhook
+// configuration annotated cert-manager.io/inject-ca-from.
+func TestCertManager(t *testing.T) {
+	cl := Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := cl.StartCertManager(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartCertManager: %.1fs", time.Since(start).Seconds())
+	// A second call reuses the running add-ons.
+	start = time.Now()
+	if err := cl.StartCertManager(ctx); err != nil {
+		t.Fatalf("second StartCertManager: %v", err)
+	}
+	t.Logf("StartCertManager again (reuse): %.2fs", time.Since(start).Seconds())
+
+	cfg, err := cl.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	cs, err := cl.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "certmanager-test-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	})
+
+	start = time.Now()
+	for gvr, obj := range map[string]map[string]any{
+		"issuers": {
+			"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+			"metadata": map[string]any{"name": "selfsigned", "namespace": ns.Name},
+			"spec":     map[string]any{"selfSigned": map[string]any{}},
+		},
+		"certificates": {
+			"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"name": "serving", "namespace": ns.Name},
+			"spec": map[string]any{
+				"secretName": "serving-tls", "dnsNames": []any{"svc." + ns.Name + ".svc"},
+				"issuerRef": map[string]any{"name": "selfsigned", "kind": "Issuer"},
+			},
+		},
+	} {
+		res := certificateGVR.GroupResource().WithVersion("v1")
+		res.Resource = gvr
+		if _, err := dyn.Resource(res).Namespace(ns.Name).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s: %v", gvr, err)
+		}
+	}
+	poll(t, ctx, "Certificate Ready", func() error { return certificateReady(ctx, dyn, ns.Name, "serving") })
+	secret, err := cs.CoreV1().Secrets(ns.Name).Get(ctx, "serving-tls", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		if len(secret.Data[k]) == 0 {
+			t.Errorf("Secret serving-tls has no %s", k)
+		}
+	}
+	t.Logf("Issuer + Certificate to Ready with Secret: %.2fs", time.Since(start).Seconds())
+
+	start = time.Now()
+	mwc := mutatingNeverCalled("certmanager-test-"+ns.Name, ns.Name+"/serving")
+	if _, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, mwc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(context.Background(), mwc.Name, metav1.DeleteOptions{})
+	})
+	poll(t, ctx, "caBundle injected", func() error {
+		got, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, mwc.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if b := got.Webhooks[0].ClientConfig.CABundle; !bytes.Equal(b, secret.Data["ca.crt"]) {
+			return fmt.Errorf("caBundle is %d bytes, want the Secret's ca.crt (%d bytes)", len(b), len(secret.Data["ca.crt"]))
+		}
+		return nil
+	})
+	t.Logf("cainjector filled caBundle: %.2fs", time.Since(start).Seconds())
+}
+
+// mutatingNeverCalled is NeverCalledWebhook as a MutatingWebhookConfiguration.
+func mutatingNeverCalled(name, injectFrom string) *admissionv1.MutatingWebhookConfiguration {
+	v := NeverCalledWebhook(name, injectFrom)
+	w := v.Webhooks[0]
+	return &admissionv1.MutatingWebhookConfiguration{
+		ObjectMeta: v.ObjectMeta,
+		Webhooks: []admissionv1.MutatingWebhook{{
+			Name: w.Name, ClientConfig: w.ClientConfig, Rules: w.Rules, NamespaceSelector: w.NamespaceSelector,
+			FailurePolicy: w.FailurePolicy, SideEffects: w.SideEffects, TimeoutSeconds: w.TimeoutSeconds,
+			AdmissionReviewVersions: w.AdmissionReviewVersions,
+		}},
+	}
+}
+
+// TestPrometheus serves a gauge on 127.0.0.1, has the Prometheus add-on scrape
+// it and reads the value back through Prometheus's HTTP API.
+func TestPrometheus(t *testing.T) {
+	cl := Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	reg := prometheus.NewRegistry()
+	gauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "trimtab_addon_test_value", Help: "A value the test reads back."})
+	reg.MustRegister(gauge)
+	want := float64(time.Now().UnixNano()%1000 + 1)
+	gauge.Set(want)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	start := time.Now()
+	target := "http://" + ln.Addr().String() + "/metrics"
+	base, err := cl.StartPrometheus(ctx, []string{target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartPrometheus: %.2fs", time.Since(start).Seconds())
+	again, err := cl.StartPrometheus(ctx, []string{target})
+	if err != nil || again != base {
+		t.Fatalf("second StartPrometheus with the same target: %q, %v; want reuse of %q", again, err, base)
+	}
+
+	client, err := promapi.NewClient(promapi.Config{Address: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := promv1.NewAPI(client)
+	query := fmt.Sprintf(`trimtab_addon_test_value{instance=%q}`, ln.Addr().String())
+	poll(t, ctx, "Prometheus has the scraped value", func() error {
+		v, _, _, err := api.Query(ctx, query, time.Now())
+		if err != nil {
+			return err
+		}
+		vec, ok := v.(model.Vector)
+		if !ok || len(vec) != 1 {
+			return fmt.Errorf("query %s returned %v", query, v)
+		}
+		if float64(vec[0].Value) != want {
+			return fmt.Errorf("got %v, want %v", vec[0].Value, want)
+		}
+		return nil
+	})
+	t.Logf("scraped value queried back: %.2fs after start", time.Since(start).Seconds())
+}
+
+// poll retries check every 100 ms until it succeeds or ctx ends.
+func poll(t *testing.T, ctx context.Context, what string, check func() error) {
+	t.Helper()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: gave up: %v", what, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
