@@ -27,14 +27,14 @@ func (m *Model) pushHour(h int64, v float64) {
 }
 
 // detect sets the period from the autocorrelation of the hourly series at
-// lags 24 h and 168 h: daily when r24 is clearly positive, weekly when two
-// weeks are kept and r168 beats r24 by a margin (same weekday is more alike
+// lags 24 h and 168 h: daily when r24 is clearly positive, weekly when ten
+// days are kept and r168 beats r24 by a margin (same weekday is more alike
 // than the day before).
 func (m *Model) detect() {
 	n := int(min(m.hourAt-m.hourFirst, int64(hoursKept)))
 	r24 := m.acf(24, n)
 	r168 := math.NaN()
-	if n >= 2*168 {
+	if n >= 168+72 { // ten days: three days of same-weekday pairs
 		r168 = m.acf(168, n)
 	}
 	switch {

@@ -49,13 +49,21 @@ func loadShared(t testing.TB, name string) Trace {
 }
 
 // unseen are synthetic traces with shapes no constant was tuned on.
-func unseen() map[string]Trace {
-	return map[string]Trace{
-		"synth-smooth": Synth{Seed: 1, Days: 21, Step: time.Minute, Base: 600, DailyAmp: 0.7, PeakHour: 14, Weekend: 0.6, Noise: 0.03}.Trace(),
-		"synth-noisy":  Synth{Seed: 2, Days: 21, Step: time.Minute, Base: 80, DailyAmp: 0.6, PeakHour: 20, Weekend: 1.2, TrendPerDay: 0.01, Noise: 0.12, Surges: 6}.Trace(),
-		"synth-5min":   Synth{Seed: 3, Days: 28, Step: 5 * time.Minute, Base: 5000, DailyAmp: 0.8, PeakHour: 9, Weekend: 0.4, Noise: 0.05}.Trace(),
-		"synth-growth": Synth{Seed: 4, Days: 21, Step: time.Minute, Base: 300, DailyAmp: 0.5, PeakHour: 18, Weekend: 1, TrendPerDay: 0.04, Noise: 0.06, Surges: 3}.Trace(),
+func unseenSynth() map[string]Synth {
+	return map[string]Synth{
+		"synth-smooth": {Seed: 1, Days: 21, Step: time.Minute, Base: 600, DailyAmp: 0.7, PeakHour: 14, Weekend: 0.6, Noise: 0.03},
+		"synth-noisy":  {Seed: 2, Days: 21, Step: time.Minute, Base: 80, DailyAmp: 0.6, PeakHour: 20, Weekend: 1.2, TrendPerDay: 0.01, Noise: 0.12, Surges: 6},
+		"synth-5min":   {Seed: 3, Days: 28, Step: 5 * time.Minute, Base: 5000, DailyAmp: 0.8, PeakHour: 9, Weekend: 0.4, Noise: 0.05},
+		"synth-growth": {Seed: 4, Days: 21, Step: time.Minute, Base: 300, DailyAmp: 0.5, PeakHour: 18, Weekend: 1, TrendPerDay: 0.04, Noise: 0.06, Surges: 3},
 	}
+}
+
+func unseen() map[string]Trace {
+	out := map[string]Trace{}
+	for k, s := range unseenSynth() {
+		out[k] = s.Trace()
+	}
+	return out
 }
 
 // TestEvaluate prints the replay table for every trace; set

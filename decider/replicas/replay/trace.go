@@ -153,6 +153,9 @@ func ParseTrace(r io.Reader, timeCol, valueCol string) (Trace, error) {
 		}
 		tr.Values = append(tr.Values, r.v)
 	}
+	if tr.Gaps > len(rows)/2 {
+		return Trace{}, fmt.Errorf("the step %s inferred from the closest rows leaves %d of %d samples missing; resample to a regular resolution", step, tr.Gaps, len(tr.Values))
+	}
 	if span := time.Duration(len(tr.Values)) * step; span < MinTraceSpan {
 		return Trace{}, fmt.Errorf("trace spans %s: need at least %s to learn a daily period", span, MinTraceSpan)
 	}
