@@ -125,25 +125,28 @@ func TestCertManager(t *testing.T) {
 	})
 
 	start = time.Now()
-	for gvr, obj := range map[string]map[string]any{
-		"issuers": {
+	for _, o := range []struct {
+		resource string
+		obj      map[string]any
+	}{
+		{"issuers", map[string]any{
 			"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
 			"metadata": map[string]any{"name": "selfsigned", "namespace": ns.Name},
 			"spec":     map[string]any{"selfSigned": map[string]any{}},
-		},
-		"certificates": {
+		}},
+		{"certificates", map[string]any{
 			"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 			"metadata": map[string]any{"name": "serving", "namespace": ns.Name},
 			"spec": map[string]any{
 				"secretName": "serving-tls", "dnsNames": []any{"svc." + ns.Name + ".svc"},
 				"issuerRef": map[string]any{"name": "selfsigned", "kind": "Issuer"},
 			},
-		},
+		}},
 	} {
-		res := certificateGVR.GroupResource().WithVersion("v1")
-		res.Resource = gvr
-		if _, err := dyn.Resource(res).Namespace(ns.Name).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("creating %s: %v", gvr, err)
+		gvr := certificateGVR
+		gvr.Resource = o.resource
+		if _, err := dyn.Resource(gvr).Namespace(ns.Name).Create(ctx, &unstructured.Unstructured{Object: o.obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s: %v", o.resource, err)
 		}
 	}
 	poll(t, ctx, "Certificate Ready", func() error { return certificateReady(ctx, dyn, ns.Name, "serving") })

@@ -130,6 +130,16 @@ func (c Config) checkBinaries() error {
 	return nil
 }
 
+// Helm returns the path of the helm binary tools/build.sh builds, or an error
+// naming the command that builds it.
+func (c Config) Helm() (string, error) {
+	p := filepath.Join(c.HelmBin, "helm")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("helm not built: %s missing; run `bash test/cluster/tools/build.sh helm` (~1-5 min the first time)", p)
+	}
+	return p, nil
+}
+
 func (c Config) path(elem ...string) string {
 	return filepath.Join(append([]string{c.Dir}, elem...)...)
 }

@@ -137,7 +137,7 @@ for c in "${components[@]}"; do
 		echo "==> $c: cached in $dest"
 		continue
 	fi
-	echo "==> $c: building into $dest (first time only; Kubernetes takes ~8-12 min on 2 cores)"
+	echo "==> $c: building into $dest (first time only; on 2 cores Kubernetes takes ~8-12 min, the others 1-5 min each)"
 	start=$SECONDS
 	gocache=$(mktemp -d "${TMPDIR:-/tmp}/trimtab-gocache.XXXXXX")
 	rm -rf "$dest" && mkdir -p "$dest/bin"
