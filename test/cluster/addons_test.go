@@ -266,3 +266,78 @@ func poll(t *testing.T, ctx context.Context, what string, check func() error) {
 		}
 	}
 }
+
+// TestAddonsLifecycle runs a second, isolated control plane (own directory and
+// ports, one node) to prove that add-ons never decide the core cluster's
+// health, that a dead add-on is restarted by the next Start call, and that
+// Down stops add-ons and core processes by PID.
+func TestAddonsLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second control plane (~10 s of CPU); skipped with -short")
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := DefaultConfig(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir = filepath.Join(t.TempDir(), "cluster")
+	for _, p := range []*int{&cfg.EtcdClientPort, &cfg.EtcdPeerPort, &cfg.APIServerPort, &cfg.ControllerManagerPort, &cfg.SchedulerPort, &cfg.KwokPort, &cfg.PrometheusPort} {
+		*p += 1000 // beside the shared cluster's ports
+	}
+	cfg.Nodes = cfg.Nodes[:1]
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cl, err := Up(ctx, cfg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Down() })
+	t.Logf("Up: %.1fs", time.Since(start).Seconds())
+	start = time.Now()
+	if err := cl.StartCertManager(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartCertManager on a fresh cluster: %.1fs", time.Since(start).Seconds())
+	apiserver := fmt.Sprintf("https://127.0.0.1:%d/metrics", cfg.APIServerPort)
+	if _, err := cl.StartPrometheus(ctx, []string{apiserver}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Addons) != 3 {
+		t.Fatalf("recorded add-ons %+v, want controller, cainjector and prometheus", cl.Addons)
+	}
+
+	prom, ok := cl.addon(prometheusName)
+	if !ok {
+		t.Fatal("prometheus not running")
+	}
+	if err := prom.stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, healthy, err := Status(ctx, cfg); err != nil || !healthy {
+		t.Fatalf("core cluster unhealthy after an add-on died: %v", err)
+	}
+	if _, err := cl.StartPrometheus(ctx, []string{apiserver}); err != nil {
+		t.Fatalf("restarting a dead prometheus: %v", err)
+	}
+	if p, ok := cl.addon(prometheusName); !ok || p.PID == prom.PID {
+		t.Fatalf("prometheus not restarted: %+v", p)
+	}
+
+	// Down, from the recorded state as `localcluster down` does it.
+	all := append(append([]Process{}, cl.Processes...), cl.Addons...)
+	if err := DownDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range all {
+		if p.alive() {
+			t.Errorf("%s (pid %d) still runs after Down", p.Name, p.PID)
+		}
+	}
+	if _, err := os.Stat(cfg.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists after Down: %v", cfg.Dir, err)
+	}
+}
