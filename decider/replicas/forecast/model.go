@@ -329,3 +329,11 @@ func (m *Model) errQuantile(c int, q float64) float64 {
 	}
 	return errLo + errBins*errStep
 }
+
+// Clone returns an independent copy (for fan-out in replays and benchmarks).
+func (m *Model) Clone() *Model {
+	c := *m
+	c.day = append([]float32(nil), m.day...)
+	c.dayN = append([]uint8(nil), m.dayN...)
+	return &c
+}
