@@ -65,11 +65,18 @@ func TestPrometheusConfig(t *testing.T) {
 		{targets: []string{"http://10.0.0.1:8080/metrics"}, err: `host "10.0.0.1" is not loopback`},
 		{targets: []string{"ftp://127.0.0.1:21"}, err: `scheme "ftp"`},
 		{targets: []string{"127.0.0.1"}, err: "want host:port"},
-		{targets: []string{"127.0.0.1:1", "http://127.0.0.1:1/metrics"}, err: "listed twice"},
+		{targets: []string{"127.0.0.1:1", "http://127.0.0.1:1/metrics"}, want: []string{"scrape_configs:\n- job_name: 127.0.0.1:1/metrics"}},
 		{targets: []string{"127.0.0.1:1/m?x=1"}, err: "query"},
 	} {
 		t.Run(strings.Join(c.targets, ","), func(t *testing.T) {
-			got, err := prometheusConfig(c.targets, "/pki/admin.crt", "/pki/admin.key")
+			var got []byte
+			norm, err := normalizeTargets(c.targets)
+			if err == nil {
+				got, err = prometheusConfig(norm, "/pki/admin.crt", "/pki/admin.key")
+			}
+			if c.err == "" && strings.Count(string(got), "job_name") != len(norm) {
+				t.Errorf("want one job per unique target %v:\n%s", norm, got)
+			}
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("got error %v, want one containing %q", err, c.err)
@@ -203,11 +210,58 @@ func TestPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
+	first, want := serveGauge(t)
+	start := time.Now()
+	base, err := cl.StartPrometheus(ctx, []string{"http://" + first + "/metrics"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartPrometheus: %.2fs", time.Since(start).Seconds())
+	client, err := promapi.NewClient(promapi.Config{Address: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := promv1.NewAPI(client)
+	waitForValue(t, ctx, api, first, want)
+	t.Logf("scraped value queried back: %.2fs after start", time.Since(start).Seconds())
+
+	// Another caller's target is added by a reload, not a restart, and the
+	// first target keeps being scraped.
+	prom, _ := cl.addon(prometheusName)
+	second, want2 := serveGauge(t)
+	start = time.Now()
+	again, err := cl.StartPrometheus(ctx, []string{second})
+	if err != nil || again != base {
+		t.Fatalf("StartPrometheus with another target: %q, %v; want %q", again, err, base)
+	}
+	if p, ok := cl.addon(prometheusName); !ok || p.PID != prom.PID {
+		t.Fatalf("prometheus was restarted (pid %d -> %d), want a reload", prom.PID, p.PID)
+	}
+	waitForValue(t, ctx, api, second, want2)
+	t.Logf("second target added by reload and queried back: %.2fs", time.Since(start).Seconds())
+	targets, err := api.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := map[string]bool{}
+	for _, at := range targets.Active {
+		active[at.ScrapeURL] = true
+	}
+	for _, addr := range []string{first, second} {
+		if !active["http://"+addr+"/metrics"] {
+			t.Errorf("target %s not active after the reload; active: %v", addr, active)
+		}
+	}
+}
+
+// serveGauge serves trimtab_addon_test_value on 127.0.0.1 until the test ends
+// and returns its address and value.
+func serveGauge(t *testing.T) (addr string, value float64) {
 	reg := prometheus.NewRegistry()
 	gauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "trimtab_addon_test_value", Help: "A value the test reads back."})
 	reg.MustRegister(gauge)
-	want := float64(time.Now().UnixNano()%1000 + 1)
-	gauge.Set(want)
+	value = float64(time.Now().UnixNano()%1000 + 1)
+	gauge.Set(value)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -215,26 +269,14 @@ func TestPrometheus(t *testing.T) {
 	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String(), value
+}
 
-	start := time.Now()
-	target := "http://" + ln.Addr().String() + "/metrics"
-	base, err := cl.StartPrometheus(ctx, []string{target})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("StartPrometheus: %.2fs", time.Since(start).Seconds())
-	again, err := cl.StartPrometheus(ctx, []string{target})
-	if err != nil || again != base {
-		t.Fatalf("second StartPrometheus with the same target: %q, %v; want reuse of %q", again, err, base)
-	}
-
-	client, err := promapi.NewClient(promapi.Config{Address: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := promv1.NewAPI(client)
-	query := fmt.Sprintf(`trimtab_addon_test_value{instance=%q}`, ln.Addr().String())
-	poll(t, ctx, "Prometheus has the scraped value", func() error {
+// waitForValue polls Prometheus until the gauge scraped from instance has want.
+func waitForValue(t *testing.T, ctx context.Context, api promv1.API, instance string, want float64) {
+	t.Helper()
+	query := fmt.Sprintf(`trimtab_addon_test_value{instance=%q}`, instance)
+	poll(t, ctx, "Prometheus has the value scraped from "+instance, func() error {
 		v, _, _, err := api.Query(ctx, query, time.Now())
 		if err != nil {
 			return err
@@ -248,7 +290,6 @@ func TestPrometheus(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("scraped value queried back: %.2fs after start", time.Since(start).Seconds())
 }
 
 // poll retries check every 100 ms until it succeeds or ctx ends.
