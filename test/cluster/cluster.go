@@ -280,6 +280,17 @@ func (cl *Cluster) addon(name string) (Process, bool) {
 	return Process{}, false
 }
 
+// RunningAddons names the recorded add-ons that still run, with their PIDs.
+func (cl *Cluster) RunningAddons() []string {
+	var out []string
+	for _, p := range cl.Addons {
+		if p.alive() {
+			out = append(out, p.Name+" (pid "+strconv.Itoa(p.PID)+")")
+		}
+	}
+	return out
+}
+
 // setAddon records p, replacing an earlier add-on of the same name.
 func (cl *Cluster) setAddon(p Process) {
 	for i := range cl.Addons {

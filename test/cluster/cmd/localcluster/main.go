@@ -87,12 +87,15 @@ func run(verb, root, url, certDir, addons, targets string) error {
 		fmt.Println("local control plane stopped")
 		return nil
 	case "status":
-		_, healthy, err := cluster.Status(ctx, cfg)
+		cl, healthy, err := cluster.Status(ctx, cfg)
 		if err != nil || !healthy {
 			fmt.Println("no healthy local control plane in", cfg.Dir)
 			os.Exit(1)
 		}
 		fmt.Println("healthy local control plane in", cfg.Dir)
+		if addons := cl.RunningAddons(); len(addons) > 0 {
+			fmt.Println("  add-ons running:", strings.Join(addons, ", "))
+		}
 		return nil
 	case "assets":
 		dir, err := cluster.PrepareEnvtestAssets(cfg)
