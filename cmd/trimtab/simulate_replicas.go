@@ -112,7 +112,7 @@ func writeFile(name string, fn func(io.Writer) error) error {
 var strategyOrder = []string{replay.Trimtab, replay.HPA, replay.HPAMatched, replay.Static}
 
 func writeTable(w io.Writer, rep replay.Report) error {
-	fmt.Fprintf(w, "evaluated %s .. %s (%d samples of %gs, %d gaps filled); per-pod capacity %.4g; start-up %gs; metrics delay %gs; forecast period %s\n\n",
+	fmt.Fprintf(w, "evaluated %s .. %s (%d samples of %gs, %d missing samples left unscored); per-pod capacity %.4g; start-up %gs; metrics delay %gs; forecast period %s\n\n",
 		rep.EvalFrom.Format(time.RFC3339), rep.EvalTo.Format(time.RFC3339), rep.Samples, rep.StepSeconds, rep.Gaps,
 		rep.PerPodCapacity, rep.StartupDelaySeconds, rep.MetricsDelaySeconds, rep.ForecastPeriod)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
