@@ -31,8 +31,9 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## build the control-plane binaries from Go modules (cached; ~12 min the first time)
+tools: ## build the control-plane binaries, helm and cert-manager from Go modules, install Prometheus (cached; ~20 min the first time)
 	@bash test/cluster/tools/build.sh
+	@bash test/cluster/tools/apt.sh prometheus
 
 .PHONY: build
 build: ## build bin/trimtab
@@ -42,8 +43,8 @@ $(LOCALCLUSTER): $(shell find test/cluster -name '*.go' -not -path '*/tools/*') 
 	$(GO) build -o $@ ./test/cluster/cmd/localcluster
 
 .PHONY: cluster-up
-cluster-up: tools $(LOCALCLUSTER) ## start (or reuse) the local control plane
-	@./$(LOCALCLUSTER) up
+cluster-up: tools $(LOCALCLUSTER) ## start (or reuse) the local control plane with cert-manager and Prometheus
+	@./$(LOCALCLUSTER) up -addons cert-manager,prometheus
 
 .PHONY: cluster-down
 cluster-down: $(LOCALCLUSTER) ## stop the local control plane (and the demo's manager) and remove its state

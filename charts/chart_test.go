@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,8 +28,6 @@ import (
 )
 
 const (
-	// helmVersion is the helm test/cluster/tools/helm pins.
-	helmVersion = "v3.22.0"
 	chartDir    = "trimtab"
 	releaseNS   = "trimtab-system"
 	releaseName = "trimtab"
@@ -43,13 +40,17 @@ func helm(t *testing.T) string {
 	if p := os.Getenv("TRIMTAB_HELM"); p != "" {
 		return p
 	}
-	cache, err := cluster.CacheDir()
+	root, err := cluster.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(cache, "helm-"+helmVersion, "bin", "helm")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("helm not built (%v): run `make tools`", err)
+	cfg, err := cluster.DefaultConfig(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := cfg.Helm()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

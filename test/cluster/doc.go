@@ -13,4 +13,10 @@
 // and state.json recording the PIDs this package started. Down stops exactly
 // those PIDs. Up reuses a healthy cluster recorded there, so `make cluster-up`
 // and every test package share one control plane.
+//
+// Add-ons run beside the core on request and are recorded apart from it, so
+// the core's health never depends on them: cert-manager's controller and
+// cainjector (StartCertManager; built from cert-manager's module, without its
+// own webhook) and Debian's Prometheus (StartPrometheus). `make cluster-up`
+// starts both; Down stops them by PID like the rest.
 package cluster
