@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -36,8 +37,9 @@ type Config struct {
 
 // DefaultConfig returns the configuration `make cluster-up` uses: state in
 // root/.cluster, binaries from the build cache, the default node set. The
-// environment can override the spot taint (TRIMTAB_SPOT_TAINT, "" for none)
-// and the cache (TRIMTAB_CACHE), as tools/build.sh reads it.
+// environment can override the spot taint (TRIMTAB_SPOT_TAINT, "" for none),
+// the cache (TRIMTAB_CACHE), as tools/build.sh reads it, and shift every port
+// (TRIMTAB_PORT_OFFSET), so a second checkout can run its own cluster.
 func DefaultConfig(root string) (Config, error) {
 	cache, err := CacheDir()
 	if err != nil {
@@ -65,6 +67,15 @@ func DefaultConfig(root string) (Config, error) {
 		PrometheusPort:        16447,
 		Nodes:                 DefaultNodes(),
 		SpotTaint:             DefaultSpotTaint,
+	}
+	if v := os.Getenv("TRIMTAB_PORT_OFFSET"); v != "" {
+		off, err := strconv.Atoi(v)
+		if err != nil || off < 0 || off > 40000 {
+			return Config{}, fmt.Errorf("TRIMTAB_PORT_OFFSET=%q: want a whole number from 0 to 40000, e.g. 1000", v)
+		}
+		for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort} {
+			*p += off
+		}
 	}
 	if v, ok := os.LookupEnv("TRIMTAB_SPOT_TAINT"); ok {
 		c.SpotTaint = v
