@@ -217,8 +217,26 @@ func replicasChart(name string, rep replay.Report, s replay.Steps, plotDays int)
 	c := plot.Chart{Title: "trimtab simulate replicas: " + name, YLabel: "load per sample (capacity = ready pods × per-pod capacity)",
 		Series: []plot.Series{{Name: "load", Times: times, Values: load}},
 		Bands:  []plot.Band{{Name: "forecast (point..p-quantile)", Times: times, Lo: lo, Hi: hi}}}
+	peak := 0.0
+	for _, v := range load {
+		peak = math.Max(peak, v)
+	}
 	for _, n := range strategyOrder {
+		if top := maxOf(caps[n]); top > 3*peak && peak > 0 {
+			// A peak-sized static fleet on a spiky trace would flatten every
+			// other line; say so instead of drawing it.
+			c.Title += fmt.Sprintf(" (%s off-scale at %.0f)", n, top)
+			continue
+		}
 		c.Series = append(c.Series, plot.Series{Name: n + " capacity", Times: times, Values: caps[n], Step: true})
 	}
 	return c
+}
+
+func maxOf(xs []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range xs {
+		m = math.Max(m, x)
+	}
+	return m
 }
