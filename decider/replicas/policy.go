@@ -92,6 +92,7 @@ type Window struct {
 	Min      int32
 }
 
+// String prints the window as "HH:MM-HH:MM zone ≥min".
 func (w Window) String() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d %s ≥%d", w.From/60, w.From%60, w.To/60, w.To%60, w.Location, w.Min)
 }

@@ -57,23 +57,6 @@ const (
 	errClasses = 4
 )
 
-// class is the error class of a seasonal base value.
-func (m *Model) class(base float64) int {
-	mean := m.daySum / float64(m.slots)
-	if mean <= 0 {
-		return 1
-	}
-	switch r := base / mean; {
-	case r < 0.6:
-		return 0
-	case r < 1:
-		return 1
-	case r < 1.4:
-		return 2
-	}
-	return 3
-}
-
 // Period is the seasonality the model detected.
 type Period uint8
 
@@ -84,6 +67,7 @@ const (
 	Weekly
 )
 
+// String names the period.
 func (p Period) String() string {
 	return [...]string{"none", "daily", "weekly"}[p]
 }
@@ -189,33 +173,6 @@ func (m *Model) Observe(t time.Time, v float64) {
 	m.addHourly(t.Unix()/3600, v)
 }
 
-// scoreSample records how far v is from the forecast made Lead ago for its
-// bucket, so the band covers sample-level noise at the decision's lead.
-func (m *Model) scoreSample(b int64, v float64) {
-	lead := int64(m.cfg.Lead / m.cfg.Bucket)
-	if m.buckets < m.slots || lead >= levelRing || b-lead-1 < 0 {
-		return
-	}
-	base := m.base(b)
-	if base <= 0 {
-		return
-	}
-	lvl := float64(m.levels[(b-lead-1)%levelRing])
-	if lvl <= 0 {
-		return
-	}
-	e := math.Log(math.Max(v, 1e-9) / (base * lvl))
-	i := int((e - errLo) / errStep)
-	i = min(max(i, 0), errBins-1)
-	c := m.class(base)
-	h := &m.errH[c]
-	for j := range h {
-		h[j] *= m.decay
-	}
-	h[i]++
-	m.errW[c] = m.errW[c]*float64(m.decay) + 1
-}
-
 func (m *Model) closeBucket() {
 	if m.accN == 0 {
 		return
@@ -297,39 +254,6 @@ func (m *Model) Forecast(t time.Time, q float64) (point, upper float64, ok bool)
 	}
 	point = base * m.level
 	return point, point * math.Exp(m.errQuantile(m.class(base), q)), true
-}
-
-// minClassWeight is how many (decayed) scored samples a class needs before
-// its own band is used instead of the pooled one.
-const minClassWeight = 200
-
-// errQuantile is the q-quantile of the log error of class c (pooled over
-// classes while c has few samples; a wide default with none).
-func (m *Model) errQuantile(c int, q float64) float64 {
-	h, w := &m.errH[c], m.errW[c]
-	var pooled [errBins]float32
-	if w < minClassWeight {
-		w = 0
-		for k := range m.errH {
-			w += m.errW[k]
-			for j, x := range m.errH[k] {
-				pooled[j] += x
-			}
-		}
-		h = &pooled
-	}
-	if w < 50 {
-		return math.Log(1.5) // too few scored samples: a wide default band
-	}
-	target := q * w
-	var cum float64
-	for i, x := range h {
-		cum += float64(x)
-		if cum >= target {
-			return errLo + (float64(i)+1)*errStep
-		}
-	}
-	return errLo + errBins*errStep
 }
 
 // Clone returns an independent copy (for fan-out in replays and benchmarks).

@@ -1,0 +1,80 @@
+package forecast
+
+import "math"
+
+// class is the error class of a seasonal base value.
+func (m *Model) class(base float64) int {
+	mean := m.daySum / float64(m.slots)
+	if mean <= 0 {
+		return 1
+	}
+	switch r := base / mean; {
+	case r < 0.6:
+		return 0
+	case r < 1:
+		return 1
+	case r < 1.4:
+		return 2
+	}
+	return 3
+}
+
+// scoreSample records how far v is from the forecast made Lead ago for its
+// bucket, so the band covers sample-level noise at the decision's lead.
+func (m *Model) scoreSample(b int64, v float64) {
+	lead := int64(m.cfg.Lead / m.cfg.Bucket)
+	if m.buckets < m.slots || lead >= levelRing || b-lead-1 < 0 {
+		return
+	}
+	base := m.base(b)
+	if base <= 0 {
+		return
+	}
+	lvl := float64(m.levels[(b-lead-1)%levelRing])
+	if lvl <= 0 {
+		return
+	}
+	e := math.Log(math.Max(v, 1e-9) / (base * lvl))
+	i := int((e - errLo) / errStep)
+	i = min(max(i, 0), errBins-1)
+	c := m.class(base)
+	h := &m.errH[c]
+	for j := range h {
+		h[j] *= m.decay
+	}
+	h[i]++
+	m.errW[c] = m.errW[c]*float64(m.decay) + 1
+}
+
+// minClassWeight is how many (decayed) scored samples a class needs before
+// its own band is used instead of the pooled one.
+const minClassWeight = 200
+
+// errQuantile is the q-quantile of the log error of class c (pooled over
+// classes while c has few samples; a wide default with none).
+func (m *Model) errQuantile(c int, q float64) float64 {
+	h, w := &m.errH[c], m.errW[c]
+	var pooled [errBins]float32
+	if w < minClassWeight {
+		w = 0
+		for k := range m.errH {
+			w += m.errW[k]
+			for j, x := range m.errH[k] {
+				pooled[j] += x
+			}
+		}
+		h = &pooled
+	}
+	if w < 50 {
+		return math.Log(1.5) // too few scored samples: a wide default band
+	}
+	target := q * w
+	var cum float64
+	for i, x := range h {
+		cum += float64(x)
+		if cum >= target {
+			return errLo + (float64(i)+1)*errStep
+		}
+	}
+	return errLo + errBins*errStep
+}
