@@ -17,40 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
-	"golang.org/x/mod/modfile"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 )
-
-// The add-on version constants name cache directories build.sh fills.
-func TestAddonVersionsMatchToolsModules(t *testing.T) {
-	for _, c := range []struct{ dir, module, want string }{
-		{"helm", "helm.sh/helm/v3", HelmVersion},
-		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
-	} {
-		path := filepath.Join("tools", c.dir, "go.mod")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := modfile.Parse(path, b, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		for _, r := range f.Require {
-			if r.Mod.Path == c.module {
-				got = r.Mod.Version
-			}
-		}
-		if got != c.want {
-			t.Errorf("%s pins %s %q, but the cluster package expects %q", path, c.module, got, c.want)
-		}
-	}
-}
 
 func TestPrometheusConfig(t *testing.T) {
 	for _, c := range []struct {

@@ -18,6 +18,8 @@ func TestVersionsMatchToolsModules(t *testing.T) {
 		{"kubernetes", "k8s.io/kubernetes", KubernetesVersion},
 		{"etcd", "go.etcd.io/etcd/server/v3", EtcdVersion},
 		{"kwok", "sigs.k8s.io/kwok", KwokVersion},
+		{"helm", "helm.sh/helm/v3", HelmVersion},
+		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
 	} {
 		path := filepath.Join("tools", c.dir, "go.mod")
 		b, err := os.ReadFile(path)
