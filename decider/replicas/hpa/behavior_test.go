@@ -260,3 +260,35 @@ func TestReconcileMultiMetricAndErrors(t *testing.T) {
 		t.Error("min > max: want an error")
 	}
 }
+
+// TestReconcileLegacy: an HPA without behavior scales up to max(2×, 4) per
+// sync and holds scale-down for the controller's window (upstream
+// normalizeDesiredReplicas), and records no scale events.
+func TestReconcileLegacy(t *testing.T) {
+	var s State
+	spec := Spec{MinReplicas: 1, MaxReplicas: 100}
+	now := testNow
+	cur := int32(1)
+	for i, want := range []int32{4, 8, 16, 32, 40} {
+		out, err := s.Reconcile(spec, cur, []Proposal{{Metric: "cpu", Replicas: 40}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Replicas != want {
+			t.Fatalf("step %d: got %d, want %d", i, out.Replicas, want)
+		}
+		cur = out.Replicas
+		now = now.Add(15 * time.Second)
+	}
+	out, _ := s.Reconcile(spec, cur, []Proposal{{Metric: "cpu", Replicas: 5}}, now)
+	if out.Replicas != 40 || out.Stabilized != 40 {
+		t.Errorf("scale-down inside the window: got %+v, want 40", out)
+	}
+	out, _ = s.Reconcile(spec, cur, []Proposal{{Metric: "cpu", Replicas: 5}}, now.Add(6*time.Minute))
+	if out.Replicas != 5 {
+		t.Errorf("scale-down after the window: got %d, want 5", out.Replicas)
+	}
+	if len(s.Up)+len(s.Down) != 0 {
+		t.Errorf("legacy path recorded scale events: %v %v", s.Up, s.Down)
+	}
+}
