@@ -2,7 +2,6 @@ package mutating
 
 import (
 	"context"
-	"encoding/json"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,13 +46,13 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if req.Operation != admissionv1.Create || req.Kind.Kind != "Pod" || h.Settings.Excluded(req.Namespace) {
 		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
 	}
-	pod := &corev1.Pod{}
-	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
-		log.Error(err, "decoding pod; admitting it unchanged")
+	pod, hasMetadata, hasSpec, err := decodePod(req.Object.Raw)
+	if err != nil {
+		log.Error(err, "admitting the pod unchanged")
 		return admission.Allowed("trimtab could not decode the pod"), outcomeError, ""
 	}
 	pod.Namespace = req.Namespace // empty in the object for generated names
-	orig := pod.DeepCopy()
+	orig := snapshot(pod)
 	w, ok, err := h.Resolver.Resolve(ctx, pod)
 	if err != nil {
 		log.Error(err, "resolving the pod's workload; admitting it unchanged")
@@ -93,7 +92,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		h.Events.Expect(d)
 	}
 	log.V(1).Info("decided", "decision", d.String())
-	return admission.Patched("", patchOps(req.Object.Raw, orig, pod)...), outcome, d.Placement
+	return admission.Patched("", patchOps(orig, pod, hasMetadata, hasSpec)...), outcome, d.Placement
 }
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation

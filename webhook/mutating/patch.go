@@ -1,7 +1,6 @@
 package mutating
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 
@@ -18,28 +17,25 @@ import (
 //
 // The apiserver always sends a pod with metadata and spec; for any other
 // object (raw lacks either), the whole member is added instead, so the patch
-// still applies.
-func patchOps(raw []byte, orig, pod *corev1.Pod) []jsonpatch.JsonPatchOperation {
-	var has struct {
-		Metadata, Spec *struct{}
-	}
-	if err := json.Unmarshal(raw, &has); err != nil || has.Metadata == nil || has.Spec == nil {
-		var ops []jsonpatch.JsonPatchOperation
-		if has.Metadata == nil {
+// still applies. A pod without spec gets only the fields trimtab decoded:
+// there is nothing else to keep.
+func patchOps(orig touched, pod *corev1.Pod, hasMetadata, hasSpec bool) []jsonpatch.JsonPatchOperation {
+	var ops []jsonpatch.JsonPatchOperation
+	if !hasMetadata || !hasSpec {
+		if !hasMetadata {
 			ops = append(ops, jsonpatch.NewOperation("add", "/metadata", pod.ObjectMeta))
 		}
-		if has.Spec == nil {
+		if !hasSpec {
 			ops = append(ops, jsonpatch.NewOperation("add", "/spec", pod.Spec))
 		}
 		return ops
 	}
-	var ops []jsonpatch.JsonPatchOperation
-	ops = mapOps(ops, "/metadata/labels", orig.Labels, pod.Labels)
-	ops = mapOps(ops, "/metadata/annotations", orig.Annotations, pod.Annotations)
-	if !reflect.DeepEqual(orig.Spec.Affinity, pod.Spec.Affinity) {
+	ops = mapOps(ops, "/metadata/labels", orig.labels, pod.Labels)
+	ops = mapOps(ops, "/metadata/annotations", orig.annotations, pod.Annotations)
+	if !reflect.DeepEqual(orig.affinity, pod.Spec.Affinity) {
 		ops = append(ops, jsonpatch.NewOperation("add", "/spec/affinity", pod.Spec.Affinity))
 	}
-	if !reflect.DeepEqual(orig.Spec.Tolerations, pod.Spec.Tolerations) {
+	if !reflect.DeepEqual(orig.tolerations, pod.Spec.Tolerations) && !(len(orig.tolerations) == 0 && len(pod.Spec.Tolerations) == 0) {
 		ops = append(ops, jsonpatch.NewOperation("add", "/spec/tolerations", pod.Spec.Tolerations))
 	}
 	return ops
