@@ -87,21 +87,26 @@ func (c Chart) WriteSVG(w io.Writer) error {
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16">%s</text>`+"\n", marginLeft, escape(c.Title))
 
-	// Axes and grid.
-	for i := 0; i <= 5; i++ {
-		v := y0 + (y1-y0)*float64(i)/5
+	// Axes and grid, on round values and round times.
+	for _, v := range niceTicks(y0, y1, 6) {
 		yy := y(v)
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e0e0e0"/>`+"\n", marginLeft, yy, width-marginRight, yy)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, yy+4, formatValue(v))
 	}
-	for i := 0; i <= 6; i++ {
-		t := t0.Add(time.Duration(float64(t1.Sub(t0)) * float64(i) / 6))
+	step, layout := timeStep(t1.Sub(t0), 7)
+	for t := t0.UTC().Truncate(step); !t.After(t1); t = t.Add(step) {
+		if t.Before(t0) {
+			continue
+		}
 		xx := x(t)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e0e0e0"/>`+"\n", xx, marginTop, xx, height-marginBottom)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", xx, height-marginBottom+16, t.UTC().Format("01-02 15:04"))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", xx, height-marginBottom+16, t.Format(layout))
 	}
 	fmt.Fprintf(&b, `<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>`+"\n", marginTop+int(ph/2), marginTop+int(ph/2), escape(c.YLabel))
 
+	// A white box behind the legend keeps it readable over the data.
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="216" height="%d" fill="white" fill-opacity="0.85" stroke="#cccccc"/>`+"\n",
+		width-marginRight-226, marginTop-4, 16*(len(c.Series)+len(c.Bands))+6)
 	legend := 0
 	for i, band := range c.Bands {
 		color := pick(band.Color, i+len(c.Series))
@@ -190,6 +195,44 @@ func (c Chart) bounds() (t0, t1 time.Time, y0, y1 float64, err error) {
 	}
 	y1 += (y1 - y0) * 0.05
 	return t0, t1, y0, y1, nil
+}
+
+// niceTicks returns about n round values (1, 2 or 5 × 10^k apart) covering
+// [lo, hi].
+func niceTicks(lo, hi float64, n int) []float64 {
+	if hi <= lo {
+		return []float64{lo}
+	}
+	raw := (hi - lo) / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var ticks []float64
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		ticks = append(ticks, v)
+	}
+	return ticks
+}
+
+// timeStep picks a round tick interval giving about n ticks over span, and
+// the layout to label them with.
+func timeStep(span time.Duration, n int) (time.Duration, string) {
+	for _, s := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour} {
+		if span/s <= time.Duration(n) {
+			return s, "01-02 15:04"
+		}
+	}
+	for _, days := range []int{1, 2, 7, 14, 28} {
+		if s := time.Duration(days) * 24 * time.Hour; span/s <= time.Duration(n) {
+			return s, "2006-01-02"
+		}
+	}
+	return 56 * 24 * time.Hour, "2006-01-02"
 }
 
 func writeLegend(b *strings.Builder, width, i int, name, color string, band bool) {

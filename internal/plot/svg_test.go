@@ -58,3 +58,21 @@ func TestWriteSVGRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct{ lo, hi, step float64 }{
+		{0, 609, 200}, {0, 16, 5}, {0, 0.9, 0.2}, {0, 229426, 50000}, {3, 3.5, 0.1},
+	} {
+		got := niceTicks(tc.lo, tc.hi, 6)
+		if len(got) < 3 || len(got) > 12 {
+			t.Errorf("niceTicks(%v, %v) = %v: want 3-12 ticks", tc.lo, tc.hi, got)
+			continue
+		}
+		if d := got[1] - got[0]; math.Abs(d-tc.step) > 1e-9*tc.step {
+			t.Errorf("niceTicks(%v, %v) step %v, want %v", tc.lo, tc.hi, d, tc.step)
+		}
+		if got[0] < tc.lo-1e-9 || got[len(got)-1] > tc.hi+1e-9 || tc.hi-got[len(got)-1] >= tc.step {
+			t.Errorf("niceTicks(%v, %v) = %v does not span the range", tc.lo, tc.hi, got)
+		}
+	}
+}
