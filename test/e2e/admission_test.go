@@ -6,12 +6,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/test/cluster"
@@ -181,4 +185,81 @@ func kubectl(t *testing.T, args ...string) (string, error) {
 		return "", fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// TestHPAInEnforceModeWarns: a Deployment an HPA already scales is admitted
+// in enforce mode, with an admission warning saying the two will fight.
+func TestHPAInEnforceModeWarns(t *testing.T) {
+	ctx := context.Background()
+	m := startManager(t)
+	e := newEnv(t, m.optedIn())
+	e.waitActive(t)
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MinReplicas:    ptr.To[int32](1),
+			MaxReplicas:    5,
+		},
+	}
+	if _, err := e.cs.AutoscalingV2().HorizontalPodAutoscalers(e.namespace).Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := cluster.Start(t).RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings warningRecorder
+	cfg.WarningHandler = &warnings
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := deployment("web", 1, map[string]string{config.AnnotationMode: "enforce"})
+	// The validating webhook reads HPAs from its informer cache, which may
+	// not have seen the new HPA yet: retry with fresh names until it has.
+	eventually(t, 30*time.Second, func() error {
+		warnings.reset()
+		_, err := cs.AppsV1().Deployments(e.namespace).Create(ctx, dep, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return err
+		}
+		if !warnings.contains("HorizontalPodAutoscaler " + e.namespace + "/web already scales this Deployment") {
+			return fmt.Errorf("no HPA warning yet; warnings: %v", warnings.all())
+		}
+		return nil
+	})
+}
+
+// warningRecorder collects the admission warnings the apiserver returns.
+type warningRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, msg)
+}
+
+func (w *warningRecorder) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = nil
+}
+
+func (w *warningRecorder) all() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.msgs...)
+}
+
+func (w *warningRecorder) contains(s string) bool {
+	for _, m := range w.all() {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
