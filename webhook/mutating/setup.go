@@ -68,7 +68,9 @@ type cachedPods struct{ reader client.Reader }
 
 func (c cachedPods) PlacedPods(ctx context.Context, namespace, workload string) ([]PlacedPod, error) {
 	var list corev1.PodList
-	if err := c.reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{workloadIndex: namespace + "/" + workload}); err != nil {
+	// Read-only: skip the cache's per-object deep copy, which would copy
+	// every pod of the workload on every admission.
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{workloadIndex: namespace + "/" + workload}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing placed pods of %s/%s: %w", namespace, workload, err)
 	}
 	out := make([]PlacedPod, 0, len(list.Items))
