@@ -9,13 +9,15 @@ import (
 	"github.com/trimtab-dev/trimtab/decider/requests/histogram"
 )
 
-// checkpointMagic starts every container checkpoint ("tt" + version 1).
-var checkpointMagic = []byte{'t', 't', 1}
+// checkpointMagic starts every container checkpoint ("tt" + version 2;
+// version 2 added the calibration scores).
+var checkpointMagic = []byte{'t', 't', 2}
 
 // MarshalBinary encodes the whole model compactly so a restart loses
 // nothing: both histograms (histogram.AppendCheckpoint), the running memory
 // peak, the hourly ring of the leak detector (float32) and the remembered
-// OOM. A week-old container takes about 2 KiB; the bound is under 4 KiB.
+// OOM, and the calibration scores behind the learned memory margin. A
+// week-old container takes about 2 KiB; the bound is under 5 KiB.
 func (c *Container) MarshalBinary() ([]byte, error) {
 	b := append([]byte(nil), checkpointMagic...)
 	for _, t := range []time.Time{c.first, c.last, c.peakStart, c.oomAt} {
@@ -24,6 +26,7 @@ func (c *Container) MarshalBinary() ([]byte, error) {
 	b = binary.AppendVarint(b, c.samples)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.peak))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.oomFloor))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.base))
 	b = binary.AppendVarint(b, c.hours.last)
 	if c.hours.last != 0 {
 		for i := range c.hours.min {
@@ -33,6 +36,7 @@ func (c *Container) MarshalBinary() ([]byte, error) {
 	}
 	b = c.cpu.AppendCheckpoint(b)
 	b = c.mem.AppendCheckpoint(b)
+	b = c.ratio.AppendCheckpoint(b)
 	return b, nil
 }
 
@@ -45,7 +49,7 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 		return nil, err
 	}
 	if len(data) < len(checkpointMagic) || string(data[:len(checkpointMagic)]) != string(checkpointMagic) {
-		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 1)", checkpointMagic)
+		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 2)", checkpointMagic)
 	}
 	d := data[len(checkpointMagic):]
 	var ts [4]int64
@@ -62,15 +66,16 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 		return nil, fmt.Errorf("container checkpoint: bad sample count")
 	}
 	c.samples, d = v, d[k:]
-	if len(d) < 16 {
+	if len(d) < 24 {
 		return nil, fmt.Errorf("container checkpoint: truncated before the memory peak")
 	}
 	c.peak = math.Float64frombits(binary.LittleEndian.Uint64(d))
 	c.oomFloor = math.Float64frombits(binary.LittleEndian.Uint64(d[8:]))
-	if !validUsage(c.peak) || !validUsage(c.oomFloor) {
-		return nil, fmt.Errorf("container checkpoint: memory peak %v or OOM floor %v is not a finite value >= 0", c.peak, c.oomFloor)
+	c.base = math.Float64frombits(binary.LittleEndian.Uint64(d[16:]))
+	if !validUsage(c.peak) || !validUsage(c.oomFloor) || !validUsage(c.base) {
+		return nil, fmt.Errorf("container checkpoint: memory peak %v, OOM floor %v or calibration base %v is not a finite value >= 0", c.peak, c.oomFloor, c.base)
 	}
-	d = d[16:]
+	d = d[24:]
 	if c.hours.last, k = binary.Varint(d); k <= 0 {
 		return nil, fmt.Errorf("container checkpoint: truncated before the hourly ring")
 	}
@@ -90,6 +95,9 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	}
 	if c.mem, d, err = histogram.RestoreDecaying(histogram.Memory, cfg.HalfLife, d); err != nil {
 		return nil, fmt.Errorf("container checkpoint, memory histogram: %w", err)
+	}
+	if c.ratio, d, err = histogram.RestoreDecaying(ratioBuckets, calibrationHalfLife(cfg), d); err != nil {
+		return nil, fmt.Errorf("container checkpoint, calibration scores: %w", err)
 	}
 	if len(d) != 0 {
 		return nil, fmt.Errorf("container checkpoint: %d unexpected trailing bytes", len(d))

@@ -44,6 +44,20 @@ type Config struct {
 	// PeakMemory: memory is never below the highest hourly peak of this
 	// last window (+margin); 0 turns it off.
 	PeakMemory time.Duration
+	// WeeklyAhead floors memory at the weekly envelope: the highest hourly
+	// peak of the same hours-of-week (±1 h) one week before the next
+	// WeeklyAhead, so a weekly batch spike is covered before it comes
+	// back; 0 turns it off.
+	WeeklyAhead time.Duration
+
+	// CalibrationQuantile, when > 0, makes the memory margin learned per
+	// container: the CalibrationQuantile of the ratio of each interval's
+	// peak to the target percentile as it stood when the interval began
+	// (a conformal score), decaying with CalibrationHalfLife. The margin is
+	// never below MemoryMargin.
+	CalibrationQuantile float64
+	// CalibrationHalfLife is the half-life of the calibration scores.
+	CalibrationHalfLife time.Duration
 
 	// Leak configures the memory-leak detector; Leak.Enabled false turns it off.
 	Leak LeakConfig
@@ -51,6 +65,10 @@ type Config struct {
 	// ChangeFraction is the relative difference below which Decide keeps the
 	// current request (hysteresis).
 	ChangeFraction float64
+	// LowerFraction, when > 0, replaces ChangeFraction for lowering: the
+	// requests must be this much above the target before Decide lowers them
+	// (a learned margin moves; lowering on every move is churn).
+	LowerFraction float64
 	// MinChangeInterval is how old requests must be before a change that
 	// is not forced by the bounds (VPA's updater: 12h).
 	MinChangeInterval time.Duration
@@ -63,24 +81,28 @@ type Config struct {
 // smaller margin, plus the leak detector and a remembered OOM floor.
 func DefaultConfig() Config {
 	return Config{
-		HalfLife:          24 * time.Hour,
-		MemoryInterval:    time.Hour,
-		CPUTarget:         0.9,
-		CPULower:          0.5,
-		CPUUpper:          0.95,
-		MemoryTarget:      0.99,
-		MemoryLower:       0.5,
-		MemoryUpper:       1,
-		CPUMargin:         0.15,
-		MemoryMargin:      0.05,
-		MinCPU:            0.025,
-		MinMemory:         250 * MiB,
-		OOMBumpRatio:      1.2,
-		OOMMinBump:        100 * MiB,
-		OOMMemory:         7 * 24 * time.Hour,
-		Leak:              DefaultLeakConfig(),
-		ChangeFraction:    0.1,
-		MinChangeInterval: 12 * time.Hour,
+		HalfLife:            24 * time.Hour,
+		MemoryInterval:      time.Hour,
+		CPUTarget:           0.9,
+		CPULower:            0.5,
+		CPUUpper:            0.95,
+		MemoryTarget:        0.99,
+		MemoryLower:         0.5,
+		MemoryUpper:         1,
+		CPUMargin:           0.15,
+		MemoryMargin:        0.05,
+		MinCPU:              0.025,
+		MinMemory:           250 * MiB,
+		OOMBumpRatio:        1.2,
+		OOMMinBump:          100 * MiB,
+		OOMMemory:           7 * 24 * time.Hour,
+		Leak:                DefaultLeakConfig(),
+		ChangeFraction:      0.1,
+		MinChangeInterval:   12 * time.Hour,
+		WeeklyAhead:         24 * time.Hour,
+		CalibrationQuantile: 0.995,
+		CalibrationHalfLife: 7 * 24 * time.Hour,
+		LowerFraction:       0.15,
 	}
 }
 
@@ -131,6 +153,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("requests config cpuMargin=%v, memoryMargin=%v: must be >= 0", c.CPUMargin, c.MemoryMargin)
 	case !(c.OOMBumpRatio >= 1):
 		return fmt.Errorf("requests config oomBumpRatio=%v: must be >= 1", c.OOMBumpRatio)
+	case !(c.CalibrationQuantile >= 0 && c.CalibrationQuantile <= 1):
+		return fmt.Errorf("requests config calibrationQuantile=%v: must be 0 (off) or a percentile in (0, 1]", c.CalibrationQuantile)
+	case c.CalibrationQuantile > 0 && c.CalibrationHalfLife <= 0:
+		return fmt.Errorf("requests config calibrationHalfLife=%v: must be positive when calibrationQuantile is set", c.CalibrationHalfLife)
+	case !(c.LowerFraction >= 0):
+		return fmt.Errorf("requests config lowerFraction=%v: must be >= 0", c.LowerFraction)
 	case !(c.ChangeFraction >= 0):
 		return fmt.Errorf("requests config changeFraction=%v: must be >= 0", c.ChangeFraction)
 	}

@@ -36,13 +36,17 @@ func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resourc
 	}
 	f := 1 + cfg.ChangeFraction
 	raise := rec.Target.Memory > c.Memory*f || rec.Target.CPU > c.CPU*f
-	lower := c.Memory > rec.Target.Memory*f || c.CPU > rec.Target.CPU*f
+	lf := f
+	if cfg.LowerFraction > 0 {
+		lf = 1 + cfg.LowerFraction
+	}
+	lower := c.Memory > rec.Target.Memory*lf || c.CPU > rec.Target.CPU*lf
 	old := now.Sub(cur.Changed) >= cfg.MinChangeInterval
 	switch {
 	case raise && (cfg.ImmediateRaise || old):
 		return rec.Target, change(c, rec, fmt.Sprintf("target more than %g%% above the requests", cfg.ChangeFraction*100))
 	case lower && old:
-		return rec.Target, change(c, rec, fmt.Sprintf("target more than %g%% below the requests for %s", cfg.ChangeFraction*100, cfg.MinChangeInterval))
+		return rec.Target, change(c, rec, fmt.Sprintf("target more than %.0f%% below the requests for %s", (lf-1)*100, cfg.MinChangeInterval))
 	}
 	return c, ""
 }

@@ -32,6 +32,12 @@ type Container struct {
 	peakStart time.Time
 	peak      float64
 
+	// base is the memory target percentile when the current interval
+	// began; ratio holds each finished interval's peak/base (the
+	// calibration scores behind the learned margin).
+	base  float64
+	ratio *histogram.Decaying
+
 	hours hourRing // hourly min and max memory for the leak detector
 
 	// oomAt and oomFloor remember the last OOM kill and the memory it asks for.
@@ -45,9 +51,10 @@ func NewContainer(cfg Config) (*Container, error) {
 		return nil, err
 	}
 	return &Container{
-		cfg: cfg,
-		cpu: histogram.NewDecaying(histogram.CPU, cfg.HalfLife),
-		mem: histogram.NewDecaying(histogram.Memory, cfg.HalfLife),
+		cfg:   cfg,
+		cpu:   histogram.NewDecaying(histogram.CPU, cfg.HalfLife),
+		mem:   histogram.NewDecaying(histogram.Memory, cfg.HalfLife),
+		ratio: histogram.NewDecaying(ratioBuckets, calibrationHalfLife(cfg)),
 	}, nil
 }
 
@@ -89,6 +96,12 @@ func validUsage(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
 func (c *Container) addMemoryPeak(v float64, t time.Time) {
 	start := t.Truncate(c.cfg.MemoryInterval)
 	if !start.Equal(c.peakStart) {
+		if c.cfg.CalibrationQuantile > 0 {
+			if c.peak > 0 && c.base > 0 {
+				c.ratio.AddSample(c.peak/c.base, 1, c.peakStart)
+			}
+			c.base = c.mem.Percentile(c.cfg.MemoryTarget)
+		}
 		c.peakStart, c.peak = start, 0
 	}
 	if v <= c.peak {
@@ -129,4 +142,28 @@ func (c *Container) activeOOMFloor(now time.Time) float64 {
 // historyDays is how many days of usage the model has seen.
 func (c *Container) historyDays() float64 {
 	return c.last.Sub(c.first).Hours() / 24
+}
+
+// ratioBuckets hold calibration scores (interval peak / target percentile):
+// 2% buckets from 0.01, up to 100.
+var ratioBuckets = histogram.MustExponential(100, 0.01, 1.02)
+
+// calibrationHalfLife is the scores' half-life; any positive value when
+// calibration is off (the histogram then stays empty).
+func calibrationHalfLife(cfg Config) time.Duration {
+	if cfg.CalibrationHalfLife > 0 {
+		return cfg.CalibrationHalfLife
+	}
+	return cfg.HalfLife
+}
+
+// memoryMargin is 1 + the memory margin: Config.MemoryMargin, or with
+// calibration on the CalibrationQuantile of the scores once a day of them
+// has been seen, whichever is larger.
+func (c *Container) memoryMargin(now time.Time) float64 {
+	m := 1 + c.cfg.MemoryMargin
+	if q := c.cfg.CalibrationQuantile; q > 0 && c.ratio.TotalWeight(now) >= 24 {
+		m = math.Max(m, c.ratio.Percentile(q))
+	}
+	return m
 }

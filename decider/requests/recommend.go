@@ -42,7 +42,7 @@ type Recommendation struct {
 func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Recommendation {
 	cfg := c.cfg
 	var r Recommendation
-	mc, m := 1+cfg.CPUMargin, 1+cfg.MemoryMargin
+	mc, m := 1+cfg.CPUMargin, c.memoryMargin(now)
 	r.Target.CPU = c.cpu.Percentile(cfg.CPUTarget) * mc
 	r.Lower.CPU = c.cpu.Percentile(cfg.CPULower) * mc
 	r.Upper.CPU = c.cpu.Percentile(cfg.CPUUpper) * mc
@@ -50,7 +50,7 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 	r.Lower.Memory = c.mem.Percentile(cfg.MemoryLower) * m
 	r.Upper.Memory = c.mem.Percentile(cfg.MemoryUpper) * m
 	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%g%%", cfg.CPUTarget*100, c.historyDays(), cfg.CPUMargin*100)
-	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%g%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), cfg.MemoryMargin*100)
+	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%.0f%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), (m-1)*100)
 	if cfg.ConfidenceBounds {
 		if d := math.Max(c.historyDays(), 1.0/24); d > 0 {
 			up, lo := 1+1/d, math.Pow(1+0.001/d, -2)
@@ -63,7 +63,13 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 	if w := cfg.PeakMemory; w > 0 {
 		if top, ok := c.recentPeak(now, w); ok && top*m > r.Target.Memory {
 			r.Target.Memory = top * m
-			r.MemoryReason = fmt.Sprintf("peak of the last %s +%g%%", w, cfg.MemoryMargin*100)
+			r.MemoryReason = fmt.Sprintf("peak of the last %s +%.0f%%", w, (m-1)*100)
+		}
+	}
+	if a := cfg.WeeklyAhead; a > 0 {
+		if top, ok := c.weeklyEnvelope(now, a); ok && top*m > r.Target.Memory {
+			r.Target.Memory = top * m
+			r.MemoryReason = fmt.Sprintf("peak of the same hours last week (next %s) +%.0f%%", a, (m-1)*100)
 		}
 	}
 	if f := c.activeOOMFloor(now); f > 0 && (f > r.Target.Memory || f > memoryLimit) {
@@ -155,6 +161,20 @@ func (c *Container) recentPeak(now time.Time, w time.Duration) (float64, bool) {
 	top, seen := 0.0, false
 	end := min(unixHour(now), c.hours.last)
 	for h := end - int64(w/time.Hour) + 1; h <= end; h++ {
+		if _, hi, ok := c.hours.at(h); ok {
+			top, seen = math.Max(top, hi), true
+		}
+	}
+	return top, seen
+}
+
+// weeklyEnvelope is the highest hourly memory peak at the hours-of-week of
+// the next ahead after now (±1 h), as seen one week before: a weekly spike
+// repeats at the same hour, and remembering it is not overfitting.
+func (c *Container) weeklyEnvelope(now time.Time, ahead time.Duration) (float64, bool) {
+	top, seen := 0.0, false
+	h0 := unixHour(now) - ringHours
+	for h := h0 - 1; h <= h0+int64(ahead/time.Hour)+1; h++ {
 		if _, hi, ok := c.hours.at(h); ok {
 			top, seen = math.Max(top, hi), true
 		}

@@ -49,11 +49,14 @@ func TestAddSampleRejectsBadInput(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	for name, mod := range map[string]func(*Config){
-		"percentile": func(c *Config) { c.MemoryTarget = 1.5 },
-		"half-life":  func(c *Config) { c.HalfLife = 0 },
-		"margin":     func(c *Config) { c.CPUMargin = math.NaN() },
-		"oom ratio":  func(c *Config) { c.OOMBumpRatio = 0.5 },
-		"lookback":   func(c *Config) { c.Leak.Lookback = 1 },
+		"percentile":            func(c *Config) { c.MemoryTarget = 1.5 },
+		"half-life":             func(c *Config) { c.HalfLife = 0 },
+		"margin":                func(c *Config) { c.CPUMargin = math.NaN() },
+		"oom ratio":             func(c *Config) { c.OOMBumpRatio = 0.5 },
+		"lookback":              func(c *Config) { c.Leak.Lookback = 1 },
+		"calibration quantile":  func(c *Config) { c.CalibrationQuantile = 1.5 },
+		"calibration half-life": func(c *Config) { c.CalibrationHalfLife = 0 },
+		"lower fraction":        func(c *Config) { c.LowerFraction = -1 },
 	} {
 		cfg := DefaultConfig()
 		mod(&cfg)
@@ -112,7 +115,11 @@ func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
 
 func TestOOMBumpIsRemembered(t *testing.T) {
 	s := healthy(1, 3, 500*MiB, 100*MiB)
-	c := mustContainer(t, DefaultConfig(), s)
+	cfg := DefaultConfig()
+	// Only the floor: the learned margin would keep the kill's lesson on
+	// its own (TestCalibratedMargin).
+	cfg.CalibrationQuantile, cfg.WeeklyAhead = 0, 0
+	c := mustContainer(t, cfg, s)
 	kill := s[len(s)-1].Time
 	if err := c.RecordOOM(kill, 600*MiB); err != nil {
 		t.Fatal(err)
@@ -158,6 +165,8 @@ func TestDecideHysteresis(t *testing.T) {
 		{"20% up, fresh: wait", cur, rec(1.2, 1024*MiB), t0.Add(time.Hour), false},
 		{"20% up, 12h old: change", cur, rec(1.2, 1024*MiB), t0.Add(13 * time.Hour), true},
 		{"30% down, fresh: wait", cur, rec(0.7, 1024*MiB), t0.Add(time.Hour), false},
+		{"12% down, 12h old: keep (LowerFraction 15%)", cur, rec(1/1.12, 1024*MiB/1.12), t0.Add(13 * time.Hour), false},
+		{"20% down, 12h old: change", cur, rec(1/1.2, 1024*MiB/1.2), t0.Add(13 * time.Hour), true},
 		{"below lower bound: now", cur, rec(3, 1024*MiB), t0.Add(time.Minute), true},
 		{"urgent memory: now", cur, func() Recommendation { r := rec(1, 1100*MiB); r.Urgent = true; return r }(), t0.Add(time.Minute), true},
 	}
@@ -224,6 +233,7 @@ func TestPeakMemoryKeepsTheWeeksSpike(t *testing.T) {
 	s[len(s)-3*288].Memory = 3072 * MiB // one 5-minute spike three days ago
 	now := s[len(s)-1].Time
 	cfg := DefaultConfig()
+	cfg.CalibrationQuantile = 0 // the learned margin alone would cover the spike
 	if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory >= 3072*MiB {
 		t.Errorf("without PeakMemory: target %s, want the decayed spike below p99", FormatBytes(r.Target.Memory))
 	}
