@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -32,13 +33,17 @@ func main() {
 type row struct {
 	pkg, name, iterations string
 	metrics               map[string]string
+	extra                 []string // non-standard metrics, in reported order
 }
+
+// standard are the columns every benchmark has (with -benchmem); any other
+// metric a benchmark reports goes into the last column as value+unit pairs,
+// so one benchmark's custom metrics don't widen everybody's rows.
+var standard = []string{"ns/op", "B/op", "allocs/op"}
 
 func format(in io.Reader, out io.Writer) (ok bool, err error) {
 	ok = true
 	var rows []row
-	var units []string
-	seenUnit := map[string]bool{}
 	pkg := ""
 	s := bufio.NewScanner(in)
 	s.Buffer(make([]byte, 1<<20), 1<<20)
@@ -52,9 +57,8 @@ func format(in io.Reader, out io.Writer) (ok bool, err error) {
 			r := row{pkg: pkg, name: f[0], iterations: f[1], metrics: map[string]string{}}
 			for i := 2; i+1 < len(f); i += 2 {
 				r.metrics[f[i+1]] = f[i]
-				if !seenUnit[f[i+1]] {
-					seenUnit[f[i+1]] = true
-					units = append(units, f[i+1])
+				if !slices.Contains(standard, f[i+1]) {
+					r.extra = append(r.extra, f[i]+" "+f[i+1])
 				}
 			}
 			rows = append(rows, r)
@@ -74,31 +78,23 @@ func format(in io.Reader, out io.Writer) (ok bool, err error) {
 		fmt.Fprintln(out, "no benchmarks ran")
 		return ok, nil
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "benchmark\titerations\t")
-	for _, u := range units {
-		fmt.Fprint(tw, u, "\t")
-	}
-	fmt.Fprintln(tw)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "benchmark\titerations\tns/op\tB/op\tallocs/op\tother metrics")
 	last := ""
 	for _, r := range rows {
 		if r.pkg != last {
-			fmt.Fprintf(tw, "%s\t\t", strings.TrimPrefix(r.pkg, "github.com/trimtab-dev/trimtab/"))
-			for range units {
-				fmt.Fprint(tw, "\t")
-			}
-			fmt.Fprintln(tw)
+			fmt.Fprintf(tw, "%s\t\t\t\t\t\n", strings.TrimPrefix(r.pkg, "github.com/trimtab-dev/trimtab/"))
 			last = r.pkg
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t", r.name, r.iterations)
-		for _, u := range units {
+		for _, u := range standard {
 			v := r.metrics[u]
 			if v == "" {
 				v = "-"
 			}
 			fmt.Fprint(tw, v, "\t")
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, strings.Join(r.extra, ", "))
 	}
 	return ok, tw.Flush()
 }
