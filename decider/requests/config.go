@@ -77,8 +77,11 @@ type Config struct {
 }
 
 // DefaultConfig returns trimtab's model: VPA's histograms and half-life, but
-// memory peaks per hour rather than per day, read at a high percentile with a
-// smaller margin, plus the leak detector and a remembered OOM floor.
+// memory peaks per hour rather than per day, read at p99 times a margin
+// learned per container (p99.5 of peak/p99 scores, at least 5%), floored at
+// last week's peaks of the next 24 h, plus the leak detector, a remembered
+// OOM floor, and lowering only at 15% below so the moving margin adds no
+// churn.
 func DefaultConfig() Config {
 	return Config{
 		HalfLife:            24 * time.Hour,

@@ -5,7 +5,9 @@
 // The model per container (Container) is two decaying histograms (package
 // histogram): CPU samples, and memory peaks per interval (one sample per
 // interval, replaced as the peak grows), plus the minimum memory of every
-// hour of the last week for the leak detector (leak.go) and the last OOM.
+// hour of the last week for the leak detector (leak.go) and the weekly
+// envelope, the last OOM, and calibration scores (each hour's peak over the
+// target percentile) from which the memory margin is learned.
 // Recommend turns the model into target, lower and upper bounds (percentile
 // times a safety margin), clamped by policy and by the largest node's
 // allocatable and rounded; Decide applies hysteresis so a request changes
