@@ -162,6 +162,7 @@ func TestSharedTraces(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no usage traces in %s (the shared data directory is absent)", dir)
 	}
+	var oom, vpaOOM float64
 	for _, f := range files {
 		tr := parseFile(t, f)
 		r, err := Run(tr, Options{})
@@ -170,6 +171,7 @@ func TestSharedTraces(t *testing.T) {
 		}
 		checkInvariants(t, r)
 		tt, v, o := r.Strategies[Trimtab], r.Strategies[VPA], r.Strategies[Oracle]
+		oom, vpaOOM = oom+tt.OOMMinutes, vpaOOM+v.OOMMinutes
 		if tt.LeakRaises > 1 {
 			t.Errorf("%s: %d leak raises without a leak", filepath.Base(f), tt.LeakRaises)
 		}
@@ -177,6 +179,11 @@ func TestSharedTraces(t *testing.T) {
 			filepath.Base(f), tt.MemSlackMean, v.MemSlackMean, o.MemSlackMean, tt.OOMMinutes, v.OOMMinutes,
 			tt.CPUSlackMean, v.CPUSlackMean, o.CPUSlackMean, tt.RequestChangesPerDay, v.RequestChangesPerDay)
 	}
+	// Safety first: over all recorded VMs trimtab is never less safe than VPA.
+	if oom > vpaOOM {
+		t.Errorf("trimtab %.0f OOM minutes over %d VMs, VPA %.0f", oom, len(files), vpaOOM)
+	}
+	t.Logf("OOM minutes over %d VMs: trimtab %.0f, VPA %.0f", len(files), oom, vpaOOM)
 }
 
 func BenchmarkReplayMonth(b *testing.B) {
