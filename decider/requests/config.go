@@ -65,9 +65,10 @@ type Config struct {
 	// ChangeFraction is the relative difference below which Decide keeps the
 	// current request (hysteresis).
 	ChangeFraction float64
-	// LowerFraction, when > 0, replaces ChangeFraction for lowering: the
-	// requests must be this much above the target before Decide lowers them
-	// (a learned margin moves; lowering on every move is churn).
+	// LowerFraction, when > 0, replaces ChangeFraction for lowering memory:
+	// the memory request must be this much above the target before Decide
+	// lowers it (a learned margin moves; lowering on every move is churn).
+	// CPU keeps ChangeFraction.
 	LowerFraction float64
 	// MinChangeInterval is how old requests must be before a change that
 	// is not forced by the bounds (VPA's updater: 12h).
