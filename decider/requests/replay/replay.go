@@ -50,9 +50,10 @@ type Metrics struct {
 	RequestChangesPerDay  float64 `json:"request_changes_per_day"`
 	// LeakLeadMinutes is the time from the first memory raise after the
 	// leak began to the OOM the leak would have caused at the memory
-	// request in force when it began (negative: raised after it; absent:
-	// never raised, or no leak).
-	LeakLeadMinutes *float64 `json:"leak_lead_minutes,omitempty"`
+	// request in force when it began (negative: raised after it; null:
+	// never raised, or no leak). Always present, so every strategy carries
+	// the field the issue's JSON contract names.
+	LeakLeadMinutes *float64 `json:"leak_lead_minutes"`
 	// LeakCaught is whether memory was raised before that OOM and the
 	// request then in force held the leaked usage.
 	LeakCaught *bool `json:"leak_caught,omitempty"`
