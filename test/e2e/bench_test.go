@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // BenchmarkPodCreateThroughAPIServer measures what the mutating webhook adds
@@ -57,12 +57,12 @@ func BenchmarkPodCreateThroughAPIServer(b *testing.B) {
 	}
 	b.StopTimer()
 	for _, mode := range []string{"without", "with"} {
-		b.ReportMetric(float64(quantile(lat[mode], 0.5).Microseconds())/1000, "p50-ms-"+mode)
-		b.ReportMetric(float64(quantile(lat[mode], 0.99).Microseconds())/1000, "p99-ms-"+mode)
+		b.ReportMetric(float64(stats.Quantile(lat[mode], 0.5).Microseconds())/1000, "p50-ms-"+mode)
+		b.ReportMetric(float64(stats.Quantile(lat[mode], 0.99).Microseconds())/1000, "p99-ms-"+mode)
 		b.ReportMetric(float64(len(lat[mode]))/elapsed[mode].Seconds(), "pods/s-"+mode)
 	}
-	b.ReportMetric(float64(quantile(lat["with"], 0.99)-quantile(lat["without"], 0.99))/1e6, "p99-added-ms")
-	b.ReportMetric(float64(quantile(lat["with"], 0.99))/float64(quantile(lat["without"], 0.99)), "p99-ratio")
+	b.ReportMetric(float64(stats.Quantile(lat["with"], 0.99)-stats.Quantile(lat["without"], 0.99))/1e6, "p99-added-ms")
+	b.ReportMetric(float64(stats.Quantile(lat["with"], 0.99))/float64(stats.Quantile(lat["without"], 0.99)), "p99-ratio")
 }
 
 // benchOwner creates a Deployment (capacity auto, scaled to 0) and a
@@ -140,14 +140,4 @@ func envInt(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive integer", name, v)
 	}
 	return n
-}
-
-func quantile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(q*float64(len(s))+0.5) - 1
-	return s[max(0, min(i, len(s)-1))]
 }

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // staticResolver is the Resolver seam: the workload lookup is exercised
@@ -237,7 +238,7 @@ func BenchmarkHandle(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reviews/s")
-	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(stats.Quantile(lat, 0.99).Microseconds()), "p99-µs")
 }
 
 // BenchmarkDecodeBaseline is the floor of any pod webhook: decode the pod
