@@ -56,6 +56,9 @@ type State struct {
 	Forecast *forecast.Model
 	HPA      hpa.State
 	Guard    GuardState
+	// Reactive holds the reactive component's recommendations within the
+	// scale-down window (used with Policy.ForecastScaleDown).
+	Reactive []hpa.Recommendation
 }
 
 // NewState returns a fresh state for the policy.
@@ -96,7 +99,11 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 	if s.Forecast != nil && s.Forecast.Warm() {
 		step := time.Minute
 		var hi float64
-		for t := in.Now; !t.After(in.Now.Add(p.StartupDelay + p.Horizon)); t = t.Add(step) {
+		ahead := p.Horizon
+		if p.SizeAhead > 0 && p.SizeAhead < ahead {
+			ahead = p.SizeAhead
+		}
+		for t := in.Now; !t.After(in.Now.Add(p.StartupDelay + ahead)); t = t.Add(step) {
 			pt, up, ok := s.Forecast.Forecast(t, p.Quantile)
 			if ok && up > hi {
 				hi, d.Forecast, d.ForecastHi, d.ForecastAt = up, pt, up, t
@@ -160,6 +167,13 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 	spec := hpa.Spec{MinReplicas: floor, MaxReplicas: p.MaxReplicas, Behavior: p.Behavior}
 	if floor > p.MaxReplicas {
 		spec.MinReplicas = p.MaxReplicas
+	}
+	if p.ForecastScaleDown && d.Proactive >= 0 && d.Reactive >= 0 {
+		// The reactive component keeps upstream's scale-down window on its
+		// own; the forecast component falls as soon as its upper bound does.
+		rs := s.stabilizeReactive(d.Reactive, in.CurrentReplicas, downWindow(p), in.Now)
+		want = max(d.Proactive, rs, floor)
+		spec = withoutDownWindow(spec)
 	}
 	switch {
 	case gv.stepDown:

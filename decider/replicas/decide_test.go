@@ -89,10 +89,10 @@ func TestDecideProactive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	later := tr.Values[i+int((p.StartupDelay+p.Horizon)/time.Minute)]
+	later := tr.Values[i+int((p.StartupDelay+p.SizeAhead)/time.Minute)]
 	need := int32(math.Ceil(later / (100 * 0.7)))
 	if d.Proactive < need || d.Replicas <= cur {
-		t.Errorf("proactive %d, decided %d from %d; load in 11.5 min needs %d", d.Proactive, d.Replicas, cur, need)
+		t.Errorf("proactive %d, decided %d from %d; load at the end of the sized interval needs %d", d.Proactive, d.Replicas, cur, need)
 	}
 	if !strings.HasPrefix(d.Reason, "proactive ") || !strings.Contains(d.Reason, "rpm at ") || !strings.Contains(d.Reason, "p90") {
 		t.Errorf("reason %q should lead with the forecast", d.Reason)

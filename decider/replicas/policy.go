@@ -27,6 +27,11 @@ type Policy struct {
 	// covered (default 10m); StartupDelay is the time from scale-out to a
 	// ready pod (default 90s).
 	Horizon, StartupDelay time.Duration
+	// SizeAhead is how far past the start-up delay the proactive component
+	// sizes for (0: the whole horizon; capped at the horizon). Sizing past
+	// the time the reactive backstop can correct a forecast miss (metrics
+	// delay + sync + start-up: 165 s by default) only buys capacity early.
+	SizeAhead time.Duration
 	// Quantile is the forecast quantile sized for (default 0.9).
 	Quantile float64
 	// Tolerances and Behavior configure the reactive path and the final
@@ -38,6 +43,10 @@ type Policy struct {
 	// within this fraction below it (like the HPA's tolerance), so a forecast
 	// drifting down a pod at a time does not scale every cycle.
 	ScaleDownDeadBand float64
+	// ForecastScaleDown lets the combined target fall as soon as the
+	// forecast upper bound and the window-stabilized reactive component allow:
+	// only the reactive component pays the scale-down stabilization window.
+	ForecastScaleDown bool
 	// Floors raise the minimum during cron windows.
 	Floors []Window
 	// Guard, when set, watches a downstream signal.
@@ -46,12 +55,16 @@ type Policy struct {
 	Forecast forecast.Config
 }
 
+// DefaultSizeAhead is the reactive path's reaction time with upstream
+// defaults: 60 s metrics pipeline + 15 s sync + 90 s pod start-up.
+const DefaultSizeAhead = 165 * time.Second
+
 // DefaultPolicy returns the documented defaults for the given bounds and capacity.
 func DefaultPolicy(minR, maxR int32, capacityPerPod float64) Policy {
 	fc := forecast.DefaultConfig()
 	return Policy{MinReplicas: minR, MaxReplicas: maxR, TargetUtilization: 0.7, CapacityPerPod: capacityPerPod,
 		Horizon: 10 * time.Minute, StartupDelay: 90 * time.Second, Quantile: 0.9,
-		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, ScaleDownDeadBand: 0.1, Forecast: fc}
+		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, ScaleDownDeadBand: 0.1, SizeAhead: DefaultSizeAhead, Forecast: fc}
 }
 
 // Validate names the first field that cannot work, its value and what is accepted.
@@ -65,6 +78,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("capacity per pod %g: must be > 0", p.CapacityPerPod)
 	case p.Horizon < 0 || p.StartupDelay < 0:
 		return fmt.Errorf("horizon %s / start-up delay %s: must be ≥ 0", p.Horizon, p.StartupDelay)
+	case p.SizeAhead < 0:
+		return fmt.Errorf("size-ahead %s: must be ≥ 0 (0: the whole horizon)", p.SizeAhead)
 	case !(p.Quantile >= 0.5 && p.Quantile < 1):
 		return fmt.Errorf("quantile %g: must be in [0.5, 1)", p.Quantile)
 	case p.ScaleDownDeadBand < 0 || p.ScaleDownDeadBand >= 1:

@@ -110,11 +110,16 @@ func variants(tr Trace) []variant {
 	if os.Getenv("TRIMTAB_EVAL_VARIANTS") == "" {
 		return vs
 	}
+	only := os.Getenv("TRIMTAB_EVAL_VARIANTS")
 	with := func(name string, f func(*Config, *replicas.Policy)) {
 		c := Defaults(tr, base)
 		p := replicas.DefaultPolicy(c.MinReplicas, c.MaxReplicas, c.CapacityPerPod)
 		p.Behavior = defaultBehavior()
+		p.SizeAhead = c.MetricsDelay + c.Sync + c.StartupDelay
 		p.Forecast.Lead = c.StartupDelay + c.Horizon
+		if only != "all" && only != name {
+			return
+		}
 		f(&c, &p)
 		c.Policy = &p
 		vs = append(vs, variant{name, c})
@@ -127,6 +132,10 @@ func variants(tr Trace) []variant {
 		p.Behavior.ScaleDown = &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: &w}
 	})
 	with("reactive85", func(c *Config, p *replicas.Policy) { c.ReactiveTarget = 0.85 })
+	with("fast-down", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true })
+	with("size-horizon", func(c *Config, p *replicas.Policy) { p.SizeAhead = 0 })
+	with("size-1m", func(c *Config, p *replicas.Policy) { p.SizeAhead = time.Minute })
+	with("lead-short", func(c *Config, p *replicas.Policy) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
 	with("naive", func(c *Config, p *replicas.Policy) { p.Forecast.ProfileAlpha = 1 })
 	return vs
 }

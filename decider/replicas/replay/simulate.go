@@ -119,6 +119,7 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		p := replicas.DefaultPolicy(cfg.MinReplicas, cfg.MaxReplicas, cfg.CapacityPerPod)
 		p.TargetUtilization, p.StartupDelay, p.Horizon, p.Quantile = cfg.TargetUtilization, cfg.StartupDelay, cfg.Horizon, cfg.Quantile
 		p.Behavior = defaultBehavior()
+		p.SizeAhead = cfg.MetricsDelay + cfg.Sync + cfg.StartupDelay
 		p.Forecast.Lead = cfg.StartupDelay + cfg.Horizon
 		cfg.Policy = &p
 	}
