@@ -133,6 +133,8 @@ func variants(tr Trace) []variant {
 	})
 	with("reactive85", func(c *Config, p *replicas.Policy) { c.ReactiveTarget = 0.85 })
 	with("fast-down", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true })
+	with("fast-down-horizon", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true; p.SizeAhead = 0 })
+	with("fast-down-1m", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true; p.SizeAhead = time.Minute })
 	with("size-horizon", func(c *Config, p *replicas.Policy) { p.SizeAhead = 0 })
 	with("size-1m", func(c *Config, p *replicas.Policy) { p.SizeAhead = time.Minute })
 	with("lead-short", func(c *Config, p *replicas.Policy) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
