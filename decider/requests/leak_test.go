@@ -90,3 +90,55 @@ func TestLeakRaisesMemoryBeforeTheOOM(t *testing.T) {
 		})
 	}
 }
+
+// zigzagLeak is eight flat days (floor 1 GiB, peaks 1.2 GiB), then floors
+// rising 40 MiB/h with ±120 MiB alternating hour to hour: twelve such
+// hourly floors score a Mann-Kendall z of 2.8, short of MinZ.
+func zigzagLeak(hours int) []Sample {
+	var s []Sample
+	for h := range 8*24 + hours {
+		floor := float64(1024 * MiB)
+		if k := h - 8*24; k >= 0 {
+			floor += float64(k) * 40 * MiB
+			if k%2 == 0 {
+				floor -= 120 * MiB
+			} else {
+				floor += 120 * MiB
+			}
+		}
+		for i := range 12 {
+			m := floor + 200*MiB
+			if i == 5 {
+				m = floor
+			}
+			s = append(s, Sample{Time: t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*5*time.Minute), CPU: 0.5, Memory: m})
+		}
+	}
+	return s
+}
+
+func TestWeakLeakEvidenceCountsOnlyWhenTheOOMIsNear(t *testing.T) {
+	s := zigzagLeak(14)
+	now := s[len(s)-1].Time.Add(5 * time.Minute)
+	c := mustContainer(t, DefaultConfig(), s)
+	// The hour peaks near the end are ~1.9 GiB and still rising 40 MiB/h.
+	near, far := float64(2048*MiB), float64(8192*MiB)
+	l := c.DetectLeak(now, near)
+	if l == nil {
+		t.Fatal("a leak 3-4 h from its OOM, with z between SoonZ and MinZ, was not reported")
+	}
+	if l.Z >= c.Config().Leak.MinZ || l.Z < c.Config().Leak.SoonZ {
+		t.Errorf("z = %.2f: the case no longer tests the weaker evidence", l.Z)
+	}
+	if until := l.ProjectedOOM.Sub(now); until > c.Config().Leak.Soon {
+		t.Errorf("projected OOM in %s, beyond Soon", until)
+	}
+	if l := c.DetectLeak(now, far); l != nil {
+		t.Errorf("weak evidence with the OOM far off reported a leak: %s", l)
+	}
+	cfg := DefaultConfig()
+	cfg.Leak.SoonZ = 0
+	if l := mustContainer(t, cfg, s).DetectLeak(now, near); l != nil {
+		t.Errorf("with SoonZ off, z %.2f < MinZ reported a leak: %s", l.Z, l)
+	}
+}
