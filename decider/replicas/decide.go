@@ -189,6 +189,14 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 		if want < in.CurrentReplicas && want >= floor && float64(want) >= float64(in.CurrentReplicas)*(1-p.ScaleDownDeadBand) {
 			want = in.CurrentReplicas
 		}
+		if want > in.CurrentReplicas && d.Reactive <= in.CurrentReplicas && floor <= in.CurrentReplicas &&
+			float64(want) <= float64(in.CurrentReplicas)*(1+p.ScaleUpDeadBand) {
+			// Only the forecast asks for more, and by less than the band:
+			// the pods running now serve the load, so wait for a step
+			// worth a scale event.
+			gv.reason += fmt.Sprintf("; %d within %g%% above %d, held", want, p.ScaleUpDeadBand*100, in.CurrentReplicas)
+			want = in.CurrentReplicas
+		}
 		if in.CurrentReplicas == 0 {
 			// The HPA leaves a target at zero alone; trimtab starts it from the floor.
 			d.Replicas = min(max(want, 1), p.MaxReplicas)

@@ -184,6 +184,7 @@ func TestPolicyValidate(t *testing.T) {
 		func(p *replicas.Policy) { p.CapacityPerPod = 0 },
 		func(p *replicas.Policy) { p.Quantile = 1 },
 		func(p *replicas.Policy) { p.ScaleDownDeadBand = 1 },
+		func(p *replicas.Policy) { p.ScaleUpDeadBand = -0.1 },
 		func(p *replicas.Policy) { p.Guard = &replicas.Guard{Name: "db", Limit: 0} },
 	}
 	for i, m := range mut {
@@ -192,5 +193,46 @@ func TestPolicyValidate(t *testing.T) {
 		if _, err := replicas.Decide(p, &replicas.State{}, replicas.Inputs{Now: t0, CurrentReplicas: 1}); err == nil {
 			t.Errorf("case %d: want a policy error", i)
 		}
+	}
+}
+
+// TestScaleUpDeadBand: a forecast asking for a little more than is running,
+// while the load now is served, holds; a larger step, or a reactive need,
+// scales.
+func TestScaleUpDeadBand(t *testing.T) {
+	tr := replay.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	day := 24 * 60
+	i := 8*day + 7*60
+	now := tr.At(i)
+	decide := func(band float64, cur int32, util int64) replicas.Decision {
+		t.Helper()
+		p := replicas.DefaultPolicy(1, 200, 100)
+		p.ScaleUpDeadBand = band
+		s := mustState(t, p)
+		for k := range 8 * day {
+			s.Observe(tr.At(k), tr.Values[k])
+		}
+		d, err := replicas.Decide(p, s, replicas.Inputs{Now: now, CurrentReplicas: cur, Metrics: cpu(int(cur), util), Downstream: math.NaN(), Options: hpa.DefaultOptions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	want := decide(0, 1, 70).Proactive
+	cur := int32(math.Ceil(float64(want) / 1.08))
+	if want <= cur || float64(want) > float64(cur)*1.1 {
+		t.Fatalf("proactive %d, running %d: the case needs a step within 10%%", want, cur)
+	}
+	if d := decide(0.1, cur, 70); d.Replicas != cur || !strings.Contains(d.Reason, "held") {
+		t.Errorf("step %d -> %d within the band: got %d %q, want a hold", cur, want, d.Replicas, d.Reason)
+	}
+	if d := decide(0, cur, 70); d.Replicas != want {
+		t.Errorf("band off: got %d, want %d", d.Replicas, want)
+	}
+	if d := decide(0.1, cur, 90); d.Replicas <= cur {
+		t.Errorf("reactive needs more than %d: got %d %q", cur, d.Replicas, d.Reason)
+	}
+	if d := decide(0.1, want/2, 70); d.Replicas <= want/2 {
+		t.Errorf("step %d -> %d is beyond the band: got %d", want/2, want, d.Replicas)
 	}
 }

@@ -19,7 +19,7 @@ func TestForecastScaleDown(t *testing.T) {
 	day := 24 * 60
 	run := func(fast bool) (podMinutes int32) {
 		p := replicas.DefaultPolicy(1, 200, 100)
-		p.ScaleDownDeadBand = 0
+		p.ScaleDownDeadBand, p.ScaleUpDeadBand = 0, 0
 		p.ForecastScaleDown = fast
 		s := mustState(t, p)
 		for i := range 8 * day {
