@@ -53,6 +53,9 @@ func BenchmarkPodCreateThroughAPIServer(b *testing.B) {
 			l, d := createAtRate(b, ctx, mode.e, owners[mode.e], fmt.Sprintf("r%d", i), rate, phase)
 			lat[mode.name] = append(lat[mode.name], l...)
 			elapsed[mode.name] += d
+			b.StopTimer()
+			removeBenchPods(b, ctx, mode.e) // every phase starts from the same cluster
+			b.StartTimer()
 		}
 	}
 	b.StopTimer()
@@ -127,6 +130,27 @@ func createAtRate(b *testing.B, ctx context.Context, e *env, owner metav1.OwnerR
 		b.Fatalf("creating a pod: %v", err)
 	}
 	return lat, took
+}
+
+// removeBenchPods deletes the phase's pods at once (their node does not
+// exist, so nothing would confirm a graceful deletion) and waits until the
+// namespace has none, so later phases do not pay for a growing pod count.
+func removeBenchPods(b *testing.B, ctx context.Context, e *env) {
+	pods := e.cs.CoreV1().Pods(e.namespace)
+	sel := metav1.ListOptions{LabelSelector: "bench=pod"}
+	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, sel); err != nil {
+		b.Fatalf("deleting the benchmark's pods: %v", err)
+	}
+	eventually(b, time.Minute, func() error {
+		left, err := pods.List(ctx, sel)
+		if err != nil {
+			return err
+		}
+		if n := len(left.Items); n > 0 {
+			return fmt.Errorf("%d benchmark pods left in %s", n, e.namespace)
+		}
+		return nil
+	})
 }
 
 // envInt reads a positive integer setting from the environment.

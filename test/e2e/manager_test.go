@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/internal/manager"
@@ -33,11 +38,26 @@ type testManager struct {
 	done   chan error
 }
 
+var managerLogOnce sync.Once
+
+// setManagerLog sends the in-process managers' logs to
+// .cluster/logs/e2e-manager.log, beside the control plane's, instead of
+// controller-runtime's "SetLogger was never called" stack dumps.
+func setManagerLog(t testing.TB, clusterDir string) {
+	path := filepath.Join(clusterDir, "logs", "e2e-manager.log")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("opening the manager log: %v", err)
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(f)))
+}
+
 // startManager starts a manager and registers its webhooks; both are torn
 // down when the test ends.
 func startManager(t testing.TB) *testManager {
 	t.Helper()
 	cl := cluster.Start(t)
+	managerLogOnce.Do(func() { setManagerLog(t, cl.Config.Dir) })
 	cfg, err := cl.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
