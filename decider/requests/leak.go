@@ -78,6 +78,10 @@ type Leak struct {
 	// ProjectedOOM is when Peak, growing at Rate, reaches the limit (zero
 	// when no limit was given).
 	ProjectedOOM time.Time
+	// Weak is set when only the weaker evidence (LeakConfig.SoonZ) holds:
+	// memory is held, and raised only when the OOM is within
+	// LeakConfig.Soon.
+	Weak bool
 }
 
 // floorRange is the highest hourly minimum in Unix hours [from, to).
@@ -105,8 +109,8 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 		return nil
 	}
 	// Trend once at the lower score; a result under MinZ is weaker
-	// evidence, which counts when both tests agree and the OOM it projects
-	// is within Soon (checked below).
+	// evidence, which counts when both tests agree (a weak leak: see
+	// Leak.Weak).
 	minZ := lc.MinZ
 	if lc.SoonZ > 0 && limit > 0 {
 		minZ = lc.SoonZ
@@ -137,9 +141,7 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 		hours := math.Max(0, (limit-peak)/rate)
 		l.ProjectedOOM = now.Add(time.Duration(hours * float64(time.Hour)))
 	}
-	if weak && l.ProjectedOOM.Sub(now) > lc.Soon {
-		return nil
-	}
+	l.Weak = weak
 	return l
 }
 
@@ -235,8 +237,12 @@ func (c *Container) seasonalTrend(end int64, minZ float64) (rate, z float64, ok 
 	return rate, z, true
 }
 
-// Urgent reports whether the projected OOM falls within the horizon.
-func (l *Leak) Urgent(now time.Time, horizon time.Duration) bool {
+// Urgent reports whether the projected OOM falls within horizon, or for a
+// weak leak within soon as well.
+func (l *Leak) Urgent(now time.Time, horizon, soon time.Duration) bool {
+	if l != nil && l.Weak {
+		horizon = min(horizon, soon)
+	}
 	return l != nil && !l.ProjectedOOM.IsZero() && l.ProjectedOOM.Sub(now) <= horizon
 }
 

@@ -94,10 +94,18 @@ func TestLeakRaisesMemoryBeforeTheOOM(t *testing.T) {
 // zigzagLeak is eight flat days (floor 1 GiB, peaks 1.2 GiB), then floors
 // rising 40 MiB/h with ±120 MiB alternating hour to hour: twelve such
 // hourly floors score a Mann-Kendall z of 2.8, short of MinZ.
-func zigzagLeak(hours int) []Sample {
+//
+// excursion adds one evening, three days before, whose floor (1,400 MiB)
+// sits above the leak's latest lows but below its fitted level: the floor
+// is then not "above its range of the past week", so nothing but the leak
+// holds memory up.
+func zigzagLeak(hours int, excursion bool) []Sample {
 	var s []Sample
 	for h := range 8*24 + hours {
 		floor := float64(1024 * MiB)
+		if excursion && h == 5*24+20 {
+			floor = 1400 * MiB
+		}
 		if k := h - 8*24; k >= 0 {
 			floor += float64(k) * 40 * MiB
 			if k%2 == 0 {
@@ -118,7 +126,7 @@ func zigzagLeak(hours int) []Sample {
 }
 
 func TestWeakLeakEvidenceCountsOnlyWhenTheOOMIsNear(t *testing.T) {
-	s := zigzagLeak(14)
+	s := zigzagLeak(14, false)
 	now := s[len(s)-1].Time.Add(5 * time.Minute)
 	c := mustContainer(t, DefaultConfig(), s)
 	// The hour peaks near the end are ~1.9 GiB and still rising 40 MiB/h.
@@ -133,12 +141,45 @@ func TestWeakLeakEvidenceCountsOnlyWhenTheOOMIsNear(t *testing.T) {
 	if until := l.ProjectedOOM.Sub(now); until > c.Config().Leak.Soon {
 		t.Errorf("projected OOM in %s, beyond Soon", until)
 	}
-	if l := c.DetectLeak(now, far); l != nil {
-		t.Errorf("weak evidence with the OOM far off reported a leak: %s", l)
+	if !l.Weak || !l.Urgent(now, c.Config().Leak.Horizon, c.Config().Leak.Soon) {
+		t.Errorf("weak %v, urgent false: a weak leak with the OOM %s away must be urgent", l.Weak, l.ProjectedOOM.Sub(now))
+	}
+	// Far from the limit the same evidence holds memory but raises nothing.
+	if l := c.DetectLeak(now, far); l == nil || !l.Weak || l.Urgent(now, c.Config().Leak.Horizon, c.Config().Leak.Soon) {
+		t.Errorf("weak evidence with the OOM far off: %v, want a weak, not urgent leak", l)
+	}
+	if rec := c.Recommend(now, Policy{}, far); rec.LeakRaise || rec.Target.Memory < far {
+		t.Errorf("far from the OOM: raise %v, target %s; want memory held at %s", rec.LeakRaise, FormatBytes(rec.Target.Memory), FormatBytes(far))
 	}
 	cfg := DefaultConfig()
 	cfg.Leak.SoonZ = 0
 	if l := mustContainer(t, cfg, s).DetectLeak(now, near); l != nil {
 		t.Errorf("with SoonZ off, z %.2f < MinZ reported a leak: %s", l.Z, l)
+	}
+}
+
+// TestWeakLeakRaiseHolds: once a weak leak raised memory, the OOM is far
+// from the new limit, and memory must stay there rather than fall back and
+// rise again on the next cycle (it flapped every 5 minutes before).
+func TestWeakLeakRaiseHolds(t *testing.T) {
+	s := zigzagLeak(14, true)
+	c := mustContainer(t, DefaultConfig(), s)
+	now := s[len(s)-1].Time.Add(5 * time.Minute)
+	if c.FloorAboveWeek(now) {
+		t.Fatal("the floor is above the week's range: the case would not test the leak's hold")
+	}
+	cur := Applied{Requests: Resources{CPU: 0.5, Memory: 2048 * MiB}, Changed: now.Add(-24 * time.Hour)}
+	rec := c.Recommend(now, Policy{}, cur.Requests.Memory)
+	next, why := Decide(c.Config(), cur, rec, now)
+	if !rec.LeakRaise || next.Memory <= cur.Requests.Memory {
+		t.Fatalf("no leak raise from %s: %q", FormatBytes(cur.Requests.Memory), why)
+	}
+	cur = Applied{Requests: next, Changed: now}
+	for k := 1; k <= 12; k++ {
+		at := now.Add(time.Duration(k) * 5 * time.Minute)
+		n, why := Decide(c.Config(), cur, c.Recommend(at, Policy{}, cur.Requests.Memory), at)
+		if n.Memory < cur.Requests.Memory {
+			t.Fatalf("%d min after the raise memory fell %s -> %s: %s", 5*k, FormatBytes(cur.Requests.Memory), FormatBytes(n.Memory), why)
+		}
 	}
 }

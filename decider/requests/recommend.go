@@ -86,7 +86,7 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 			r.Target.Memory = memoryLimit
 			r.MemoryReason = fmt.Sprintf("%s; holding %s", l, FormatBytes(memoryLimit))
 		}
-		if l.Urgent(now, cfg.Leak.Horizon) {
+		if l.Urgent(now, cfg.Leak.Horizon, cfg.Leak.Soon) {
 			raise := (l.Peak + l.Rate*cfg.Leak.Ahead.Hours()) * m
 			if raise > r.Target.Memory {
 				r.Target.Memory = raise
