@@ -24,11 +24,12 @@ type LeakConfig struct {
 	// MinZ is the Mann-Kendall score needed (3 = one-sided 0.13%; 2.33,
 	// the 1% level, raised false alarms on the Bitbrains VMs).
 	MinZ float64
-	// SoonZ is the lower score accepted, from the raw and the seasonal
-	// test together, when the projected OOM is within Soon: a fast leak on
-	// a container with little headroom OOMs before twelve noisy hourly
-	// floors reach MinZ. 2 (one-sided 2.3%) with both tests raised no
-	// false alarm on the Bitbrains VMs; 1.65 raised eight. 0 turns it off.
+	// SoonZ is the lower score accepted from the raw and the seasonal test
+	// together, for a weak leak: it holds memory like any leak but raises
+	// it only when the projected OOM is within Soon. A fast leak on a
+	// container with little headroom OOMs before twelve noisy hourly floors
+	// reach MinZ. 2 (one-sided 2.3%) with both tests raised no false alarm
+	// on the Bitbrains VMs; 1.65 raised eight. 0 turns it off.
 	SoonZ float64
 	Soon  time.Duration
 	// MinRate is the least growth worth acting on, bytes per hour.
