@@ -51,9 +51,21 @@ type Inputs struct {
 	Options hpa.Options
 }
 
+// Forecaster predicts a workload's load signal. *forecast.Model is the one
+// trimtab runs; the interface lets a replay put another model (or a
+// clairvoyant bound) behind the same decision code.
+type Forecaster interface {
+	// Observe feeds the load sample that covers t.
+	Observe(t time.Time, v float64)
+	// Warm says the model has learned enough to forecast.
+	Warm() bool
+	// Forecast returns the expected load at t and its q-quantile upper bound.
+	Forecast(t time.Time, q float64) (point, upper float64, ok bool)
+}
+
 // State is one workload's memory between cycles.
 type State struct {
-	Forecast *forecast.Model
+	Forecast Forecaster
 	HPA      hpa.State
 	Guard    GuardState
 	// Reactive holds the reactive component's recommendations within the

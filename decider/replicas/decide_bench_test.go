@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
+	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
 	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
 )
@@ -79,7 +80,7 @@ func BenchmarkCycle10k(b *testing.B) {
 	s0, tr := warmState(b, p)
 	states := make([]*replicas.State, n)
 	for i := range states {
-		states[i] = &replicas.State{Forecast: s0.Forecast.Clone()}
+		states[i] = &replicas.State{Forecast: s0.Forecast.(*forecast.Model).Clone()}
 	}
 	in := benchInputs(tr.At(7*1440), 20)
 	k := 7 * 1440
@@ -115,9 +116,9 @@ func BenchmarkStateBytes(b *testing.B) {
 	b.ReportAllocs()
 	var keep *replicas.State
 	for b.Loop() {
-		keep = &replicas.State{Forecast: s0.Forecast.Clone()}
+		keep = &replicas.State{Forecast: s0.Forecast.(*forecast.Model).Clone()}
 	}
 	runtime.KeepAlive(keep)
 	b.ReportMetric(hpaBytes, "hpa-B")
-	b.ReportMetric(float64(s0.Forecast.StateBytes()), "forecast-B")
+	b.ReportMetric(float64(s0.Forecast.(*forecast.Model).StateBytes()), "forecast-B")
 }

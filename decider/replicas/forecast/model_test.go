@@ -77,8 +77,11 @@ func TestSeasonalAccuracyAndPeriod(t *testing.T) {
 			if mape > tc.maxMAPE {
 				t.Errorf("MAPE %.3f > %.3f", mape, tc.maxMAPE)
 			}
-			if cov < 0.8 || cov > 0.98 {
-				t.Errorf("p90 upper bound covers %.3f of samples, want about 0.9", cov)
+			t.Logf("MAPE %.3f, p90 coverage %.3f", mape, cov)
+			// Over-coverage is capacity paid for: a band read off the top
+			// edge of its histogram bin covered 0.947-0.963 here.
+			if cov < 0.85 || cov > 0.945 {
+				t.Errorf("p90 upper bound covers %.3f of samples, want 0.85-0.945", cov)
 			}
 			if b := m.StateBytes(); b > 32<<10 {
 				t.Errorf("state is %d bytes, over 32 KiB", b)

@@ -126,6 +126,9 @@ func variants(tr Trace) []variant {
 	}
 	with("q80", func(c *Config, p *replicas.Policy) { p.Quantile = 0.8 })
 	with("q95", func(c *Config, p *replicas.Policy) { p.Quantile = 0.95 })
+	with("q92", func(c *Config, p *replicas.Policy) { p.Quantile = 0.92 })
+	with("q93", func(c *Config, p *replicas.Policy) { p.Quantile = 0.93 })
+	with("q94", func(c *Config, p *replicas.Policy) { p.Quantile = 0.94 })
 	with("no-deadband", func(c *Config, p *replicas.Policy) { p.ScaleDownDeadBand = 0 })
 	with("down120s", func(c *Config, p *replicas.Policy) {
 		w := int32(120)
@@ -139,5 +142,13 @@ func variants(tr Trace) []variant {
 	with("size-1m", func(c *Config, p *replicas.Policy) { p.SizeAhead = time.Minute })
 	with("lead-short", func(c *Config, p *replicas.Policy) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
 	with("naive", func(c *Config, p *replicas.Policy) { p.Forecast.ProfileAlpha = 1 })
+	// Clairvoyant bounds: what a perfect forecast of the 15-minute mean
+	// would buy with the same sizing.
+	for _, q := range []float64{0.9, 0.92, 0.95} {
+		with(fmt.Sprintf("oracle-q%.0f", q*100), func(c *Config, p *replicas.Policy) {
+			p.Quantile = q
+			c.Forecaster = newOracle(tr, 15*time.Minute)
+		})
+	}
 	return vs
 }

@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
+	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	// shared TargetUtilization); the baselines always use TargetUtilization.
 	ReactiveTarget float64
 	Policy         *replicas.Policy
+	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
+	// the evaluation uses it to replay a clairvoyant bound.
+	Forecaster replicas.Forecaster
 }
 
 // Strategy names.
@@ -151,6 +155,9 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
+	if cfg.Forecaster != nil {
+		st.Forecast = cfg.Forecaster
+	}
 	ps := &podSet{}
 	cur := max(cfg.MinReplicas, 1)
 	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay))
@@ -192,7 +199,9 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 			r.reasons[k] = d.Reason
 		}
 	}
-	r.period = st.Forecast.Period().String()
+	if m, ok := st.Forecast.(interface{ Period() forecast.Period }); ok {
+		r.period = m.Period().String()
+	}
 	return r, nil
 }
 
