@@ -19,8 +19,8 @@ type Applied struct {
 //   - nothing applied yet: take the target;
 //   - a resource outside [lower, upper], or an urgent (OOM or leak) raise:
 //     change now;
-//   - a target more than ChangeFraction away (memory lowered only at
-//     LowerFraction, if set): change once the requests are MinChangeInterval
+//   - a target more than ChangeFraction away (lowered only at
+//     LowerFraction for memory and CPULowerFraction for CPU, if set): change once the requests are MinChangeInterval
 //     old, or at once for a raise when Config.ImmediateRaise.
 func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resources, string) {
 	if cur.Requests.CPU <= 0 || cur.Requests.Memory <= 0 {
@@ -37,17 +37,20 @@ func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resourc
 	}
 	f := 1 + cfg.ChangeFraction
 	raise := rec.Target.Memory > c.Memory*f || rec.Target.CPU > c.CPU*f
-	lf := f
+	lf, cf := f, f
 	if cfg.LowerFraction > 0 {
 		lf = 1 + cfg.LowerFraction
 	}
-	lower := c.Memory > rec.Target.Memory*lf || c.CPU > rec.Target.CPU*f
+	if cfg.CPULowerFraction > 0 {
+		cf = 1 + cfg.CPULowerFraction
+	}
+	lower := c.Memory > rec.Target.Memory*lf || c.CPU > rec.Target.CPU*cf
 	old := now.Sub(cur.Changed) >= cfg.MinChangeInterval
 	switch {
 	case raise && (cfg.ImmediateRaise || old):
 		return rec.Target, change(c, rec, fmt.Sprintf("target more than %g%% above the requests", cfg.ChangeFraction*100))
 	case lower && old:
-		return rec.Target, change(c, rec, fmt.Sprintf("target more than %g%% below the requests (memory %.0f%%) for %s", cfg.ChangeFraction*100, (lf-1)*100, cfg.MinChangeInterval))
+		return rec.Target, change(c, rec, fmt.Sprintf("target below the requests by more than %.0f%% (cpu) or %.0f%% (memory) for %s", (cf-1)*100, (lf-1)*100, cfg.MinChangeInterval))
 	}
 	return c, ""
 }

@@ -58,6 +58,7 @@ func TestConfigValidate(t *testing.T) {
 		"calibration quantile":  func(c *Config) { c.CalibrationQuantile = 1.5 },
 		"calibration half-life": func(c *Config) { c.CalibrationHalfLife = 0 },
 		"lower fraction":        func(c *Config) { c.LowerFraction = -1 },
+		"cpu lower fraction":    func(c *Config) { c.CPULowerFraction = math.NaN() },
 	} {
 		cfg := DefaultConfig()
 		mod(&cfg)
@@ -87,7 +88,7 @@ func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
 		memLo, memHi float64
 		reason       string
 	}{
-		{"unbounded", Policy{}, 1.15, 1.15 * 1.06, 1.05 * 1024 * MiB, 1.05 * 1.06 * 1024 * MiB, "p99 of hourly memory peaks"},
+		{"unbounded", Policy{}, 1, 1.06, 1.05 * 1024 * MiB, 1.05 * 1.06 * 1024 * MiB, "p99 of hourly memory peaks"},
 		{"policy max", Policy{Max: Resources{CPU: 0.5, Memory: 512 * MiB}}, 0.5, 0.5, 512 * MiB, 512 * MiB, "capped at policy max"},
 		{"node allocatable", Policy{NodeAllocatable: Resources{CPU: 0.8, Memory: 900 * MiB}}, 0.8, 0.8, 900 * MiB, 900 * MiB, "largest node's allocatable"},
 		{"policy min", Policy{Min: Resources{CPU: 4, Memory: 8192 * MiB}}, 4, 4, 8192 * MiB, 8192 * MiB, "raised to minimum"},
@@ -167,7 +168,9 @@ func TestDecideHysteresis(t *testing.T) {
 		{"20% up, 12h old: change", cur, rec(1.2, 1024*MiB), t0.Add(13 * time.Hour), true},
 		{"30% down, fresh: wait", cur, rec(0.7, 1024*MiB), t0.Add(time.Hour), false},
 		{"memory 12% down, 12h old: keep (LowerFraction 15%)", cur, rec(1, 1024*MiB/1.12), t0.Add(13 * time.Hour), false},
-		{"cpu 12% down, 12h old: change (ChangeFraction 10%)", cur, rec(1/1.12, 1024*MiB), t0.Add(13 * time.Hour), true},
+		{"cpu 12% up, 12h old: change (ChangeFraction 10%)", cur, rec(1.12, 1024*MiB), t0.Add(13 * time.Hour), true},
+		{"cpu 30% down, 12h old: keep (CPULowerFraction 40%)", cur, rec(1/1.3, 1024*MiB), t0.Add(13 * time.Hour), false},
+		{"cpu 45% down, 12h old: change", cur, rec(1/1.45, 1024*MiB), t0.Add(13 * time.Hour), true},
 		{"20% down, 12h old: change", cur, rec(1/1.2, 1024*MiB/1.2), t0.Add(13 * time.Hour), true},
 		{"below lower bound: now", cur, rec(3, 1024*MiB), t0.Add(time.Minute), true},
 		{"urgent memory: now", cur, func() Recommendation { r := rec(1, 1100*MiB); r.Urgent = true; return r }(), t0.Add(time.Minute), true},

@@ -1,0 +1,106 @@
+package replay
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trimtab-dev/trimtab/decider/requests"
+)
+
+// TestEvaluate replays every recorded VM under trimtab's configuration and
+// the variants named in TRIMTAB_EVAL_VARIANTS (comma-separated, or "all"),
+// without a leak and with 40 MiB/h and 10 MiB/h leaks, and prints one line
+// per variant: the mean cut of memory and CPU slack against VPA, OOM and
+// CPU over-request minutes, request changes and leaks caught. Set
+// TRIMTAB_EVAL=1 to run it (about a minute per variant).
+func TestEvaluate(t *testing.T) {
+	if os.Getenv("TRIMTAB_EVAL") == "" {
+		t.Skip("set TRIMTAB_EVAL=1 to replay every VM")
+	}
+	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "..", "shared", "data", "usage", "*.csv"))
+	if len(files) == 0 {
+		t.Skip("no usage traces in ../shared/data/usage")
+	}
+	traces := make([]Trace, len(files))
+	for i, f := range files {
+		traces[i] = parseFile(t, f)
+	}
+	want := os.Getenv("TRIMTAB_EVAL_VARIANTS")
+	for _, v := range requestVariants() {
+		if v.name != "default" && want != "all" && !strings.Contains(","+want+",", ","+v.name+",") {
+			continue
+		}
+		cfg := requests.DefaultConfig()
+		v.set(&cfg)
+		var memCut, cpuCut, memX, cpuX float64
+		var oom, vOOM, over, vOver float64
+		var changes, vChanges, alarms int
+		caught := map[float64][2]int{}
+		for i, tr := range traces {
+			for _, rate := range []float64{0, 40 * requests.MiB, 10 * requests.MiB} {
+				r, err := Run(tr, Options{Trimtab: &cfg, LeakRate: rate})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt, vp, o := r.Strategies[Trimtab], r.Strategies[VPA], r.Strategies[Oracle]
+				if rate > 0 {
+					c := caught[rate]
+					c[1]++
+					if tt.LeakCaught != nil && *tt.LeakCaught {
+						c[0]++
+					}
+					caught[rate] = c
+					continue
+				}
+				memCut += 1 - tt.MemSlackMean/vp.MemSlackMean
+				cpuCut += 1 - tt.CPUSlackMean/vp.CPUSlackMean
+				memX += tt.MemSlackMean / o.MemSlackMean
+				cpuX += tt.CPUSlackMean / o.CPUSlackMean
+				oom, vOOM = oom+tt.OOMMinutes, vOOM+vp.OOMMinutes
+				over, vOver = over+tt.CPUOverRequestMinutes, vOver+vp.CPUOverRequestMinutes
+				changes, vChanges = changes+tt.RequestChanges, vChanges+vp.RequestChanges
+				alarms += tt.LeakRaises
+				if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
+					fmt.Printf("  %-34s mem slack %.3f/%.3f/%.3f cpu slack %.3f/%.3f/%.3f cpu>req %.0f/%.0f changes %d/%d OOM %.0f/%.0f\n", filepath.Base(files[i]),
+						tt.MemSlackMean, vp.MemSlackMean, o.MemSlackMean, tt.CPUSlackMean, vp.CPUSlackMean, o.CPUSlackMean,
+						tt.CPUOverRequestMinutes, vp.CPUOverRequestMinutes, tt.RequestChanges, vp.RequestChanges, tt.OOMMinutes, vp.OOMMinutes)
+				}
+			}
+		}
+		n := float64(len(traces))
+		fmt.Printf("%-16s mem cut %5.1f%% (x oracle %.2f)  cpu cut %5.1f%% (x oracle %.2f)  OOM min %.0f/%.0f  cpu>req min %.0f/%.0f  changes %d/%d  false alarms %d  leaks caught 40MiB/h %d/%d 10MiB/h %d/%d\n",
+			v.name, 100*memCut/n, memX/n, 100*cpuCut/n, cpuX/n, oom, vOOM, over, vOver, changes, vChanges, alarms,
+			caught[40*requests.MiB][0], caught[40*requests.MiB][1], caught[10*requests.MiB][0], caught[10*requests.MiB][1])
+	}
+}
+
+type requestVariant struct {
+	name string
+	set  func(*requests.Config)
+}
+
+// requestVariants are the alternatives compared in docs/requests.md.
+func requestVariants() []requestVariant {
+	return []requestVariant{
+		{"default", func(*requests.Config) {}},
+		{"cpu-p95+5", func(c *requests.Config) { c.CPUTarget, c.CPUMargin = 0.95, 0.05 }},
+		{"cpu-p96+5", func(c *requests.Config) { c.CPUTarget, c.CPUMargin = 0.96, 0.05 }},
+		{"cpu-p95+5-u99", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.95, 0.05, 0.99 }},
+		{"cpu-p96+5-u99", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.96, 0.05, 0.99 }},
+		{"cpu-p97+5-u99", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.97, 0.05, 0.99 }},
+		{"cpu-p95+10-u99", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.95, 0.10, 0.99 }},
+		{"cpu-p98+0-u995", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.98, 0, 0.995 }},
+		{"cpu-p99+0-u100", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper = 0.99, 0, 1 }},
+		{"cpu-p99-low15", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULowerFraction = 0.99, 0, 1, 0.15 }},
+		{"cpu-p99-low20", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULowerFraction = 0.99, 0, 1, 0.2 }},
+		{"cpu-p99-low40", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULowerFraction = 0.99, 0, 1, 0.4 }},
+		{"cpu-p99-low30", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULowerFraction = 0.99, 0, 1, 0.3 }},
+		{"cpu-p99-chg15", func(c *requests.Config) {
+			c.CPUTarget, c.CPUMargin, c.CPUUpper, c.ChangeFraction, c.CPULowerFraction = 0.99, 0, 1, 0.15, 0.15
+		}},
+		{"cpu-p99-lower25", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULower = 0.99, 0, 1, 0.25 }},
+	}
+}
