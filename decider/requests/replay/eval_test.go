@@ -39,6 +39,8 @@ func TestEvaluate(t *testing.T) {
 		var oom, vOOM, over, vOver float64
 		var changes, vChanges, alarms int
 		caught := map[float64][2]int{}
+		leakOOM := map[float64][2]float64{} // trimtab, VPA
+		leakChanges := map[float64][2]int{} // trimtab, VPA
 		for i, tr := range traces {
 			for _, rate := range []float64{0, 40 * requests.MiB, 10 * requests.MiB} {
 				r, err := Run(tr, Options{Trimtab: &cfg, LeakRate: rate})
@@ -53,6 +55,10 @@ func TestEvaluate(t *testing.T) {
 						c[0]++
 					}
 					caught[rate] = c
+					lo, lc := leakOOM[rate], leakChanges[rate]
+					lo[0], lo[1] = lo[0]+tt.LeakOOMMinutes, lo[1]+vp.LeakOOMMinutes
+					lc[0], lc[1] = lc[0]+tt.RequestChanges, lc[1]+vp.RequestChanges
+					leakOOM[rate], leakChanges[rate] = lo, lc
 					continue
 				}
 				memCut += 1 - tt.MemSlackMean/vp.MemSlackMean
@@ -74,6 +80,10 @@ func TestEvaluate(t *testing.T) {
 		fmt.Printf("%-16s mem cut %5.1f%% (x oracle %.2f)  cpu cut %5.1f%% (x oracle %.2f)  OOM min %.0f/%.0f  cpu>req min %.0f/%.0f  changes %d/%d  false alarms %d  leaks caught 40MiB/h %d/%d 10MiB/h %d/%d\n",
 			v.name, 100*memCut/n, memX/n, 100*cpuCut/n, cpuX/n, oom, vOOM, over, vOver, changes, vChanges, alarms,
 			caught[40*requests.MiB][0], caught[40*requests.MiB][1], caught[10*requests.MiB][0], caught[10*requests.MiB][1])
+		for _, rate := range []float64{40 * requests.MiB, 10 * requests.MiB} {
+			fmt.Printf("  with %2.0f MiB/h leaks: leak OOM min %.0f/%.0f, changes %d/%d\n", rate/requests.MiB,
+				leakOOM[rate][0], leakOOM[rate][1], leakChanges[rate][0], leakChanges[rate][1])
+		}
 	}
 }
 
