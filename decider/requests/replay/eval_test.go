@@ -70,9 +70,9 @@ func TestEvaluate(t *testing.T) {
 				changes, vChanges = changes+tt.RequestChanges, vChanges+vp.RequestChanges
 				alarms += tt.LeakRaises
 				if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
-					fmt.Printf("  %-34s mem slack %.3f/%.3f/%.3f cpu slack %.3f/%.3f/%.3f cpu>req %.0f/%.0f changes %d/%d OOM %.0f/%.0f\n", filepath.Base(files[i]),
+					fmt.Printf("  %-34s mem slack %.3f/%.3f/%.3f cpu slack %.3f/%.3f/%.3f cpu>req %.0f/%.0f changes %d/%d OOM %.0f/%.0f alarms %d\n", filepath.Base(files[i]),
 						tt.MemSlackMean, vp.MemSlackMean, o.MemSlackMean, tt.CPUSlackMean, vp.CPUSlackMean, o.CPUSlackMean,
-						tt.CPUOverRequestMinutes, vp.CPUOverRequestMinutes, tt.RequestChanges, vp.RequestChanges, tt.OOMMinutes, vp.OOMMinutes)
+						tt.CPUOverRequestMinutes, vp.CPUOverRequestMinutes, tt.RequestChanges, vp.RequestChanges, tt.OOMMinutes, vp.OOMMinutes, tt.LeakRaises)
 				}
 			}
 		}
