@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
 	"github.com/trimtab-dev/trimtab/internal/plot"
 )
@@ -90,6 +91,7 @@ before daily peaks and cost. See docs/replicas.md.`,
 	fl.DurationVar(&cfg.Sync, "sync", 15*time.Second, "controller sync period")
 	fl.DurationVar(&cfg.Horizon, "horizon", 10*time.Minute, "forecast horizon past the start-up delay")
 	fl.Float64Var(&cfg.Quantile, "quantile", 0.9, "forecast quantile trimtab sizes for")
+	fl.Float64Var(&cfg.OverloadRisk, "overload-risk", replicas.DefaultOverloadRisk, "share of minutes the forecast's tail may exceed ready capacity at 100% (negative: off)")
 	fl.StringVar(&format, "format", "table", "output: table or json")
 	fl.StringVar(&plotFile, "plot", "", "write an SVG chart (load, forecast band, each strategy's ready capacity)")
 	fl.IntVar(&plotDays, "plot-days", 3, "days at the end of the evaluation window to plot (0: all)")

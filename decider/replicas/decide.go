@@ -115,15 +115,28 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 		if p.SizeAhead > 0 && p.SizeAhead < ahead {
 			ahead = p.SizeAhead
 		}
+		var tail float64
 		for t := in.Now; !t.After(in.Now.Add(p.StartupDelay + ahead)); t = t.Add(step) {
 			pt, up, ok := s.Forecast.Forecast(t, p.Quantile)
 			if ok && up > hi {
 				hi, d.Forecast, d.ForecastHi, d.ForecastAt = up, pt, up, t
 			}
+			if p.OverloadRisk > 0 {
+				if _, up, ok := s.Forecast.Forecast(t, 1-p.OverloadRisk); ok && up > tail {
+					tail = up
+				}
+			}
 		}
 		if hi > 0 {
-			d.Proactive = ceil32(hi / (p.CapacityPerPod * p.TargetUtilization))
-			parts = append(parts, part{d.Proactive, fmt.Sprintf("proactive %d (forecast %s %s at %s, p%.0f)", d.Proactive, human(d.ForecastHi), p.LoadUnit, d.ForecastAt.UTC().Format("15:04"), p.Quantile*100)})
+			d.Proactive = ceil32(max(hi/(p.CapacityPerPod*p.TargetUtilization), tail/p.CapacityPerPod))
+			how := ""
+			if m, ok := s.Forecast.(interface{ Method() string }); ok {
+				how = ", " + m.Method()
+			}
+			if tail/p.CapacityPerPod > hi/(p.CapacityPerPod*p.TargetUtilization) {
+				how += fmt.Sprintf("; p%g tail %s at 100%%", 100*(1-p.OverloadRisk), human(tail))
+			}
+			parts = append(parts, part{d.Proactive, fmt.Sprintf("proactive %d (forecast %s %s at %s, p%.0f%s)", d.Proactive, human(d.ForecastHi), p.LoadUnit, d.ForecastAt.UTC().Format("15:04"), p.Quantile*100, how)})
 		}
 	}
 	if d.Proactive < 0 {

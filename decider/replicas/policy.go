@@ -34,6 +34,11 @@ type Policy struct {
 	SizeAhead time.Duration
 	// Quantile is the forecast quantile sized for (default 0.9).
 	Quantile float64
+	// OverloadRisk, when > 0, also sizes ready capacity at 100% for the
+	// forecast's 1-OverloadRisk quantile: on traffic with heavy minute-level
+	// tails the target utilization alone leaves more than that share of
+	// minutes over capacity.
+	OverloadRisk float64
 	// Tolerances and Behavior configure the reactive path and the final
 	// normalization exactly as the HPA's fields do; nil Behavior means
 	// upstream's defaults.
@@ -61,6 +66,10 @@ type Policy struct {
 	Forecast forecast.Config
 }
 
+// DefaultOverloadRisk is the share of minutes the proactive path lets the
+// forecast's tail run over ready capacity (see Policy.OverloadRisk).
+const DefaultOverloadRisk = 0.01
+
 // DefaultSizeAhead is the reactive path's reaction time with upstream
 // defaults: 60 s metrics pipeline + 15 s sync + 90 s pod start-up.
 const DefaultSizeAhead = 165 * time.Second
@@ -69,7 +78,7 @@ const DefaultSizeAhead = 165 * time.Second
 func DefaultPolicy(minR, maxR int32, capacityPerPod float64) Policy {
 	fc := forecast.DefaultConfig()
 	return Policy{MinReplicas: minR, MaxReplicas: maxR, TargetUtilization: 0.7, CapacityPerPod: capacityPerPod,
-		Horizon: 10 * time.Minute, StartupDelay: 90 * time.Second, Quantile: 0.9,
+		Horizon: 10 * time.Minute, StartupDelay: 90 * time.Second, Quantile: 0.9, OverloadRisk: DefaultOverloadRisk,
 		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, ScaleDownDeadBand: 0.1, ScaleUpDeadBand: 0.1, SizeAhead: DefaultSizeAhead, Forecast: fc}
 }
 
@@ -88,6 +97,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("size-ahead %s: must be ≥ 0 (0: the whole horizon)", p.SizeAhead)
 	case !(p.Quantile >= 0.5 && p.Quantile < 1):
 		return fmt.Errorf("quantile %g: must be in [0.5, 1)", p.Quantile)
+	case !(p.OverloadRisk >= 0 && p.OverloadRisk < 0.5):
+		return fmt.Errorf("overload risk %g: must be in [0, 0.5) (0: off)", p.OverloadRisk)
 	case p.ScaleDownDeadBand < 0 || p.ScaleDownDeadBand >= 1:
 		return fmt.Errorf("scale-down dead band %g: must be in [0, 1)", p.ScaleDownDeadBand)
 	case !(p.ScaleUpDeadBand >= 0 && p.ScaleUpDeadBand <= 1):

@@ -50,16 +50,19 @@ func (m *Model) scoreSample(b int64, v float64) {
 // its own band is used instead of the pooled one.
 const minClassWeight = 200
 
-// errQuantile is the q-quantile of the log error of class c (pooled over
-// classes while c has few samples; a wide default with none).
-func (m *Model) errQuantile(c int, q float64) float64 {
-	h, w := &m.errH[c], m.errW[c]
+// errQuantile is the q-quantile of the seasonal arm's log error of class c.
+func (m *Model) errQuantile(c int, q float64) float64 { return quantileOf(&m.errH, &m.errW, c, q) }
+
+// quantileOf is the q-quantile of the log errors of class c in hs (pooled
+// over classes while c has few samples; a wide default with none).
+func quantileOf(hs *[errClasses][errBins]float32, ws *[errClasses]float64, c int, q float64) float64 {
+	h, w := &hs[c], ws[c]
 	var pooled [errBins]float32
 	if w < minClassWeight {
 		w = 0
-		for k := range m.errH {
-			w += m.errW[k]
-			for j, x := range m.errH[k] {
+		for k := range hs {
+			w += ws[k]
+			for j, x := range hs[k] {
 				pooled[j] += x
 			}
 		}

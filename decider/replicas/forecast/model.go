@@ -21,12 +21,22 @@ type Config struct {
 	LevelAlpha float64
 	// ErrorHalfLife is the half-life of the error histogram, in samples.
 	ErrorHalfLife float64
+	// TrailWindow is the span of the nowcast arm's trailing mean (0: no
+	// nowcast arm, the seasonal model alone).
+	TrailWindow time.Duration
+	// TrailLag is how far ahead the nowcast's band is scored: from the
+	// newest sample to the far end of what a decision sizes for.
+	TrailLag time.Duration
+	// SeasonalFloor keeps the nowcast's upper bound at or above the
+	// seasonal arm's point forecast.
+	SeasonalFloor bool
 }
 
 // DefaultConfig is the configuration chosen by replay on the shared traces
 // (see docs/replicas.md).
 func DefaultConfig() Config {
-	return Config{Bucket: 5 * time.Minute, Lead: 12 * time.Minute, ProfileAlpha: 0.3, LevelAlpha: 0.5, ErrorHalfLife: 2880}
+	return Config{Bucket: 5 * time.Minute, Lead: 12 * time.Minute, ProfileAlpha: 0.3, LevelAlpha: 0.5, ErrorHalfLife: 2880,
+		TrailWindow: 15 * time.Minute, TrailLag: 255 * time.Second, SeasonalFloor: true}
 }
 
 // Validate reports a configuration the model cannot run with.
@@ -40,6 +50,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("forecast alphas %g, %g: must be in (0, 1]", c.ProfileAlpha, c.LevelAlpha)
 	case c.ErrorHalfLife <= 0:
 		return fmt.Errorf("forecast error half-life %g: must be > 0", c.ErrorHalfLife)
+	case c.TrailWindow < 0 || c.TrailLag < 0:
+		return fmt.Errorf("forecast trail window %s / lag %s: must be ≥ 0", c.TrailWindow, c.TrailLag)
 	}
 	return nil
 }
@@ -100,6 +112,16 @@ type Model struct {
 	buckets   int // closed buckets with data
 	period    Period
 	started   bool
+
+	// Nowcast arm (nowcast.go).
+	recent, means [trailCap]tsample
+	recentN       int
+	meansN        int
+	trailH        [errClasses][errBins]float32
+	trailW        [errClasses]float64
+	cost          [2]float64 // decaying headroom of the seasonal and nowcast arms
+	costW         float64
+	useNowcast    bool
 }
 
 // New returns an empty model.
@@ -170,6 +192,7 @@ func (m *Model) Observe(t time.Time, v float64) {
 	m.acc += v
 	m.accN++
 	m.scoreSample(b, v)
+	m.observeNowcast(t.Unix(), v, b)
 	m.addHourly(t.Unix()/3600, v)
 }
 
@@ -249,6 +272,16 @@ func (m *Model) Forecast(t time.Time, q float64) (point, upper float64, ok bool)
 		return 0, 0, false
 	}
 	base := m.base(m.bucket(t))
+	if m.useNowcast {
+		// The recent mean cannot see a ramp coming; the profile can. Its
+		// expectation floors the upper bound, so a daily surge the profile
+		// knows is sized for before it starts.
+		point, upper, ok = m.nowcast(q)
+		if ok && m.cfg.SeasonalFloor {
+			upper = math.Max(upper, base*m.level)
+		}
+		return point, upper, ok
+	}
 	if base <= 0 {
 		return 0, 0, false
 	}

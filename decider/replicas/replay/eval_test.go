@@ -88,8 +88,8 @@ func TestEvaluate(t *testing.T) {
 			name := name + "/" + v.name
 			c := rep.Comparison
 			s := rep.Strategies
-			fmt.Printf("%-22s period=%-6s saved-vs-matched=%5.1f%% overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f\n",
-				name, rep.ForecastPeriod, 100*float64(c.ReplicaHoursSavedVsHPAMatched), 100*float64(c.OverloadReductionVsHPA),
+			fmt.Printf("%-22s period=%-6s arm=%-11s saved-vs-matched=%5.1f%% overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f\n",
+				name, rep.ForecastPeriod, rep.ForecastMethod, 100*float64(c.ReplicaHoursSavedVsHPAMatched), 100*float64(c.OverloadReductionVsHPA),
 				100*float64(c.ReplicaHoursExtraVsHPA), float64(c.ScaleEventsRatioVsHPA),
 				s[Trimtab].PeakLeadMinutesMedian, s[HPA].PeakLeadMinutesMedian,
 				s[Trimtab].OverloadMinutes, s[HPA].OverloadMinutes, s[HPAMatched].OverloadMinutes, s[HPAMatched].TargetUtilization)
@@ -117,6 +117,7 @@ func variants(tr Trace) []variant {
 		p.Behavior = defaultBehavior()
 		p.SizeAhead = c.MetricsDelay + c.Sync + c.StartupDelay
 		p.Forecast.Lead = c.StartupDelay + c.Horizon
+		p.Forecast.TrailLag = c.StartupDelay + p.SizeAhead
 		if only != "all" && only != name {
 			return
 		}
@@ -129,6 +130,7 @@ func variants(tr Trace) []variant {
 	with("q92", func(c *Config, p *replicas.Policy) { p.Quantile = 0.92 })
 	with("q93", func(c *Config, p *replicas.Policy) { p.Quantile = 0.93 })
 	with("q94", func(c *Config, p *replicas.Policy) { p.Quantile = 0.94 })
+	with("q95x", func(c *Config, p *replicas.Policy) { p.Quantile = 0.95 })
 	with("no-deadband", func(c *Config, p *replicas.Policy) { p.ScaleDownDeadBand = 0 })
 	with("down120s", func(c *Config, p *replicas.Policy) {
 		w := int32(120)
@@ -142,6 +144,12 @@ func variants(tr Trace) []variant {
 	with("size-1m", func(c *Config, p *replicas.Policy) { p.SizeAhead = time.Minute })
 	with("lead-short", func(c *Config, p *replicas.Policy) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
 	with("naive", func(c *Config, p *replicas.Policy) { p.Forecast.ProfileAlpha = 1 })
+	for _, r := range []float64{0, 0.02, 0.005} {
+		with(fmt.Sprintf("risk%g", r), func(c *Config, p *replicas.Policy) { p.OverloadRisk = r })
+	}
+	with("no-seasonal-floor", func(c *Config, p *replicas.Policy) { p.Forecast.SeasonalFloor = false })
+	with("seasonal-only", func(c *Config, p *replicas.Policy) { p.Forecast.TrailWindow = 0 })
+	with("seasonal-only-norisk", func(c *Config, p *replicas.Policy) { p.Forecast.TrailWindow = 0; p.OverloadRisk = 0 })
 	// Clairvoyant bounds: what a perfect forecast of the 15-minute mean
 	// would buy with the same sizing.
 	for _, q := range []float64{0.9, 0.92, 0.95} {
@@ -149,6 +157,17 @@ func variants(tr Trace) []variant {
 			p.Quantile = q
 			c.Forecaster = newOracle(tr, 15*time.Minute)
 		})
+	}
+	for _, w := range []int{5, 15, 30} {
+		with(fmt.Sprintf("trailing-%dm", w), func(c *Config, p *replicas.Policy) {
+			c.Forecaster = newTrailing(tr, time.Duration(w)*time.Minute, 4*time.Minute)
+		})
+		for _, q := range []float64{0.9, 0.92, 0.93, 0.94, 0.95, 0.97} {
+			with(fmt.Sprintf("trailing-online-%dm-q%.0f", w, q*100), func(c *Config, p *replicas.Policy) {
+				p.Quantile = q
+				c.Forecaster = &trailingOnline{win: max(int(time.Duration(w)*time.Minute/tr.Step), 1), lag: max(int(4*time.Minute/tr.Step), 1)}
+			})
+		}
 	}
 	return vs
 }

@@ -27,7 +27,10 @@ type Config struct {
 	MaxReplicas       int32
 	Horizon           time.Duration
 	Quantile          float64
-	FlapWindow        time.Duration // a reversal within this is a flap
+	// OverloadRisk is trimtab's Policy.OverloadRisk (0: the default 1%;
+	// negative: off).
+	OverloadRisk float64
+	FlapWindow   time.Duration // a reversal within this is a flap
 	// ReactiveTarget is the target of trimtab's own reactive path (0: the
 	// shared TargetUtilization); the baselines always use TargetUtilization.
 	ReactiveTarget float64
@@ -52,6 +55,7 @@ type run struct {
 	fc, fcHi []float64 // per sync, trimtab only
 	reasons  []string
 	period   string // trimtab's detected period at the end
+	method   string // the forecaster's arm at the end
 }
 
 type podSet struct {
@@ -201,6 +205,9 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 	}
 	if m, ok := st.Forecast.(interface{ Period() forecast.Period }); ok {
 		r.period = m.Period().String()
+	}
+	if m, ok := st.Forecast.(interface{ Method() string }); ok {
+		r.method = m.Method()
 	}
 	return r, nil
 }

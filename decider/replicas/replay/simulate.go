@@ -22,6 +22,7 @@ type Report struct {
 	SyncSeconds         float64          `json:"sync_seconds"`
 	PricePerPodHour     float64          `json:"price_per_pod_hour"`
 	ForecastPeriod      string           `json:"forecast_period"`
+	ForecastMethod      string           `json:"forecast_method"`
 	Strategies          map[string]Score `json:"strategies"`
 	Comparison          Comparison       `json:"comparison"`
 }
@@ -118,9 +119,16 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 	if cfg.Policy == nil {
 		p := replicas.DefaultPolicy(cfg.MinReplicas, cfg.MaxReplicas, cfg.CapacityPerPod)
 		p.TargetUtilization, p.StartupDelay, p.Horizon, p.Quantile = cfg.TargetUtilization, cfg.StartupDelay, cfg.Horizon, cfg.Quantile
+		switch {
+		case cfg.OverloadRisk > 0:
+			p.OverloadRisk = cfg.OverloadRisk
+		case cfg.OverloadRisk < 0:
+			p.OverloadRisk = 0
+		}
 		p.Behavior = defaultBehavior()
 		p.SizeAhead = cfg.MetricsDelay + cfg.Sync + cfg.StartupDelay
 		p.Forecast.Lead = cfg.StartupDelay + cfg.Horizon
+		p.Forecast.TrailLag = cfg.StartupDelay + p.SizeAhead
 		cfg.Policy = &p
 	}
 	if err := cfg.Policy.Validate(); err != nil {
@@ -173,7 +181,7 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		EvalFrom: tr.Start.Add(cfg.Warmup), EvalTo: tr.At(len(tr.Values)),
 		PerPodCapacity: cfg.CapacityPerPod, StartupDelaySeconds: cfg.StartupDelay.Seconds(),
 		MetricsDelaySeconds: cfg.MetricsDelay.Seconds(), SyncSeconds: cfg.Sync.Seconds(),
-		PricePerPodHour: cfg.PricePerPodHour, ForecastPeriod: tt.period, Strategies: scores}
+		PricePerPodHour: cfg.PricePerPodHour, ForecastPeriod: tt.period, ForecastMethod: tt.method, Strategies: scores}
 	t, h, m := scores[Trimtab], scores[HPA], scores[HPAMatched]
 	rep.Comparison = Comparison{
 		ReplicaHoursSavedVsHPAMatched: ratio(m.ReplicaHours-t.ReplicaHours, m.ReplicaHours),
