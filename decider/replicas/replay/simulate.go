@@ -106,6 +106,8 @@ func (cfg Config) Validate(tr Trace) error {
 		return fmt.Errorf("sync period %s: must be ≥ 1s", cfg.Sync)
 	case cfg.PricePerPodHour < 0:
 		return fmt.Errorf("price per pod-hour %g: must be ≥ 0", cfg.PricePerPodHour)
+	case !(cfg.OverloadRisk < 0.5):
+		return fmt.Errorf("overload risk %g: must be below 0.5 (0: the default 1%%; negative: off)", cfg.OverloadRisk)
 	}
 	return nil
 }

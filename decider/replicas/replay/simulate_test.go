@@ -106,6 +106,8 @@ func TestSimulateConfigErrors(t *testing.T) {
 		{Warmup: 72 * time.Hour},
 		{StartupDelay: -time.Second},
 		{PricePerPodHour: -1},
+		{OverloadRisk: 0.5},
+		{OverloadRisk: math.NaN()},
 	}
 	for i, c := range bad {
 		if _, _, err := Simulate(tr, c); err == nil {
