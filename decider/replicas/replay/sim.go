@@ -128,7 +128,7 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	ps := &podSet{}
 	cur := max(cfg.MinReplicas, 1)
 	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay))
-	spec := hpa.Spec{MinReplicas: max(cfg.MinReplicas, 1), MaxReplicas: cfg.MaxReplicas}
+	spec := hpa.Spec{MinReplicas: max(cfg.MinReplicas, 1), MaxReplicas: cfg.MaxReplicas, Behavior: defaultBehavior()}
 	var buf []hpa.Pod
 	opts := hpa.DefaultOptions
 	for k := range n {
