@@ -73,6 +73,9 @@ type Config struct {
 	// target falls as a burst ages out of the half-life; following it down
 	// at 10% was most of the request changes on the recorded VMs.
 	CPULowerFraction float64
+	// MemoryLowersOnItsOwn keeps memory when a change is made for CPU and
+	// memory is not itself LowerFraction above its target.
+	MemoryLowersOnItsOwn bool
 	// MinChangeInterval is how old requests must be before a change that
 	// is not forced by the bounds (VPA's updater: 12h).
 	MinChangeInterval time.Duration
@@ -89,29 +92,30 @@ type Config struct {
 // churn.
 func DefaultConfig() Config {
 	return Config{
-		HalfLife:            24 * time.Hour,
-		MemoryInterval:      time.Hour,
-		CPUTarget:           0.99,
-		CPULower:            0.5,
-		CPUUpper:            1,
-		MemoryTarget:        0.99,
-		MemoryLower:         0.5,
-		MemoryUpper:         1,
-		CPUMargin:           0,
-		MemoryMargin:        0.05,
-		MinCPU:              0.025,
-		MinMemory:           250 * MiB,
-		OOMBumpRatio:        1.2,
-		OOMMinBump:          100 * MiB,
-		OOMMemory:           7 * 24 * time.Hour,
-		Leak:                DefaultLeakConfig(),
-		ChangeFraction:      0.1,
-		MinChangeInterval:   12 * time.Hour,
-		WeeklyAhead:         24 * time.Hour,
-		CalibrationQuantile: 0.995,
-		CalibrationHalfLife: 7 * 24 * time.Hour,
-		LowerFraction:       0.15,
-		CPULowerFraction:    0.4,
+		HalfLife:             24 * time.Hour,
+		MemoryInterval:       time.Hour,
+		CPUTarget:            0.99,
+		CPULower:             0.5,
+		CPUUpper:             1,
+		MemoryTarget:         0.99,
+		MemoryLower:          0.5,
+		MemoryUpper:          1,
+		CPUMargin:            0,
+		MemoryMargin:         0.05,
+		MinCPU:               0.025,
+		MinMemory:            250 * MiB,
+		OOMBumpRatio:         1.2,
+		OOMMinBump:           100 * MiB,
+		OOMMemory:            7 * 24 * time.Hour,
+		Leak:                 DefaultLeakConfig(),
+		ChangeFraction:       0.1,
+		MinChangeInterval:    12 * time.Hour,
+		WeeklyAhead:          24 * time.Hour,
+		CalibrationQuantile:  0.995,
+		CalibrationHalfLife:  7 * 24 * time.Hour,
+		LowerFraction:        0.15,
+		CPULowerFraction:     0.4,
+		MemoryLowersOnItsOwn: true,
 	}
 }
 

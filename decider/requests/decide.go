@@ -46,11 +46,17 @@ func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resourc
 	}
 	lower := c.Memory > rec.Target.Memory*lf || c.CPU > rec.Target.CPU*cf
 	old := now.Sub(cur.Changed) >= cfg.MinChangeInterval
+	next := rec
+	if cfg.MemoryLowersOnItsOwn && rec.Target.Memory < c.Memory && !(old && c.Memory > rec.Target.Memory*lf) {
+		// A change CPU asked for does not lower memory that is not itself
+		// due to be lowered: that lowering is an OOM risk nobody asked for.
+		next.Target.Memory = c.Memory
+	}
 	switch {
 	case raise && (cfg.ImmediateRaise || old):
-		return rec.Target, change(c, rec, fmt.Sprintf("target more than %g%% above the requests", cfg.ChangeFraction*100))
+		return next.Target, change(c, next, fmt.Sprintf("target more than %g%% above the requests", cfg.ChangeFraction*100))
 	case lower && old:
-		return rec.Target, change(c, rec, fmt.Sprintf("target below the requests by more than %.0f%% (cpu) or %.0f%% (memory) for %s", (cf-1)*100, (lf-1)*100, cfg.MinChangeInterval))
+		return next.Target, change(c, next, fmt.Sprintf("target below the requests by more than %.0f%% (cpu) or %.0f%% (memory) for %s", (cf-1)*100, (lf-1)*100, cfg.MinChangeInterval))
 	}
 	return c, ""
 }

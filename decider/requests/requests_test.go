@@ -175,6 +175,13 @@ func TestDecideHysteresis(t *testing.T) {
 		{"below lower bound: now", cur, rec(3, 1024*MiB), t0.Add(time.Minute), true},
 		{"urgent memory: now", cur, func() Recommendation { r := rec(1, 1100*MiB); r.Urgent = true; return r }(), t0.Add(time.Minute), true},
 	}
+	// A change made for CPU leaves memory that is not itself due to fall.
+	if got, why := Decide(cfg, cur, rec(1/1.45, 1024*MiB/1.1), t0.Add(13*time.Hour)); why == "" || got.Memory != 1024*MiB || got.CPU != 1/1.45 {
+		t.Errorf("cpu 45%% down, memory 10%% down: got %+v (%q), want cpu lowered and memory kept at 1 GiB", got, why)
+	}
+	if got, _ := Decide(VPAConfig(), cur, rec(1/1.45, 1024*MiB/1.1), t0.Add(13*time.Hour)); got.Memory != 1024*MiB/1.1 {
+		t.Errorf("VPA's updater applies the whole target: memory %s, want %s", FormatBytes(got.Memory), FormatBytes(1024*MiB/1.1))
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := Decide(cfg, tc.cur, tc.rec, tc.now)
