@@ -34,16 +34,17 @@ func (m *Model) scoreSample(b int64, v float64) {
 	if lvl <= 0 {
 		return
 	}
-	e := math.Log(math.Max(v, 1e-9) / (base * lvl))
-	i := int((e - errLo) / errStep)
-	i = min(max(i, 0), errBins-1)
-	c := m.class(base)
-	h := &m.errH[c]
+	m.addError(&m.errH, &m.errW, m.class(base), math.Log(math.Max(v, 1e-9)/(base*lvl)))
+}
+
+// addError decays the histograms of class c and adds the log error e.
+func (m *Model) addError(hs *[errClasses][errBins]float32, ws *[errClasses]float64, c int, e float64) {
+	h := &hs[c]
 	for j := range h {
 		h[j] *= m.decay
 	}
-	h[i]++
-	m.errW[c] = m.errW[c]*float64(m.decay) + 1
+	h[min(max(int((e-errLo)/errStep), 0), errBins-1)]++
+	ws[c] = ws[c]*float64(m.decay) + 1
 }
 
 // minClassWeight is how many (decayed) scored samples a class needs before

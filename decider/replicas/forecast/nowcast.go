@@ -10,9 +10,10 @@ import (
 // quantile of load ÷ that mean as it stood TrailLag earlier, per load
 // class. On web traffic whose level wanders within the day (NASA-HTTP,
 // WC98) it needs a narrower band than the seasonal profile × level, whose
-// 5-minute slots carry their own estimation noise; on coarse or smooth
-// traffic the profile's shape wins. The model scores both arms on every
-// sample and forecasts with the one that has needed less headroom.
+// 5-minute slots carry their own estimation noise; where a steep daily
+// ramp recurs, which the recent mean only sees once it has begun, the
+// profile needs less. The model scores both arms on every sample and
+// forecasts with the one that has needed less headroom.
 
 // trailCap bounds the samples the nowcast keeps (15 minutes of 15 s samples).
 const trailCap = 64
@@ -46,15 +47,8 @@ func (m *Model) observeNowcast(t int64, v float64, b int64) {
 		lag += t - m.recent[(m.recentN-1)%trailCap].t
 	}
 	if mean, ok := m.trailMeanAt(t - lag); ok && mean > 0 {
-		e := math.Log(math.Max(v, 1e-9) / mean)
 		c := m.class(mean)
-		i := min(max(int((e-errLo)/errStep), 0), errBins-1)
-		h := &m.trailH[c]
-		for j := range h {
-			h[j] *= m.decay
-		}
-		h[i]++
-		m.trailW[c] = m.trailW[c]*float64(m.decay) + 1
+		m.addError(&m.trailH, &m.trailW, c, math.Log(math.Max(v, 1e-9)/mean))
 		m.scoreArms(b, t-lag, v, mean, c)
 	}
 	m.recent[m.recentN%trailCap] = tsample{t, float32(v)}

@@ -51,8 +51,10 @@ func newOracle(tr Trace, window time.Duration) *oracle {
 	return o
 }
 
-func (o *oracle) class(m float64) int {
-	switch r := m / o.avg; {
+// levelClass is the load class of a level m against the mean level avg,
+// with the boundaries trimtab's bands use (forecast.Model.class).
+func levelClass(m, avg float64) int {
+	switch r := m / avg; {
 	case r < 0.6:
 		return 0
 	case r < 1:
@@ -62,6 +64,8 @@ func (o *oracle) class(m float64) int {
 	}
 	return 3
 }
+
+func (o *oracle) class(m float64) int { return levelClass(m, o.avg) }
 
 func (o *oracle) Observe(time.Time, float64) {}
 
@@ -125,17 +129,7 @@ func newTrailing(tr Trace, window, lag time.Duration) *trailing {
 	return o
 }
 
-func (o *trailing) class(m float64) int {
-	switch r := m / o.avg; {
-	case r < 0.6:
-		return 0
-	case r < 1:
-		return 1
-	case r < 1.4:
-		return 2
-	}
-	return 3
-}
+func (o *trailing) class(m float64) int { return levelClass(m, o.avg) }
 
 func (o *trailing) Observe(_ time.Time, v float64) {
 	if !math.IsNaN(v) {
@@ -176,15 +170,7 @@ func (o *trailingOnline) class(m float64) int {
 	if o.n == 0 {
 		return 1
 	}
-	switch r := m / (o.sum / float64(o.n)); {
-	case r < 0.6:
-		return 0
-	case r < 1:
-		return 1
-	case r < 1.4:
-		return 2
-	}
-	return 3
+	return levelClass(m, o.sum/float64(o.n))
 }
 
 func (o *trailingOnline) meanEnding(end int) float64 {
