@@ -132,3 +132,26 @@ func TestSimulateGaps(t *testing.T) {
 		}
 	}
 }
+
+// TestColdTrimtabIsNoWorseThanTheHPA: with no period to forecast (white
+// noise on 5-minute samples) trimtab is its reactive path, the HPA's code
+// with the same behavior rules, so it may not overload or scale more than
+// the HPA. (With the baseline on upstream's legacy path and trimtab on the
+// behavior path, the window's edge differed by one sync, which on 5-minute
+// data let trimtab scale down just before every rise.)
+func TestColdTrimtabIsNoWorseThanTheHPA(t *testing.T) {
+	tr := Synth{Seed: 21, Days: 14, Step: 5 * time.Minute, Base: 400, DailyAmp: 0, Weekend: 1, Noise: 0.35}.Trace()
+	rep, _, err := Simulate(tr, Config{StartupDelay: 90 * time.Second, MetricsDelay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Strategies
+	tt, hp := s[Trimtab], s[HPA]
+	if rep.ForecastPeriod != "none" {
+		t.Fatalf("period %q on white noise, want none (the forecaster stays cold)", rep.ForecastPeriod)
+	}
+	if tt.OverloadMinutes > hp.OverloadMinutes || tt.ScaleEvents > hp.ScaleEvents {
+		t.Errorf("cold trimtab: %.0f overload min, %d events; the HPA: %.0f, %d", tt.OverloadMinutes, tt.ScaleEvents, hp.OverloadMinutes, hp.ScaleEvents)
+	}
+	t.Logf("cold trimtab: %.0f overload min, %d events; the HPA: %.0f, %d", tt.OverloadMinutes, tt.ScaleEvents, hp.OverloadMinutes, hp.ScaleEvents)
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
 )
@@ -111,6 +112,12 @@ func requestVariants() []requestVariant {
 		{"cpu-p99-chg15", func(c *requests.Config) {
 			c.CPUTarget, c.CPUMargin, c.CPUUpper, c.ChangeFraction, c.CPULowerFraction = 0.99, 0, 1, 0.15, 0.15
 		}},
+		{"no-envelope", func(c *requests.Config) { c.WeeklyAhead = 0 }},
+		{"calib-p99", func(c *requests.Config) { c.CalibrationQuantile = 0.99 }},
+		{"mem-p98", func(c *requests.Config) { c.MemoryTarget = 0.98 }},
+		{"mem-lower10", func(c *requests.Config) { c.LowerFraction = 0.1 }},
+		{"mem-margin3", func(c *requests.Config) { c.MemoryMargin = 0.03 }},
+		{"halflife12h", func(c *requests.Config) { c.HalfLife = 12 * time.Hour }},
 		{"cpu-p99-lower25", func(c *requests.Config) { c.CPUTarget, c.CPUMargin, c.CPUUpper, c.CPULower = 0.99, 0, 1, 0.25 }},
 	}
 }
