@@ -9,24 +9,25 @@ import (
 	"github.com/trimtab-dev/trimtab/decider/requests/histogram"
 )
 
-// checkpointMagic starts every container checkpoint ("tt" + version 2;
-// version 2 added the calibration scores).
-var checkpointMagic = []byte{'t', 't', 2}
+// checkpointMagic starts every container checkpoint ("tt" + version 3;
+// version 2 added the calibration scores, version 3 the remembered leak
+// raise). Version 2 checkpoints are still read.
+var checkpointMagic = []byte{'t', 't', 3}
 
 // MarshalBinary encodes the whole model compactly so a restart loses
 // nothing: both histograms (histogram.AppendCheckpoint), the running memory
 // peak, the hourly ring of the leak detector (float32) and the remembered
-// OOM, and the calibration scores behind the learned memory margin. A
+// OOM and leak raise, and the calibration scores behind the learned memory margin. A
 // week-old container takes about 2 KiB; the bound is under 5 KiB.
 func (c *Container) MarshalBinary() ([]byte, error) {
 	b := append([]byte(nil), checkpointMagic...)
-	for _, t := range []time.Time{c.first, c.last, c.peakStart, c.oomAt} {
+	for _, t := range []time.Time{c.first, c.last, c.peakStart, c.oomAt, c.leakAt} {
 		b = binary.AppendVarint(b, unixOrZero(t))
 	}
 	b = binary.AppendVarint(b, c.samples)
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.peak))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.oomFloor))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.base))
+	for _, v := range []float64{c.peak, c.oomFloor, c.base, c.leakFloor} {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
 	b = binary.AppendVarint(b, c.hours.last)
 	if c.hours.last != 0 {
 		for i := range c.hours.min {
@@ -48,11 +49,15 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) < len(checkpointMagic) || string(data[:len(checkpointMagic)]) != string(checkpointMagic) {
-		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 2)", checkpointMagic)
+	if len(data) < len(checkpointMagic) || string(data[:2]) != string(checkpointMagic[:2]) || (data[2] != 2 && data[2] != 3) {
+		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 3, or 2)", checkpointMagic)
 	}
+	v3 := data[2] == 3
 	d := data[len(checkpointMagic):]
-	var ts [4]int64
+	ts := make([]int64, 4, 5)
+	if v3 {
+		ts = ts[:5]
+	}
 	for i := range ts {
 		v, k := binary.Varint(d)
 		if k <= 0 {
@@ -61,21 +66,28 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 		ts[i], d = v, d[k:]
 	}
 	c.first, c.last, c.peakStart, c.oomAt = fromUnix(ts[0]), fromUnix(ts[1]), fromUnix(ts[2]), fromUnix(ts[3])
+	if v3 {
+		c.leakAt = fromUnix(ts[4])
+	}
 	v, k := binary.Varint(d)
 	if k <= 0 || v < 0 {
 		return nil, fmt.Errorf("container checkpoint: bad sample count")
 	}
 	c.samples, d = v, d[k:]
-	if len(d) < 24 {
+	floats := []*float64{&c.peak, &c.oomFloor, &c.base}
+	if v3 {
+		floats = append(floats, &c.leakFloor)
+	}
+	if len(d) < 8*len(floats) {
 		return nil, fmt.Errorf("container checkpoint: truncated before the memory peak")
 	}
-	c.peak = math.Float64frombits(binary.LittleEndian.Uint64(d))
-	c.oomFloor = math.Float64frombits(binary.LittleEndian.Uint64(d[8:]))
-	c.base = math.Float64frombits(binary.LittleEndian.Uint64(d[16:]))
-	if !validUsage(c.peak) || !validUsage(c.oomFloor) || !validUsage(c.base) {
-		return nil, fmt.Errorf("container checkpoint: memory peak %v, OOM floor %v or calibration base %v is not a finite value >= 0", c.peak, c.oomFloor, c.base)
+	for i, f := range floats {
+		*f = math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:]))
+		if !validUsage(*f) {
+			return nil, fmt.Errorf("container checkpoint: memory peak, OOM floor, calibration base or leak floor %v is not a finite value >= 0", *f)
+		}
 	}
-	d = d[24:]
+	d = d[8*len(floats):]
 	if c.hours.last, k = binary.Varint(d); k <= 0 {
 		return nil, fmt.Errorf("container checkpoint: truncated before the hourly ring")
 	}

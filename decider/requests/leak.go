@@ -43,11 +43,17 @@ type LeakConfig struct {
 	// Ahead is how far ahead of the projected usage a raise goes; raises
 	// repeat as the leak goes on, so memory grows in steps ahead of it.
 	Ahead time.Duration
+	// Remember keeps a raise's memory as a floor for this long after it
+	// (0: not at all), like an OOM bump: a leak on a container whose
+	// floors swing by GiBs can drop below the test's threshold after the
+	// raise while it goes on growing.
+	Remember time.Duration
 }
 
 // DefaultLeakConfig returns the detector's defaults.
 func DefaultLeakConfig() LeakConfig {
-	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, SoonZ: 2, Soon: 4 * time.Hour, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour, Excess: 3 * time.Hour}
+	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, SoonZ: 2, Soon: 4 * time.Hour, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour, Excess: 3 * time.Hour,
+		Remember: 3 * 24 * time.Hour}
 }
 
 func (l LeakConfig) validate() error {
@@ -62,6 +68,8 @@ func (l LeakConfig) validate() error {
 		return fmt.Errorf("requests config leak.minRate=%v: must be >= 0", l.MinRate)
 	case l.Horizon <= 0 || l.Ahead <= 0:
 		return fmt.Errorf("requests config leak.horizon=%v, leak.ahead=%v: must be positive", l.Horizon, l.Ahead)
+	case l.Remember < 0:
+		return fmt.Errorf("requests config leak.remember=%s: must be >= 0 (0: not at all)", l.Remember)
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ type Container struct {
 	// oomAt and oomFloor remember the last OOM kill and the memory it asks for.
 	oomAt    time.Time
 	oomFloor float64
+	// leakAt and leakFloor remember the last memory raise made for a leak.
+	leakAt    time.Time
+	leakFloor float64
 }
 
 // NewContainer returns an empty model with the given configuration.
@@ -129,6 +132,26 @@ func (c *Container) RecordOOM(t time.Time, limit float64) error {
 		c.oomFloor = math.Max(bump, c.activeOOMFloor(t))
 	}
 	return nil
+}
+
+// RecordLeakRaise records that memory was raised to memory bytes at t for
+// a leak (a Recommendation with LeakRaise applied): it stays a floor for
+// Leak.Remember.
+func (c *Container) RecordLeakRaise(t time.Time, memory float64) error {
+	if !validUsage(memory) || memory == 0 {
+		return fmt.Errorf("leak raise at %s: memory %v: must be a positive finite number of bytes", t.UTC().Format(time.RFC3339), memory)
+	}
+	c.leakFloor = math.Max(memory, c.activeLeakFloor(t))
+	c.leakAt = t
+	return nil
+}
+
+// activeLeakFloor is the remembered leak raise if it is still in force at now.
+func (c *Container) activeLeakFloor(now time.Time) float64 {
+	if c.leakAt.IsZero() || now.Sub(c.leakAt) > c.cfg.Leak.Remember {
+		return 0
+	}
+	return c.leakFloor
 }
 
 // activeOOMFloor is the remembered OOM bump if it is still in force at now.

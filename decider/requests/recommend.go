@@ -79,6 +79,10 @@ func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Reco
 		r.Urgent = f > memoryLimit
 		r.MemoryReason = fmt.Sprintf("OOM kill at %s: at least %s (max of x%g, +%s)", c.oomAt.UTC().Format("01-02 15:04"), FormatBytes(f), cfg.OOMBumpRatio, FormatBytes(cfg.OOMMinBump))
 	}
+	if f := c.activeLeakFloor(now); f > r.Target.Memory {
+		r.Target.Memory = f
+		r.MemoryReason = fmt.Sprintf("raised for a memory leak at %s: at least %s until %s", c.leakAt.UTC().Format("01-02 15:04"), FormatBytes(f), c.leakAt.Add(cfg.Leak.Remember).UTC().Format("01-02 15:04"))
+	}
 	if l := c.DetectLeak(now, memoryLimit); l != nil {
 		r.Leak = l
 		if memoryLimit > r.Target.Memory {

@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -59,6 +60,7 @@ func TestConfigValidate(t *testing.T) {
 		"calibration half-life": func(c *Config) { c.CalibrationHalfLife = 0 },
 		"lower fraction":        func(c *Config) { c.LowerFraction = -1 },
 		"cpu lower fraction":    func(c *Config) { c.CPULowerFraction = math.NaN() },
+		"leak remember":         func(c *Config) { c.Leak.Remember = -time.Hour },
 	} {
 		cfg := DefaultConfig()
 		mod(&cfg)
@@ -205,6 +207,9 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	if err := c.RecordOOM(now, 2600*MiB); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.RecordLeakRaise(now, 4096*MiB); err != nil {
+		t.Fatal(err)
+	}
 	b, err := c.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +242,53 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	eb, _ := e.MarshalBinary()
 	if _, err := RestoreContainer(DefaultConfig(), eb); err != nil {
 		t.Errorf("empty model round trip: %v", err)
+	}
+	// A version-2 checkpoint (no leak raise) still restores, without it.
+	g2, err := RestoreContainer(DefaultConfig(), asVersion2(t, b))
+	if err != nil {
+		t.Fatalf("version 2 checkpoint: %v", err)
+	}
+	if r := g2.Recommend(now, Policy{}, 2600*MiB); strings.Contains(r.MemoryReason, "leak") || r.Target.Memory >= 4096*MiB {
+		t.Errorf("version 2 restore remembers a leak raise it never held: %s, %s", FormatBytes(r.Target.Memory), r.MemoryReason)
+	}
+}
+
+// asVersion2 rewrites a version-3 checkpoint in the version-2 layout: no
+// leak timestamp after the OOM one, no leak floor after the calibration base.
+func asVersion2(t *testing.T, b []byte) []byte {
+	t.Helper()
+	off := 3
+	var ends [6]int // after each of the five timestamps and the sample count
+	for i := range ends {
+		_, k := binary.Varint(b[off:])
+		if k <= 0 {
+			t.Fatal("bad varint in checkpoint")
+		}
+		off += k
+		ends[i] = off
+	}
+	out := append([]byte{'t', 't', 2}, b[3:ends[3]]...) // four timestamps
+	out = append(out, b[ends[4]:ends[5]]...)            // sample count
+	out = append(out, b[ends[5]:ends[5]+24]...)         // peak, OOM floor, base
+	return append(out, b[ends[5]+32:]...)               // ring, histograms
+}
+
+func TestLeakRaiseIsRemembered(t *testing.T) {
+	s := healthy(1, 3, 500*MiB, 100*MiB)
+	c := mustContainer(t, DefaultConfig(), s)
+	at := s[len(s)-1].Time
+	if err := c.RecordLeakRaise(at, 900*MiB); err != nil {
+		t.Fatal(err)
+	}
+	r := c.Recommend(at.Add(time.Hour), Policy{}, 900*MiB)
+	if r.Target.Memory < 900*MiB || !strings.Contains(r.MemoryReason, "raised for a memory leak") {
+		t.Errorf("an hour after a leak raise: target %s (%s), want the raise kept", FormatBytes(r.Target.Memory), r.MemoryReason)
+	}
+	if r := c.Recommend(at.Add(DefaultConfig().Leak.Remember+time.Hour), Policy{}, 900*MiB); r.Target.Memory >= 900*MiB {
+		t.Errorf("after Leak.Remember: target %s, want the floor lapsed", FormatBytes(r.Target.Memory))
+	}
+	if err := c.RecordLeakRaise(at, math.Inf(1)); err == nil {
+		t.Error("RecordLeakRaise accepted an infinite size")
 	}
 }
 

@@ -48,6 +48,10 @@ func (l *learner) decide(now time.Time) (requests.Resources, string) {
 	if why != "" {
 		l.urgent = rec.LeakRaise && next.Memory > l.applied.Requests.Memory
 		l.applied = requests.Applied{Requests: next, Changed: now}
+		if l.urgent {
+			// Validated above: a raise is a positive size.
+			_ = l.c.RecordLeakRaise(now, next.Memory)
+		}
 	}
 	return l.applied.Requests, why
 }
