@@ -277,7 +277,7 @@ func (m *Model) Forecast(t time.Time, q float64) (point, upper float64, ok bool)
 		// expectation floors the upper bound, so a daily surge the profile
 		// knows is sized for before it starts.
 		point, upper, ok = m.nowcast(q)
-		if ok && m.cfg.SeasonalFloor {
+		if ok && m.cfg.SeasonalFloor && m.seasonalTrusted() {
 			upper = math.Max(upper, base*m.level)
 		}
 		return point, upper, ok

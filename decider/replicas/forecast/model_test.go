@@ -244,3 +244,53 @@ func TestDailySurgeForeseen(t *testing.T) {
 		t.Errorf("upper bound at 09:02 = %.0f, want the surge (~500) foreseen at 08:55", up)
 	}
 }
+
+// TestBurstsAreNotFloors: on a bursty series the seasonal profile's slots
+// hold yesterday's bursts; the model has needed far more headroom from it
+// than from the recent mean, so its expectation does not floor the recent
+// mean's bound (it would put yesterday's bursts into today's capacity).
+func TestBurstsAreNotFloors(t *testing.T) {
+	const days = 10
+	rng := rand.New(rand.NewPCG(3, 4))
+	tr := replay.Trace{Start: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), Step: 5 * time.Minute, Values: make([]float64, days*288)}
+	for i := range tr.Values {
+		v := 100 * (1 + 0.8*math.Sin(2*math.Pi*float64(i%288)/288)) * (1 + 0.1*rng.NormFloat64())
+		if rng.Float64() < 0.05 {
+			v *= 6
+		}
+		tr.Values[i] = v
+	}
+	noFloor := forecast.DefaultConfig()
+	noFloor.SeasonalFloor = false
+	m, plain, seasonal := newModel(t), newModelWith(t, noFloor), newSeasonal(t)
+	from := (days - 1) * 288
+	for _, x := range []*forecast.Model{m, plain, seasonal} {
+		feed(t, x, tr, from)
+	}
+	if got := m.Method(); got != "recent mean" {
+		t.Fatalf("arm on a bursty series = %q, want the recent mean", got)
+	}
+	binding := 0
+	for i := from; i < len(tr.Values); i++ {
+		at := tr.At(i)
+		_, up, ok1 := m.Forecast(at, 0.9)
+		_, upPlain, ok2 := plain.Forecast(at, 0.9)
+		pt, _, ok3 := seasonal.Forecast(at, 0.9)
+		if !ok1 || !ok2 || !ok3 {
+			t.Fatalf("cold at sample %d", i)
+		}
+		if pt > upPlain {
+			binding++
+		}
+		if up != upPlain {
+			t.Fatalf("%s: upper %.0f, recent mean alone %.0f: the untrusted profile (point %.0f) floored it", at.Format("15:04"), up, upPlain, pt)
+		}
+		for _, x := range []*forecast.Model{m, plain, seasonal} {
+			x.Observe(at, tr.Values[i])
+		}
+	}
+	if binding == 0 {
+		t.Fatal("the seasonal point never exceeded the recent mean's bound: the test shows nothing")
+	}
+	t.Logf("the profile would have floored the bound in %d of 288 slots", binding)
+}

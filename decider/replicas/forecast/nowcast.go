@@ -133,3 +133,15 @@ func (m *Model) Method() string {
 	}
 	return "seasonal"
 }
+
+// seasonalTrustMargin is how much more headroom (log units) the seasonal
+// arm may have needed than the recent mean and still floor its forecast.
+const seasonalTrustMargin = 0.1
+
+// seasonalTrusted says the seasonal arm has needed at most
+// seasonalTrustMargin more headroom than the recent mean: a profile that
+// needed far more (a bursty series, whose slots hold yesterday's bursts)
+// would put those bursts into today's capacity as a floor.
+func (m *Model) seasonalTrusted() bool {
+	return m.costW > 0 && (m.cost[0]-m.cost[1])/m.costW <= seasonalTrustMargin
+}
