@@ -2,13 +2,18 @@ package forecast
 
 import "math"
 
-// class is the error class of a seasonal base value.
-func (m *Model) class(base float64) int {
-	mean := m.daySum / float64(m.slots)
+// class is the error class of a level (a seasonal base value or a recent
+// mean) against the profile's mean.
+func (m *Model) class(level float64) int { return Class(level, m.daySum/float64(m.slots)) }
+
+// Class is the load class the error bands are kept by: a level against the
+// workload's mean level, 0 quiet (under 0.6×), 1 below the mean, 2 above,
+// 3 busy (1.4× and over); 1 while there is no mean yet.
+func Class(level, mean float64) int {
 	if mean <= 0 {
 		return 1
 	}
-	switch r := base / mean; {
+	switch r := level / mean; {
 	case r < 0.6:
 		return 0
 	case r < 1:

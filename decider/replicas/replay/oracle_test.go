@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
 )
 
 // oracle is a clairvoyant forecaster for the evaluation: its point forecast
@@ -51,21 +53,7 @@ func newOracle(tr Trace, window time.Duration) *oracle {
 	return o
 }
 
-// levelClass is the load class of a level m against the mean level avg,
-// with the boundaries trimtab's bands use (forecast.Model.class).
-func levelClass(m, avg float64) int {
-	switch r := m / avg; {
-	case r < 0.6:
-		return 0
-	case r < 1:
-		return 1
-	case r < 1.4:
-		return 2
-	}
-	return 3
-}
-
-func (o *oracle) class(m float64) int { return levelClass(m, o.avg) }
+func (o *oracle) class(m float64) int { return forecast.Class(m, o.avg) }
 
 func (o *oracle) Observe(time.Time, float64) {}
 
@@ -129,7 +117,7 @@ func newTrailing(tr Trace, window, lag time.Duration) *trailing {
 	return o
 }
 
-func (o *trailing) class(m float64) int { return levelClass(m, o.avg) }
+func (o *trailing) class(m float64) int { return forecast.Class(m, o.avg) }
 
 func (o *trailing) Observe(_ time.Time, v float64) {
 	if !math.IsNaN(v) {
@@ -167,10 +155,7 @@ type trailingOnline struct {
 }
 
 func (o *trailingOnline) class(m float64) int {
-	if o.n == 0 {
-		return 1
-	}
-	return levelClass(m, o.sum/float64(o.n))
+	return forecast.Class(m, o.sum/float64(max(o.n, 1)))
 }
 
 func (o *trailingOnline) meanEnding(end int) float64 {
