@@ -20,8 +20,10 @@ type Applied struct {
 //   - a resource outside [lower, upper], or an urgent (OOM or leak) raise:
 //     change now;
 //   - a target more than ChangeFraction away (lowered only at
-//     LowerFraction for memory and CPULowerFraction for CPU, if set): change once the requests are MinChangeInterval
-//     old, or at once for a raise when Config.ImmediateRaise.
+//     LowerFraction for memory and CPULowerFraction for CPU, if set):
+//     change once the requests are MinChangeInterval old, or at once for a
+//     raise when Config.ImmediateRaise; with MemoryLowersOnItsOwn a change
+//     made for CPU keeps memory unless memory is itself due to fall.
 func Decide(cfg Config, cur Applied, rec Recommendation, now time.Time) (Resources, string) {
 	if cur.Requests.CPU <= 0 || cur.Requests.Memory <= 0 {
 		return rec.Target, "initial recommendation"
