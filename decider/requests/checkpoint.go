@@ -11,7 +11,7 @@ import (
 
 // checkpointMagic starts every container checkpoint ("tt" + version 3;
 // version 2 added the calibration scores, version 3 the remembered leak
-// raise). Version 2 checkpoints are still read.
+// raise and the CPU calibration). Version 2 checkpoints are still read.
 var checkpointMagic = []byte{'t', 't', 3}
 
 // MarshalBinary encodes the whole model compactly so a restart loses
@@ -25,7 +25,7 @@ func (c *Container) MarshalBinary() ([]byte, error) {
 		b = binary.AppendVarint(b, unixOrZero(t))
 	}
 	b = binary.AppendVarint(b, c.samples)
-	for _, v := range []float64{c.peak, c.oomFloor, c.base, c.leakFloor} {
+	for _, v := range []float64{c.peak, c.oomFloor, c.base, c.leakFloor, c.cpuBase} {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	b = binary.AppendVarint(b, c.hours.last)
@@ -38,6 +38,7 @@ func (c *Container) MarshalBinary() ([]byte, error) {
 	b = c.cpu.AppendCheckpoint(b)
 	b = c.mem.AppendCheckpoint(b)
 	b = c.ratio.AppendCheckpoint(b)
+	b = c.cpuRatio.AppendCheckpoint(b)
 	return b, nil
 }
 
@@ -76,7 +77,7 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	c.samples, d = v, d[k:]
 	floats := []*float64{&c.peak, &c.oomFloor, &c.base}
 	if v3 {
-		floats = append(floats, &c.leakFloor)
+		floats = append(floats, &c.leakFloor, &c.cpuBase)
 	}
 	if len(d) < 8*len(floats) {
 		return nil, fmt.Errorf("container checkpoint: truncated before the memory peak")
@@ -84,7 +85,7 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	for i, f := range floats {
 		*f = math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:]))
 		if !validUsage(*f) {
-			return nil, fmt.Errorf("container checkpoint: memory peak, OOM floor, calibration base or leak floor %v is not a finite value >= 0", *f)
+			return nil, fmt.Errorf("container checkpoint: memory peak, OOM floor, calibration bases or leak floor %v is not a finite value >= 0", *f)
 		}
 	}
 	d = d[8*len(floats):]
@@ -110,6 +111,11 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	}
 	if c.ratio, d, err = histogram.RestoreDecaying(ratioBuckets, calibrationHalfLife(cfg), d); err != nil {
 		return nil, fmt.Errorf("container checkpoint, calibration scores: %w", err)
+	}
+	if v3 {
+		if c.cpuRatio, d, err = histogram.RestoreDecaying(ratioBuckets, calibrationHalfLife(cfg), d); err != nil {
+			return nil, fmt.Errorf("container checkpoint, CPU calibration scores: %w", err)
+		}
 	}
 	if len(d) != 0 {
 		return nil, fmt.Errorf("container checkpoint: %d unexpected trailing bytes", len(d))

@@ -37,6 +37,11 @@ type Container struct {
 	// calibration scores behind the learned margin).
 	base  float64
 	ratio *histogram.Decaying
+	// cpuBase is the CPU target percentile when the current interval
+	// began; cpuRatio holds every CPU sample / cpuBase since (the
+	// calibration scores behind the learned CPU margin).
+	cpuBase  float64
+	cpuRatio *histogram.Decaying
 
 	hours hourRing // hourly min and max memory for the leak detector
 
@@ -54,10 +59,11 @@ func NewContainer(cfg Config) (*Container, error) {
 		return nil, err
 	}
 	return &Container{
-		cfg:   cfg,
-		cpu:   histogram.NewDecaying(histogram.CPU, cfg.HalfLife),
-		mem:   histogram.NewDecaying(histogram.Memory, cfg.HalfLife),
-		ratio: histogram.NewDecaying(ratioBuckets, calibrationHalfLife(cfg)),
+		cfg:      cfg,
+		cpu:      histogram.NewDecaying(histogram.CPU, cfg.HalfLife),
+		mem:      histogram.NewDecaying(histogram.Memory, cfg.HalfLife),
+		ratio:    histogram.NewDecaying(ratioBuckets, calibrationHalfLife(cfg)),
+		cpuRatio: histogram.NewDecaying(ratioBuckets, calibrationHalfLife(cfg)),
 	}, nil
 }
 
@@ -86,6 +92,9 @@ func (c *Container) AddSample(s Sample) error {
 	}
 	c.last = s.Time
 	c.samples++
+	if c.cfg.CPUCalibration > 0 && c.cpuBase > 0 {
+		c.cpuRatio.AddSample(s.CPU/c.cpuBase, 1, s.Time)
+	}
 	c.cpu.AddSample(s.CPU, 1, s.Time)
 	c.addMemoryPeak(s.Memory, s.Time)
 	c.hours.add(s.Time, s.Memory)
@@ -104,6 +113,9 @@ func (c *Container) addMemoryPeak(v float64, t time.Time) {
 				c.ratio.AddSample(c.peak/c.base, 1, c.peakStart)
 			}
 			c.base = c.mem.Percentile(c.cfg.MemoryTarget)
+		}
+		if c.cfg.CPUCalibration > 0 {
+			c.cpuBase = c.cpuPercentile(c.cfg.CPUTarget)
 		}
 		c.peakStart, c.peak = start, 0
 	}
@@ -187,6 +199,24 @@ func (c *Container) memoryMargin(now time.Time) float64 {
 	m := 1 + c.cfg.MemoryMargin
 	if q := c.cfg.CalibrationQuantile; q > 0 && c.ratio.TotalWeight(now) >= 24 {
 		m = math.Max(m, c.ratio.Percentile(q))
+	}
+	return m
+}
+
+// cpuPercentile reads the CPU histogram, inside the bucket when configured.
+func (c *Container) cpuPercentile(p float64) float64 {
+	if c.cfg.CPUWithinBucket {
+		return c.cpu.PercentileWithin(p)
+	}
+	return c.cpu.Percentile(p)
+}
+
+// cpuMargin is 1 + the CPU margin: Config.CPUMargin, or with calibration on
+// the CPUCalibration quantile of usage / target once a day of samples is in.
+func (c *Container) cpuMargin(now time.Time) float64 {
+	m := 1 + c.cfg.CPUMargin
+	if q := c.cfg.CPUCalibration; q > 0 && c.cpuRatio.TotalWeight(now) >= 288 {
+		m = math.Max(m, c.cpuRatio.Percentile(q))
 	}
 	return m
 }

@@ -42,14 +42,14 @@ type Recommendation struct {
 func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Recommendation {
 	cfg := c.cfg
 	var r Recommendation
-	mc, m := 1+cfg.CPUMargin, c.memoryMargin(now)
-	r.Target.CPU = c.cpu.Percentile(cfg.CPUTarget) * mc
-	r.Lower.CPU = c.cpu.Percentile(cfg.CPULower) * mc
-	r.Upper.CPU = c.cpu.Percentile(cfg.CPUUpper) * mc
+	mc, m := c.cpuMargin(now), c.memoryMargin(now)
+	r.Target.CPU = c.cpuPercentile(cfg.CPUTarget) * mc
+	r.Lower.CPU = c.cpuPercentile(cfg.CPULower) * mc
+	r.Upper.CPU = c.cpuPercentile(cfg.CPUUpper) * mc
 	r.Target.Memory = c.mem.Percentile(cfg.MemoryTarget) * m
 	r.Lower.Memory = c.mem.Percentile(cfg.MemoryLower) * m
 	r.Upper.Memory = c.mem.Percentile(cfg.MemoryUpper) * m
-	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%g%%", cfg.CPUTarget*100, c.historyDays(), cfg.CPUMargin*100)
+	r.CPUReason = fmt.Sprintf("p%g of CPU over %.1f days +%.0f%%", cfg.CPUTarget*100, c.historyDays(), (mc-1)*100)
 	r.MemoryReason = fmt.Sprintf("p%g of %s memory peaks over %.1f days +%.0f%%", cfg.MemoryTarget*100, intervalName(cfg.MemoryInterval), c.historyDays(), (m-1)*100)
 	if cfg.ConfidenceBounds {
 		if d := math.Max(c.historyDays(), 1.0/24); d > 0 {

@@ -3,6 +3,7 @@ package requests
 import (
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,34 @@ func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
 	}
 }
 
+// TestCPUMarginIsLearned: a container whose CPU holds steady keeps its p99
+// with ~no margin; one whose CPU level wanders hour to hour (so an hour
+// often runs above the p99 that stood when it began) gets the margin it has
+// needed.
+func TestCPUMarginIsLearned(t *testing.T) {
+	margin := func(wander float64) float64 {
+		rng := rand.New(rand.NewPCG(7, 7))
+		level := 1.0
+		var s []Sample
+		for i := 0; i < 4*288; i++ {
+			if i%12 == 0 {
+				level *= math.Exp(wander * rng.NormFloat64())
+			}
+			cpu := level * (1 + 0.01*rng.NormFloat64())
+			s = append(s, Sample{Time: t0.Add(time.Duration(i) * 5 * time.Minute), CPU: cpu, Memory: 1024 * MiB})
+		}
+		c := mustContainer(t, DefaultConfig(), s)
+		return c.cpuMargin(s[len(s)-1].Time) - 1
+	}
+	t.Logf("margins: steady %.3f, wandering %.3f", margin(0), margin(0.3))
+	if m := margin(0); m > 0.03 {
+		t.Errorf("steady CPU: margin %.3f, want <= 0.03", m)
+	}
+	if m := margin(0.3); m < 0.05 {
+		t.Errorf("CPU level wandering 30%% an hour: margin %.3f, want >= 0.05", m)
+	}
+}
+
 func TestOOMBumpIsRemembered(t *testing.T) {
 	s := healthy(1, 3, 500*MiB, 100*MiB)
 	cfg := DefaultConfig()
@@ -171,17 +200,17 @@ func TestDecideHysteresis(t *testing.T) {
 		{"30% down, fresh: wait", cur, rec(0.7, 1024*MiB), t0.Add(time.Hour), false},
 		{"memory 12% down, 12h old: keep (LowerFraction 15%)", cur, rec(1, 1024*MiB/1.12), t0.Add(13 * time.Hour), false},
 		{"cpu 12% up, 12h old: change (ChangeFraction 10%)", cur, rec(1.12, 1024*MiB), t0.Add(13 * time.Hour), true},
-		{"cpu 30% down, 12h old: keep (CPULowerFraction 40%)", cur, rec(1/1.3, 1024*MiB), t0.Add(13 * time.Hour), false},
-		{"cpu 45% down, 12h old: change", cur, rec(1/1.45, 1024*MiB), t0.Add(13 * time.Hour), true},
+		{"cpu 45% down, 12h old: keep (CPULowerFraction 50%)", cur, rec(1/1.45, 1024*MiB), t0.Add(13 * time.Hour), false},
+		{"cpu 60% down, 12h old: change", cur, rec(1/1.6, 1024*MiB), t0.Add(13 * time.Hour), true},
 		{"20% down, 12h old: change", cur, rec(1/1.2, 1024*MiB/1.2), t0.Add(13 * time.Hour), true},
 		{"below lower bound: now", cur, rec(3, 1024*MiB), t0.Add(time.Minute), true},
 		{"urgent memory: now", cur, func() Recommendation { r := rec(1, 1100*MiB); r.Urgent = true; return r }(), t0.Add(time.Minute), true},
 	}
 	// A change made for CPU leaves memory that is not itself due to fall.
-	if got, why := Decide(cfg, cur, rec(1/1.45, 1024*MiB/1.1), t0.Add(13*time.Hour)); why == "" || got.Memory != 1024*MiB || got.CPU != 1/1.45 {
-		t.Errorf("cpu 45%% down, memory 10%% down: got %+v (%q), want cpu lowered and memory kept at 1 GiB", got, why)
+	if got, why := Decide(cfg, cur, rec(1/1.6, 1024*MiB/1.1), t0.Add(13*time.Hour)); why == "" || got.Memory != 1024*MiB || got.CPU != 1/1.6 {
+		t.Errorf("cpu 60%% down, memory 10%% down: got %+v (%q), want cpu lowered and memory kept at 1 GiB", got, why)
 	}
-	if got, _ := Decide(VPAConfig(), cur, rec(1/1.45, 1024*MiB/1.1), t0.Add(13*time.Hour)); got.Memory != 1024*MiB/1.1 {
+	if got, _ := Decide(VPAConfig(), cur, rec(1/1.6, 1024*MiB/1.1), t0.Add(13*time.Hour)); got.Memory != 1024*MiB/1.1 {
 		t.Errorf("VPA's updater applies the whole target: memory %s, want %s", FormatBytes(got.Memory), FormatBytes(1024*MiB/1.1))
 	}
 	for _, tc := range tests {
@@ -244,7 +273,7 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("empty model round trip: %v", err)
 	}
 	// A version-2 checkpoint (no leak raise) still restores, without it.
-	g2, err := RestoreContainer(DefaultConfig(), asVersion2(t, b))
+	g2, err := RestoreContainer(DefaultConfig(), asVersion2(t, c, b))
 	if err != nil {
 		t.Fatalf("version 2 checkpoint: %v", err)
 	}
@@ -253,9 +282,10 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	}
 }
 
-// asVersion2 rewrites a version-3 checkpoint in the version-2 layout: no
-// leak timestamp after the OOM one, no leak floor after the calibration base.
-func asVersion2(t *testing.T, b []byte) []byte {
+// asVersion2 rewrites c's version-3 checkpoint b in the version-2 layout:
+// no leak timestamp after the OOM one, no leak floor and CPU base after the
+// calibration base, no CPU calibration histogram at the end.
+func asVersion2(t *testing.T, c *Container, b []byte) []byte {
 	t.Helper()
 	off := 3
 	var ends [6]int // after each of the five timestamps and the sample count
@@ -267,10 +297,11 @@ func asVersion2(t *testing.T, b []byte) []byte {
 		off += k
 		ends[i] = off
 	}
+	tail := len(c.cpuRatio.AppendCheckpoint(nil))
 	out := append([]byte{'t', 't', 2}, b[3:ends[3]]...) // four timestamps
 	out = append(out, b[ends[4]:ends[5]]...)            // sample count
 	out = append(out, b[ends[5]:ends[5]+24]...)         // peak, OOM floor, base
-	return append(out, b[ends[5]+32:]...)               // ring, histograms
+	return append(out, b[ends[5]+40:len(b)-tail]...)    // ring, three histograms
 }
 
 func TestLeakRaiseIsRemembered(t *testing.T) {

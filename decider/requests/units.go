@@ -10,7 +10,7 @@ import (
 func RoundCPU(cores float64) float64 {
 	step := 0.005
 	if cores >= 1 {
-		step = 0.05
+		step = 0.01
 	}
 	return math.Ceil(cores/step-1e-9) * step
 }

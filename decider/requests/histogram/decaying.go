@@ -110,18 +110,47 @@ func (h *Decaying) trim() {
 // weight reaches fraction p of the total (0 for an empty histogram). Like
 // VPA it errs high, by at most one bucket (5%).
 func (h *Decaying) Percentile(p float64) float64 {
-	if h.hi < 0 {
+	b, _ := h.find(p)
+	if b < 0 {
 		return 0
+	}
+	return h.end(b)
+}
+
+// PercentileWithin is Percentile read inside its bucket, the bucket's
+// weight taken as spread evenly over it: no longer rounded up to the
+// bucket's end.
+func (h *Decaying) PercentileWithin(p float64) float64 {
+	b, frac := h.find(p)
+	if b < 0 {
+		return 0
+	}
+	lo := h.opts.Start(b)
+	return lo + frac*(h.end(b)-lo)
+}
+
+// find is the bucket in which the cumulative weight reaches fraction p of
+// the total and how far into that bucket's weight it does (-1 when empty).
+func (h *Decaying) find(p float64) (int, float64) {
+	if h.hi < 0 {
+		return -1, 0
 	}
 	threshold := p * h.total
 	sum := 0.0
 	b := h.lo
 	for ; b < h.hi; b++ {
-		sum += h.weights[b]
-		if sum >= threshold {
-			break
+		if w := h.weights[b]; sum+w >= threshold {
+			return b, math.Min(math.Max((threshold-sum)/w, 0), 1)
 		}
+		sum += h.weights[b]
 	}
+	if w := h.weights[b]; w > 0 {
+		return b, math.Min(math.Max((threshold-sum)/w, 0), 1)
+	}
+	return b, 1
+}
+
+func (h *Decaying) end(b int) float64 {
 	if b+1 < h.opts.n {
 		return h.opts.Start(b + 1)
 	}

@@ -72,6 +72,31 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
+// TestPercentileWithin: read inside the bucket, a uniform spread's
+// percentiles land within a bucket's width of the truth on either side,
+// and never above Percentile (the bucket's end).
+func TestPercentileWithin(t *testing.T) {
+	h := NewDecaying(CPU, 24*time.Hour)
+	if got := h.PercentileWithin(0.9); got != 0 {
+		t.Errorf("empty: %v, want 0", got)
+	}
+	for _, v := range seq(1, 1000) {
+		h.AddSample(v/100, 1, t0) // 0.01 .. 10 cores
+	}
+	prev := 0.0
+	for _, p := range []float64{0.1, 0.5, 0.9, 0.99, 1} {
+		within, end := h.PercentileWithin(p), h.Percentile(p)
+		truth := 10 * p
+		if within > end || within < truth/1.051 || within > truth*1.051 {
+			t.Errorf("p%g: within %v, bucket end %v, truth %v", p*100, within, end, truth)
+		}
+		if within < prev {
+			t.Errorf("p%g: %v below the lower percentile's %v", p*100, within, prev)
+		}
+		prev = within
+	}
+}
+
 func TestDecayHalvesWeightPerHalfLife(t *testing.T) {
 	h := NewDecaying(CPU, 24*time.Hour)
 	h.AddSample(1, 1, t0)

@@ -118,6 +118,15 @@ func requestVariants() []requestVariant {
 		{"cpu-p99-chg15", func(c *requests.Config) {
 			c.CPUTarget, c.CPUMargin, c.CPUUpper, c.ChangeFraction, c.CPULowerFraction = 0.99, 0, 1, 0.15, 0.15
 		}},
+		{"cpucal-99", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket = 0.99, true }},
+		{"cpucal-995", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket = 0.995, true }},
+		{"cpucal-99-p98", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket, c.CPUTarget = 0.99, true, 0.98 }},
+		{"cpucal-995-p98", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket, c.CPUTarget = 0.995, true, 0.98 }},
+		{"cpucal-985", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket = 0.985, true }},
+		{"cpucal-99-p995", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket, c.CPUTarget = 0.99, true, 0.995 }},
+		{"cpucal-99-low50", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket, c.CPULowerFraction = 0.99, true, 0.5 }},
+		{"cpucal-99-low45", func(c *requests.Config) { c.CPUCalibration, c.CPUWithinBucket, c.CPULowerFraction = 0.99, true, 0.45 }},
+		{"cpucal-99-end", func(c *requests.Config) { c.CPUCalibration = 0.99 }},
 		{"leak-remember0", func(c *requests.Config) { c.Leak.Remember = 0 }},
 		{"leak-remember1d", func(c *requests.Config) { c.Leak.Remember = 24 * time.Hour }},
 		{"leak-remember7d", func(c *requests.Config) { c.Leak.Remember = 7 * 24 * time.Hour }},
