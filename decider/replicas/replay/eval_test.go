@@ -162,12 +162,6 @@ func variants(tr Trace) []variant {
 		with(fmt.Sprintf("trailing-%dm", w), func(c *Config, p *replicas.Policy) {
 			c.Forecaster = newTrailing(tr, time.Duration(w)*time.Minute, 4*time.Minute)
 		})
-		for _, q := range []float64{0.9, 0.92, 0.93, 0.94, 0.95, 0.97} {
-			with(fmt.Sprintf("trailing-online-%dm-q%.0f", w, q*100), func(c *Config, p *replicas.Policy) {
-				p.Quantile = q
-				c.Forecaster = &trailingOnline{win: max(int(time.Duration(w)*time.Minute/tr.Step), 1), lag: max(int(4*time.Minute/tr.Step), 1)}
-			})
-		}
 	}
 	return vs
 }
