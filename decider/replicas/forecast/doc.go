@@ -11,7 +11,7 @@
 //
 // It learns from a workload's own samples (any resolution, gaps allowed),
 // detects the daily and weekly periods from the autocorrelation of an hourly
-// series rather than assuming them, and keeps about 9 KiB of state per
+// series rather than assuming them, and keeps about 8 KiB of state per
 // workload, never raw weeks of minutes. All methods take time as an
 // argument; the model holds no clock.
 package forecast

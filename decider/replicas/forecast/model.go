@@ -114,14 +114,13 @@ type Model struct {
 	started   bool
 
 	// Nowcast arm (nowcast.go).
-	recent, means [trailCap]tsample
-	recentN       int
-	meansN        int
-	trailH        [errClasses][errBins]float32
-	trailW        [errClasses]float64
-	cost          [2]float64 // decaying headroom of the seasonal and nowcast arms
-	costW         float64
-	useNowcast    bool
+	trail      [trailCap]tsample // the newest samples and their trailing means
+	trailN     int               // samples observed (the ring's next slot)
+	trailH     [errClasses][errBins]float32
+	trailW     [errClasses]float64
+	cost       [2]float64 // decaying headroom of the seasonal and nowcast arms
+	costW      float64
+	useNowcast bool
 }
 
 // New returns an empty model.

@@ -18,9 +18,10 @@ import (
 // trailCap bounds the samples the nowcast keeps (15 minutes of 15 s samples).
 const trailCap = 64
 
+// tsample is one observed sample and the trailing mean as it stood after it.
 type tsample struct {
-	t int64 // Unix seconds
-	v float32
+	t       int64 // Unix seconds
+	v, mean float32
 }
 
 // costRefQuantile is the quantile at which the two arms' bands are compared.
@@ -43,40 +44,40 @@ func (m *Model) observeNowcast(t int64, v float64, b int64) {
 	// A decision sees samples up to a step old, so the forecast it sizes
 	// with is TrailLag plus a step older than the load it must serve.
 	lag := int64(m.cfg.TrailLag.Seconds())
-	if m.recentN > 0 {
-		lag += t - m.recent[(m.recentN-1)%trailCap].t
+	if m.trailN > 0 {
+		lag += t - m.trail[(m.trailN-1)%trailCap].t
 	}
 	if mean, ok := m.trailMeanAt(t - lag); ok && mean > 0 {
 		c := m.class(mean)
 		m.addError(&m.trailH, &m.trailW, c, math.Log(math.Max(v, 1e-9)/mean))
 		m.scoreArms(b, t-lag, v, mean, c)
 	}
-	m.recent[m.recentN%trailCap] = tsample{t, float32(v)}
-	m.recentN++
-	var s float64
-	var k int
-	for j := 0; j < min(m.recentN, trailCap); j++ {
-		x := m.recent[(m.recentN-1-j)%trailCap]
+	// The mean of v and the earlier samples within the window (the ring
+	// holds trailCap samples, v included).
+	var sum float64
+	k := 1
+	for j := 0; j < min(m.trailN, trailCap-1); j++ {
+		x := m.trail[(m.trailN-1-j)%trailCap]
 		if x.t <= t-int64(m.cfg.TrailWindow.Seconds()) {
 			break
 		}
-		s, k = s+float64(x.v), k+1
+		sum, k = sum+float64(x.v), k+1
 	}
-	m.means[m.meansN%trailCap] = tsample{t, float32(s / float64(k))}
-	m.meansN++
+	m.trail[m.trailN%trailCap] = tsample{t, float32(v), float32((sum + v) / float64(k))}
+	m.trailN++
 }
 
 // trailMeanAt is the trailing mean as it stood at Unix time t (the newest
 // snapshot at or before t), if the ring still holds it.
 func (m *Model) trailMeanAt(t int64) (float64, bool) {
-	for j := 0; j < min(m.meansN, trailCap); j++ {
-		x := m.means[(m.meansN-1-j)%trailCap]
+	for j := 0; j < min(m.trailN, trailCap); j++ {
+		x := m.trail[(m.trailN-1-j)%trailCap]
 		if x.t <= t {
 			// Too old a snapshot (a gap) says nothing about t.
 			if t-x.t > int64(m.cfg.TrailWindow.Seconds()) {
 				return 0, false
 			}
-			return float64(x.v), true
+			return float64(x.mean), true
 		}
 	}
 	return 0, false
@@ -116,10 +117,10 @@ func (m *Model) scoreArms(b, from int64, v, mean float64, c int) {
 
 // nowcast returns the trailing mean and its q-quantile upper bound.
 func (m *Model) nowcast(q float64) (point, upper float64, ok bool) {
-	if m.meansN == 0 {
+	if m.trailN == 0 {
 		return 0, 0, false
 	}
-	point = float64(m.means[(m.meansN-1)%trailCap].v)
+	point = float64(m.trail[(m.trailN-1)%trailCap].mean)
 	if point <= 0 {
 		return 0, 0, false
 	}
