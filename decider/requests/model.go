@@ -194,11 +194,17 @@ func calibrationHalfLife(cfg Config) time.Duration {
 
 // memoryMargin is 1 + the memory margin: Config.MemoryMargin, or with
 // calibration on the CalibrationQuantile of the scores once a day of them
-// has been seen, whichever is larger.
+// (24 hourly scores) has been seen, whichever is larger.
 func (c *Container) memoryMargin(now time.Time) float64 {
-	m := 1 + c.cfg.MemoryMargin
-	if q := c.cfg.CalibrationQuantile; q > 0 && c.ratio.TotalWeight(now) >= 24 {
-		m = math.Max(m, c.ratio.Percentile(q))
+	return learnedMargin(c.cfg.MemoryMargin, c.cfg.CalibrationQuantile, c.ratio, c.ratio.TotalWeight(now) >= 24)
+}
+
+// learnedMargin is 1 + the configured margin, or the q-quantile of the
+// calibration scores once they are ready, whichever is larger (q 0: off).
+func learnedMargin(margin, q float64, scores *histogram.Decaying, ready bool) float64 {
+	m := 1 + margin
+	if q > 0 && ready {
+		m = math.Max(m, scores.Percentile(q))
 	}
 	return m
 }
@@ -212,11 +218,8 @@ func (c *Container) cpuPercentile(p float64) float64 {
 }
 
 // cpuMargin is 1 + the CPU margin: Config.CPUMargin, or with calibration on
-// the CPUCalibration quantile of usage / target once a day of samples is in.
+// the CPUCalibration quantile of usage / target once a day of samples has
+// been scored (the scores start at the first hour's end), whichever is larger.
 func (c *Container) cpuMargin(now time.Time) float64 {
-	m := 1 + c.cfg.CPUMargin
-	if q := c.cfg.CPUCalibration; q > 0 && c.cpuRatio.TotalWeight(now) >= 288 {
-		m = math.Max(m, c.cpuRatio.Percentile(q))
-	}
-	return m
+	return learnedMargin(c.cfg.CPUMargin, c.cfg.CPUCalibration, c.cpuRatio, now.Sub(c.first) >= 25*time.Hour)
 }
