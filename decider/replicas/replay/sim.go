@@ -119,7 +119,7 @@ func (cfg Config) syncs(tr Trace) int {
 	return int(time.Duration(len(tr.Values)) * tr.Step / cfg.Sync)
 }
 
-// runHPA replays the HPA: upstream default behavior (or none), 15 s sync,
+// runHPA replays the HPA: upstream's default behavior rules, 15 s sync,
 // utilization target pct, the metric seen MetricsDelay late.
 func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	n := cfg.syncs(tr)
@@ -229,8 +229,9 @@ func runStatic(tr Trace, cfg Config, evalFrom int) run {
 	return r
 }
 
-// defaultBehavior is upstream's defaulted behavior, used by trimtab's final
-// normalization so both share the HPA's rate limits and 300 s window.
+// defaultBehavior is upstream's defaulted behavior (an HPA with
+// `behavior: {}`), used by the HPA baselines and by trimtab's final
+// normalization, so all share the same rate limits and 300 s window.
 func defaultBehavior() *autoscalingv2.HorizontalPodAutoscalerBehavior {
 	return &autoscalingv2.HorizontalPodAutoscalerBehavior{}
 }
