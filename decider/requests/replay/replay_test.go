@@ -147,8 +147,8 @@ func TestSyntheticTraces(t *testing.T) {
 			if lt.LeakLeadMinutes != nil {
 				lead = *lt.LeakLeadMinutes
 			}
-			t.Logf("mem slack trimtab %.3f vpa %.3f oracle %.3f; cpu slack %.3f/%.3f/%.3f; OOM min %v/%v; changes/day %.2f/%.2f; leak lead %.0f min",
-				tt.MemSlackMean, v.MemSlackMean, r.Strategies[Oracle].MemSlackMean, tt.CPUSlackMean, v.CPUSlackMean, r.Strategies[Oracle].CPUSlackMean,
+			t.Logf("mem slack trimtab %.3f vpa %.3f oracle %.3f (constant at the peak %.3f); cpu slack %.3f/%.3f/%.3f; OOM min %v/%v; changes/day %.2f/%.2f; leak lead %.0f min",
+				tt.MemSlackMean, v.MemSlackMean, r.Strategies[Oracle].MemSlackMean, budgetedOracle(r.Series, 0), tt.CPUSlackMean, v.CPUSlackMean, r.Strategies[Oracle].CPUSlackMean,
 				tt.OOMMinutes, v.OOMMinutes, tt.RequestChangesPerDay, v.RequestChangesPerDay, lead)
 		})
 	}
