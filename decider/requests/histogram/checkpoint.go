@@ -84,7 +84,7 @@ func RestoreDecaying(opts Options, halfLife time.Duration, src []byte) (*Decayin
 	if err != nil {
 		return nil, nil, err
 	}
-	if lo+span > n {
+	if span > n || lo > n-span { // not lo+span > n, which can wrap around
 		return nil, nil, fmt.Errorf("histogram checkpoint buckets %d..%d: outside 0..%d", lo, lo+span-1, n-1)
 	}
 	if uint64(len(src)) < 8+2*span {

@@ -1,6 +1,7 @@
 package histogram
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -33,6 +34,12 @@ func TestBucketsFollowVPALayout(t *testing.T) {
 	}
 	if CPU.Bucket(-1) != 0 || CPU.Bucket(math.NaN()) != 0 || CPU.Bucket(1e9) != CPU.NumBuckets()-1 {
 		t.Error("out-of-range values must go to the first/last bucket")
+	}
+	// v*(Ratio-1)/First overflows to +Inf here; int(+Inf) is not an index.
+	for _, v := range []float64{math.MaxFloat64, math.Inf(1)} {
+		if got := CPU.Bucket(v); got != CPU.NumBuckets()-1 {
+			t.Errorf("Bucket(%v) = %d, want the last bucket %d", v, got, CPU.NumBuckets()-1)
+		}
 	}
 }
 
@@ -180,6 +187,16 @@ func TestRestoreRejectsBadCheckpoints(t *testing.T) {
 		if _, _, err := RestoreDecaying(CPU, time.Hour, b); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	// A first bucket so large that first+span wraps around to a small number.
+	wrap := binary.AppendUvarint([]byte{good[0]}, uint64(CPU.NumBuckets()))
+	wrap = binary.AppendVarint(wrap, 0)
+	wrap = binary.AppendUvarint(wrap, 2)
+	wrap = binary.AppendUvarint(wrap, math.MaxUint64)
+	wrap = binary.LittleEndian.AppendUint64(wrap, math.Float64bits(1))
+	wrap = append(wrap, 1, 0, 1, 0)
+	if _, _, err := RestoreDecaying(CPU, time.Hour, wrap); err == nil {
+		t.Error("buckets starting at 2^64-1 accepted")
 	}
 	for i := range good { // every truncation fails cleanly, never panics
 		if _, _, err := RestoreDecaying(CPU, time.Hour, good[:i]); err == nil {

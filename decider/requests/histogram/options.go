@@ -60,11 +60,11 @@ func (o Options) Bucket(v float64) int {
 	if !(v >= o.First) { // also catches NaN
 		return 0
 	}
-	b := int(math.Floor(math.Log(v*(o.Ratio-1)/o.First+1) / math.Log(o.Ratio)))
-	if b >= o.n {
+	f := math.Floor(math.Log(v*(o.Ratio-1)/o.First+1) / math.Log(o.Ratio))
+	if !(f < float64(o.n)) { // also +Inf, where v*(Ratio-1) overflows
 		return o.n - 1
 	}
-	return b
+	return int(f)
 }
 
 // Start returns the lower boundary of bucket b.
