@@ -67,3 +67,22 @@ func TestWeeklyEnvelopeCoversLastWeeksSpike(t *testing.T) {
 		t.Errorf("6h window: target %s, want the spike 10h ahead left out", FormatBytes(r.Target.Memory))
 	}
 }
+
+// TestWeeklyEnvelopeReadsTheSameHourLastWeek: once an hour has begun, the
+// same hour a week ago (and the one before it) must still be in the ring;
+// with a ring of exactly a week the current hour had overwritten them.
+func TestWeeklyEnvelopeReadsTheSameHourLastWeek(t *testing.T) {
+	for _, back := range []int{0, 1} { // the same hour, the hour before
+		s := healthy(5, 10, 1024*MiB, 100*MiB)
+		end := len(s) - 7*288 - 12*back // one week before the last hour's end
+		for i := end - 12; i < end; i++ {
+			s[i].Memory = 3072 * MiB
+		}
+		cfg := DefaultConfig()
+		cfg.CalibrationQuantile, cfg.WeeklyAhead = 0, time.Hour
+		now := s[len(s)-1].Time
+		if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory < 3072*MiB {
+			t.Errorf("spike %d h before the same hour last week: target %s (%s), want it covered", back, FormatBytes(r.Target.Memory), r.MemoryReason)
+		}
+	}
+}

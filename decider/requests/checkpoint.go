@@ -9,16 +9,17 @@ import (
 	"github.com/trimtab-dev/trimtab/decider/requests/histogram"
 )
 
-// checkpointMagic starts every container checkpoint ("tt" + version 3;
+// checkpointMagic starts every container checkpoint ("tt" + version 4;
 // version 2 added the calibration scores, version 3 the remembered leak
-// raise and the CPU calibration). Version 2 checkpoints are still read.
-var checkpointMagic = []byte{'t', 't', 3}
+// raise and the CPU calibration, version 4 two more hours in the hourly
+// ring). Versions 2 and 3 are still read.
+var checkpointMagic = []byte{'t', 't', 4}
 
 // MarshalBinary encodes the whole model compactly so a restart loses
 // nothing: both histograms (histogram.AppendCheckpoint), the running memory
 // peak, the hourly ring of the leak detector (float32) and the remembered
-// OOM and leak raise, and the calibration scores behind the learned memory margin. A
-// week-old container takes about 2 KiB; the bound is under 5 KiB.
+// OOM and leak raise, and the calibration scores behind the learned memory
+// margin. A week-old container takes about 2 KiB; the bound is under 6 KiB.
 func (c *Container) MarshalBinary() ([]byte, error) {
 	b := append([]byte(nil), checkpointMagic...)
 	for _, t := range []time.Time{c.first, c.last, c.peakStart, c.oomAt, c.leakAt} {
@@ -30,10 +31,7 @@ func (c *Container) MarshalBinary() ([]byte, error) {
 	}
 	b = binary.AppendVarint(b, c.hours.last)
 	if c.hours.last != 0 {
-		for i := range c.hours.min {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(c.hours.min[i]))
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(c.hours.max[i]))
-		}
+		b = c.hours.appendSlots(b)
 	}
 	b = c.cpu.AppendCheckpoint(b)
 	b = c.mem.AppendCheckpoint(b)
@@ -50,10 +48,11 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) < len(checkpointMagic) || string(data[:2]) != string(checkpointMagic[:2]) || (data[2] != 2 && data[2] != 3) {
-		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 3, or 2)", checkpointMagic)
+	if len(data) < len(checkpointMagic) || string(data[:2]) != string(checkpointMagic[:2]) || data[2] < 2 || data[2] > 4 {
+		return nil, fmt.Errorf("container checkpoint: does not start with %q (version 4, 3 or 2)", checkpointMagic)
 	}
-	v3 := data[2] == 3
+	version := data[2]
+	v3 := version >= 3
 	d := data[len(checkpointMagic):]
 	ts := make([]int64, 4, 5)
 	if v3 {
@@ -63,6 +62,9 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 		v, k := binary.Varint(d)
 		if k <= 0 {
 			return nil, fmt.Errorf("container checkpoint: truncated in the timestamps")
+		}
+		if v != 0 && (v < MinSampleTime.Unix() || v > MaxSampleTime.Unix()) {
+			return nil, fmt.Errorf("container checkpoint: timestamp %d: want 0 (unset) or Unix seconds from %s to %s", v, MinSampleTime.Format(time.RFC3339), MaxSampleTime.Format(time.RFC3339))
 		}
 		ts[i], d = v, d[k:]
 	}
@@ -93,15 +95,16 @@ func RestoreContainer(cfg Config, data []byte) (*Container, error) {
 		return nil, fmt.Errorf("container checkpoint: truncated before the hourly ring")
 	}
 	d = d[k:]
-	if c.hours.last != 0 {
-		if len(d) < 8*ringHours {
-			return nil, fmt.Errorf("container checkpoint: hourly ring truncated (%d of %d bytes)", len(d), 8*ringHours)
+	if last := c.hours.last; last < 0 || last > unixHour(MaxSampleTime) {
+		return nil, fmt.Errorf("container checkpoint: hourly ring ends at Unix hour %d: want 0 (empty) or 1..%d", last, unixHour(MaxSampleTime))
+	} else if last != 0 {
+		n := ringHours
+		if version < 4 {
+			n = weekHours
 		}
-		for i := range c.hours.min {
-			c.hours.min[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[8*i:]))
-			c.hours.max[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[8*i+4:]))
+		if d, err = c.hours.restoreSlots(last, n, d); err != nil {
+			return nil, fmt.Errorf("container checkpoint: %w", err)
 		}
-		d = d[8*ringHours:]
 	}
 	if c.cpu, d, err = histogram.RestoreDecaying(histogram.CPU, cfg.HalfLife, d); err != nil {
 		return nil, fmt.Errorf("container checkpoint, cpu histogram: %w", err)

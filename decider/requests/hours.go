@@ -1,14 +1,21 @@
 package requests
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"time"
 )
 
-// ringHours is how many hours of per-hour minimum and maximum memory the
-// leak detector keeps: one week, so "the same hour on previous days" covers
-// every weekday.
-const ringHours = 7 * 24
+// weekHours is the history the leak detector compares with: "the same hour
+// on previous days" covers every weekday.
+const weekHours = 7 * 24
+
+// ringHours is how many hours of per-hour minimum and maximum memory are
+// kept: a week and two hours, so that once an hour has begun the weekly
+// envelope can still read that hour and the one before it a week ago
+// (with exactly a week, the current hour overwrites them).
+const ringHours = weekHours + 2
 
 // hourRing holds the minimum and maximum memory of each of the last
 // ringHours clock hours (NaN where no sample fell), indexed by Unix hour.
@@ -64,3 +71,37 @@ func (r *hourRing) at(h int64) (lo, hi float64, ok bool) {
 
 // slot maps a Unix hour to its ring index (non-negative even before 1970).
 func slot(h int64) int64 { return (h%ringHours + ringHours) % ringHours }
+
+// appendSlots encodes the ring's slots in slot order, min and max as
+// float32 each (8 bytes a slot).
+func (r *hourRing) appendSlots(b []byte) []byte {
+	for i := range r.min {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(r.min[i]))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(r.max[i]))
+	}
+	return b
+}
+
+// restoreSlots decodes n slots written by appendSlots for a ring of n hours
+// ending at Unix hour last (n: ringHours, or the week of checkpoint
+// versions 2 and 3) and returns the rest of d. Every value must be NaN (no
+// sample) or finite and >= 0.
+func (r *hourRing) restoreSlots(last int64, n int, d []byte) ([]byte, error) {
+	if len(d) < 8*n {
+		return nil, fmt.Errorf("hourly ring truncated (%d of %d bytes)", len(d), 8*n)
+	}
+	r.last = last
+	r.clear(last-ringHours+1, last)
+	for h := last - int64(n) + 1; h <= last; h++ {
+		i := (h%int64(n) + int64(n)) % int64(n)
+		lo := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i:]))
+		hi := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i+4:]))
+		if math.IsNaN(float64(lo)) != math.IsNaN(float64(hi)) || !math.IsNaN(float64(lo)) && !(lo >= 0 && hi >= lo && !math.IsInf(float64(hi), 0)) {
+			return nil, fmt.Errorf("hourly ring at %s: min %v, max %v: want both unset or 0 <= min <= max, finite", time.Unix(h*3600, 0).UTC().Format(time.RFC3339), lo, hi)
+		}
+		if h > last-ringHours {
+			r.min[slot(h)], r.max[slot(h)] = lo, hi
+		}
+	}
+	return d[8*n:], nil
+}

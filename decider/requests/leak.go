@@ -58,8 +58,8 @@ func DefaultLeakConfig() LeakConfig {
 
 func (l LeakConfig) validate() error {
 	switch {
-	case l.Lookback < 4 || l.Lookback > ringHours/2:
-		return fmt.Errorf("requests config leak.lookback=%d: must be 4..%d hours", l.Lookback, ringHours/2)
+	case l.Lookback < 4 || l.Lookback > weekHours/2:
+		return fmt.Errorf("requests config leak.lookback=%d: must be 4..%d hours", l.Lookback, weekHours/2)
 	case !(l.MinZ > 0):
 		return fmt.Errorf("requests config leak.minZ=%v: must be positive", l.MinZ)
 	case !(l.SoonZ >= 0 && l.SoonZ <= l.MinZ) || l.Soon < 0:
@@ -140,7 +140,7 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 	// The peak of the last day, each hour's max carried forward by the
 	// growth since that hour.
 	peak := 0.0
-	for h := end - 24; h <= c.hours.last; h++ {
+	for h := max(end-24, c.hours.last-ringHours+1); h <= c.hours.last; h++ {
 		if _, hi, ok := c.hours.at(h); ok {
 			peak = math.Max(peak, hi+rate*float64(end-h))
 		}
@@ -172,7 +172,7 @@ func (c *Container) FloorAboveWeek(now time.Time) bool {
 	if n == 0 {
 		return false
 	}
-	top, seen := c.floorRange(end-ringHours+1, end-24)
+	top, seen := c.floorRange(end-weekHours+1, end-24)
 	return seen && floor > top
 }
 
@@ -202,7 +202,7 @@ func (c *Container) rawTrend(end int64, minZ float64) (rate, z float64, ok bool)
 	// Novelty: the fitted floor of the last hour must exceed every hourly
 	// floor of the days before (from a week ago to a day ago) by Excess of
 	// growth; a daily ramp that reaches its usual top does not.
-	usual, seen := c.floorRange(end-ringHours+1, end-24)
+	usual, seen := c.floorRange(end-weekHours+1, end-24)
 	if !seen || level-rate <= usual+rate*lc.Excess.Hours() {
 		return 0, 0, false
 	}
@@ -223,7 +223,7 @@ func (c *Container) seasonalTrend(end int64, minZ float64) (rate, z float64, ok 
 			continue
 		}
 		usual, seen := math.Inf(-1), false
-		for d := int64(1); d*24 < ringHours; d++ {
+		for d := int64(1); d*24 < weekHours; d++ {
 			if top, ok := c.floorRange(h-24*d-1, h-24*d+2); ok {
 				usual, seen = math.Max(usual, top), true
 			}
@@ -240,7 +240,7 @@ func (c *Container) seasonalTrend(end int64, minZ float64) (rate, z float64, ok 
 		return 0, 0, false
 	}
 	rate, level, ok := trend.TheilSen(xs, ds)
-	if !ok || rate < lc.MinRate || level-rate <= rate*lc.Excess.Hours() {
+	if !ok || rate < lc.MinRate || rate <= 0 || level-rate <= rate*lc.Excess.Hours() {
 		return 0, 0, false
 	}
 	return rate, z, true

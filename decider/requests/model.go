@@ -73,13 +73,24 @@ func (c *Container) Config() Config { return c.cfg }
 // Samples is the number of samples added.
 func (c *Container) Samples() int64 { return c.samples }
 
+// MinSampleTime and MaxSampleTime bound a sample's time: clock times from
+// the first hour after the Unix epoch (hour 0 marks an empty hourly ring)
+// to the end of year 9999 (the last one RFC 3339 and JSON can write).
+var (
+	MinSampleTime = time.Unix(3600, 0).UTC()
+	MaxSampleTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
 // AddSample adds one usage observation. It rejects, naming the field and the
-// value, samples with a zero time, a time before the previous sample, or a
-// negative, NaN or infinite usage; the model is unchanged then.
+// value, samples with a zero time or one outside [MinSampleTime,
+// MaxSampleTime], a time before the previous sample, or a negative, NaN or
+// infinite usage; the model is unchanged then.
 func (c *Container) AddSample(s Sample) error {
 	switch {
 	case s.Time.IsZero():
 		return fmt.Errorf("usage sample: time is missing")
+	case s.Time.Before(MinSampleTime) || s.Time.After(MaxSampleTime):
+		return fmt.Errorf("usage sample at %s: time outside %s .. %s", s.Time.UTC().Format(time.RFC3339), MinSampleTime.Format(time.RFC3339), MaxSampleTime.Format(time.RFC3339))
 	case !c.last.IsZero() && s.Time.Before(c.last):
 		return fmt.Errorf("usage sample at %s: before the previous sample at %s; samples must be in time order", s.Time.UTC().Format(time.RFC3339), c.last.UTC().Format(time.RFC3339))
 	case !validUsage(s.CPU):

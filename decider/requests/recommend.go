@@ -177,7 +177,7 @@ func (c *Container) recentPeak(now time.Time, w time.Duration) (float64, bool) {
 // repeats at the same hour, and remembering it is not overfitting.
 func (c *Container) weeklyEnvelope(now time.Time, ahead time.Duration) (float64, bool) {
 	top, seen := 0.0, false
-	h0 := unixHour(now) - ringHours
+	h0 := unixHour(now) - weekHours
 	for h := h0 - 1; h <= h0+int64(ahead/time.Hour)+1; h++ {
 		if _, hi, ok := c.hours.at(h); ok {
 			top, seen = math.Max(top, hi), true

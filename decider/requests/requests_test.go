@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,13 +273,100 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	if _, err := RestoreContainer(DefaultConfig(), eb); err != nil {
 		t.Errorf("empty model round trip: %v", err)
 	}
+	// A version-3 checkpoint (a week in the hourly ring) restores the same
+	// recommendation: the two hours it lacks are older than any reads.
+	b3 := asVersion3(t, c, b)
+	g3, err := RestoreContainer(DefaultConfig(), b3)
+	if err != nil {
+		t.Fatalf("version 3 checkpoint: %v", err)
+	}
+	for h := c.hours.last - weekHours + 1; h <= c.hours.last; h++ {
+		lo, hi, ok := c.hours.at(h)
+		lo3, hi3, ok3 := g3.hours.at(h)
+		if lo != lo3 || hi != hi3 || ok != ok3 {
+			t.Fatalf("version 3 restore, hour %d: %v..%v (%v), want %v..%v (%v)", h, lo3, hi3, ok3, lo, hi, ok)
+		}
+	}
+	if z := g3.Recommend(now, Policy{}, 2600*MiB); z.Target != a.Target || z.MemoryReason != a.MemoryReason {
+		t.Errorf("version 3 restore recommends %+v (%s), want %+v (%s)", z.Target, z.MemoryReason, a.Target, a.MemoryReason)
+	}
 	// A version-2 checkpoint (no leak raise) still restores, without it.
-	g2, err := RestoreContainer(DefaultConfig(), asVersion2(t, c, b))
+	g2, err := RestoreContainer(DefaultConfig(), asVersion2(t, c, b3))
 	if err != nil {
 		t.Fatalf("version 2 checkpoint: %v", err)
 	}
 	if r := g2.Recommend(now, Policy{}, 2600*MiB); strings.Contains(r.MemoryReason, "leak") || r.Target.Memory >= 4096*MiB {
 		t.Errorf("version 2 restore remembers a leak raise it never held: %s, %s", FormatBytes(r.Target.Memory), r.MemoryReason)
+	}
+}
+
+// asVersion3 rewrites c's version-4 checkpoint b in the version-3 layout,
+// whose hourly ring holds a week (weekHours slots indexed by hour modulo a
+// week) instead of ringHours.
+func asVersion3(t *testing.T, c *Container, b []byte) []byte {
+	t.Helper()
+	off, last := ringOffset(t, b)
+	out := append([]byte{'t', 't', 3}, b[3:off]...)
+	week := make([]byte, 8*weekHours)
+	for h := last - weekHours + 1; h <= last; h++ {
+		i := h % weekHours
+		binary.LittleEndian.PutUint32(week[8*i:], math.Float32bits(c.hours.min[slot(h)]))
+		binary.LittleEndian.PutUint32(week[8*i+4:], math.Float32bits(c.hours.max[slot(h)]))
+	}
+	return append(append(out, week...), b[off+8*ringHours:]...)
+}
+
+// ringOffset is where the hourly ring's slots start in a version-4
+// checkpoint, and the ring's last hour.
+func ringOffset(t *testing.T, b []byte) (int, int64) {
+	t.Helper()
+	off := 3
+	for range 6 { // five timestamps and the sample count
+		_, k := binary.Varint(b[off:])
+		if k <= 0 {
+			t.Fatal("bad varint in checkpoint")
+		}
+		off += k
+	}
+	off += 5 * 8 // peak, OOM floor, bases, leak floor
+	last, k := binary.Varint(b[off:])
+	return off + k, last
+}
+
+func TestRestoreRejectsCorruptValues(t *testing.T) {
+	s := healthy(3, 9, 2048*MiB, 512*MiB)
+	b, err := mustContainer(t, DefaultConfig(), s).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _ := ringOffset(t, b)
+	for name, v := range map[string]float32{"+Inf": float32(math.Inf(1)), "negative": -1} {
+		bad := slices.Clone(b)
+		for i := off + 4; i < off+8*ringHours; i += 8 { // every slot's max
+			binary.LittleEndian.PutUint32(bad[i:], math.Float32bits(v))
+		}
+		if _, err := RestoreContainer(DefaultConfig(), bad); err == nil || !strings.Contains(err.Error(), "hourly ring") {
+			t.Errorf("hourly maxima %s: %v, want an error naming the hourly ring", name, err)
+		}
+	}
+	far := append([]byte{'t', 't', 4}, binary.AppendVarint(nil, MaxSampleTime.Unix()+1)...)
+	if _, err := RestoreContainer(DefaultConfig(), append(far, b[len(far):]...)); err == nil || !strings.Contains(err.Error(), "timestamp") {
+		t.Errorf("a first sample after year 9999: %v, want an error naming the timestamp", err)
+	}
+}
+
+func TestSampleTimeIsBounded(t *testing.T) {
+	c := mustContainer(t, DefaultConfig(), nil)
+	for _, at := range []time.Time{time.Unix(0, 0), time.Unix(3599, 0), MaxSampleTime.Add(time.Second)} {
+		if err := c.AddSample(Sample{Time: at, CPU: 1, Memory: 1}); err == nil || !strings.Contains(err.Error(), "time outside") {
+			t.Errorf("sample at %s: %v, want a time-outside error", at.UTC().Format(time.RFC3339), err)
+		}
+	}
+	if c.Samples() != 0 {
+		t.Errorf("%d samples kept after rejections", c.Samples())
+	}
+	if err := c.AddSample(Sample{Time: MinSampleTime, CPU: 1, Memory: 1}); err != nil {
+		t.Error(err)
 	}
 }
 
