@@ -88,7 +88,7 @@ of the scored period and reports how long before the OOM memory was raised.`,
 	fl.StringVar(&usage, "usage", "", "usage CSV: Bitbrains (';'-separated) or timestamp,cpu,memory")
 	fl.StringVar(&format, "format", "table", "output: table or json")
 	fl.StringVar(&plotFile, "plot", "", "write memory usage vs each strategy's request as SVG to FILE, and CPU to FILE with -cpu before the extension")
-	fl.StringVar(&leak, "inject-leak", "", "add a memory leak of RATE from mid-trace, e.g. 40MiB/h")
+	fl.StringVar(&leak, "inject-leak", "", "add a memory leak of RATE from the middle of the scored period, e.g. 40MiB/h")
 	fl.DurationVar(&warmup, "warmup", 0, "learn but do not score this long at the start (default: 7 days, or a third of a shorter trace)")
 	fl.StringVar(&nodeCPU, "node-cpu", "", "largest node's allocatable CPU, e.g. 16 or 15800m (default: unbounded)")
 	fl.StringVar(&nodeMem, "node-memory", "", "largest node's allocatable memory, e.g. 64Gi (default: unbounded)")

@@ -73,6 +73,14 @@ func (c *Container) Config() Config { return c.cfg }
 // Samples is the number of samples added.
 func (c *Container) Samples() int64 { return c.samples }
 
+// MaxCPU and MaxMemory bound a sample's usage: the most a Kubernetes
+// resource quantity holds (an int64 of millicores, of bytes). Beyond them
+// a request derived from the usage (x 1.5, + margins) could overflow.
+const (
+	MaxCPU    = math.MaxInt64 / 1000.0
+	MaxMemory = float64(math.MaxInt64)
+)
+
 // MinSampleTime and MaxSampleTime bound a sample's time: clock times from
 // the first hour after the Unix epoch (hour 0 marks an empty hourly ring)
 // to the end of year 9999 (the last one RFC 3339 and JSON can write).
@@ -93,10 +101,10 @@ func (c *Container) AddSample(s Sample) error {
 		return fmt.Errorf("usage sample at %s: time outside %s .. %s", s.Time.UTC().Format(time.RFC3339), MinSampleTime.Format(time.RFC3339), MaxSampleTime.Format(time.RFC3339))
 	case !c.last.IsZero() && s.Time.Before(c.last):
 		return fmt.Errorf("usage sample at %s: before the previous sample at %s; samples must be in time order", s.Time.UTC().Format(time.RFC3339), c.last.UTC().Format(time.RFC3339))
-	case !validUsage(s.CPU):
-		return fmt.Errorf("usage sample at %s: cpu %v: must be a finite number >= 0", s.Time.UTC().Format(time.RFC3339), s.CPU)
-	case !validUsage(s.Memory):
-		return fmt.Errorf("usage sample at %s: memory %v: must be a finite number >= 0", s.Time.UTC().Format(time.RFC3339), s.Memory)
+	case !validUsage(s.CPU) || s.CPU > MaxCPU:
+		return fmt.Errorf("usage sample at %s: cpu %v: must be a number of cores from 0 to %g", s.Time.UTC().Format(time.RFC3339), s.CPU, MaxCPU)
+	case !validUsage(s.Memory) || s.Memory > MaxMemory:
+		return fmt.Errorf("usage sample at %s: memory %v: must be a number of bytes from 0 to %g", s.Time.UTC().Format(time.RFC3339), s.Memory, MaxMemory)
 	}
 	if c.first.IsZero() {
 		c.first = s.Time

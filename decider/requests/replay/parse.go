@@ -34,8 +34,11 @@ type Trace struct {
 //
 // Blank lines are skipped. Everything else that is wrong is an error naming
 // the line, the column, the value and what is accepted: malformed numbers,
-// missing columns, negative, NaN or infinite usage, and timestamps that do
-// not increase. Gaps in time are allowed (the replay does not count them).
+// missing columns, negative, NaN or infinite usage (or usage that overflows
+// when converted to cores or bytes), timestamps that do not increase or fall
+// outside requests.MinSampleTime..MaxSampleTime (a Unix-milliseconds column
+// is named as such). Gaps in time are allowed (the replay does not count
+// them).
 func Parse(r io.Reader) (Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -115,12 +118,40 @@ func parseBitbrains(text string) (requests.Sample, requests.Resources, error) {
 	if v[1] <= 0 || v[2] <= 0 {
 		return requests.Sample{}, requests.Resources{}, fmt.Errorf("CPU cores %v, capacity %v MHz: both must be positive to convert MHz to cores", v[1], v[2])
 	}
-	s := requests.Sample{
-		Time:   time.Unix(int64(v[0]), 0).UTC(),
-		CPU:    v[3] / (v[2] / v[1]),
-		Memory: v[6] * 1024,
+	at, err := unixTime(v[0], strings.TrimSpace(f[0]))
+	if err != nil {
+		return requests.Sample{}, requests.Resources{}, err
 	}
-	return s, requests.Resources{CPU: v[1], Memory: v[5] * 1024}, nil
+	s := requests.Sample{Time: at, CPU: v[3] / (v[2] / v[1]), Memory: v[6] * 1024}
+	prov := requests.Resources{CPU: v[1], Memory: v[5] * 1024}
+	// Each column is finite, but the conversions can still leave the range
+	// of a Kubernetes quantity (or overflow).
+	for _, c := range []struct {
+		col        int
+		value, max float64
+		unit       string
+	}{{4, s.CPU, requests.MaxCPU, "cores"}, {6, prov.Memory, requests.MaxMemory, "bytes"}, {7, s.Memory, requests.MaxMemory, "bytes"}} {
+		if c.value > c.max {
+			return requests.Sample{}, requests.Resources{}, fmt.Errorf("column %d (%s) %q: %g %s, more than the %g a Kubernetes quantity holds", c.col, names[c.col-1], clip(f[c.col-1]), c.value, c.unit, c.max)
+		}
+	}
+	return s, prov, nil
+}
+
+// unixTime converts Unix seconds to a time inside the range the model
+// accepts, naming the value and, for a value that is plausible as
+// milliseconds, saying so.
+func unixTime(sec float64, text string) (time.Time, error) {
+	lo, hi := float64(requests.MinSampleTime.Unix()), float64(requests.MaxSampleTime.Unix())
+	if sec < lo || sec > hi {
+		hint := ""
+		if ms := sec / 1000; ms >= 946684800 && ms <= hi { // a time since 2000 in ms
+			hint = " (it looks like milliseconds)"
+		}
+		return time.Time{}, fmt.Errorf("timestamp %q: want Unix seconds from %.0f (%s) to %.0f (%s)%s", clip(text),
+			lo, requests.MinSampleTime.Format(time.RFC3339), hi, requests.MaxSampleTime.Format(time.RFC3339), hint)
+	}
+	return time.Unix(int64(sec), 0).UTC(), nil
 }
 
 func parsePlain(text string) (requests.Sample, error) {
@@ -130,25 +161,30 @@ func parsePlain(text string) (requests.Sample, error) {
 	}
 	var s requests.Sample
 	ts := strings.TrimSpace(f[0])
-	if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
-		s.Time = time.Unix(sec, 0).UTC()
-	} else if t, err := time.Parse(time.RFC3339, ts); err == nil {
+	var err error
+	if sec, perr := strconv.ParseInt(ts, 10, 64); perr == nil {
+		if s.Time, err = unixTime(float64(sec), ts); err != nil {
+			return requests.Sample{}, err
+		}
+	} else if t, perr := time.Parse(time.RFC3339, ts); perr == nil {
 		s.Time = t.UTC()
+		if s.Time.Before(requests.MinSampleTime) || s.Time.After(requests.MaxSampleTime) {
+			return requests.Sample{}, fmt.Errorf("timestamp %q: want a time from %s to %s", clip(ts), requests.MinSampleTime.Format(time.RFC3339), requests.MaxSampleTime.Format(time.RFC3339))
+		}
 	} else {
 		return requests.Sample{}, fmt.Errorf("timestamp %q: want Unix seconds or RFC 3339", clip(ts))
 	}
-	var err error
-	if s.CPU, err = quantity(f[1], "cpu", "cores or a quantity like 250m"); err != nil {
+	if s.CPU, err = quantity(f[1], "cpu", "cores or a quantity like 250m", requests.MaxCPU); err != nil {
 		return requests.Sample{}, err
 	}
-	if s.Memory, err = quantity(f[2], "memory", "bytes or a quantity like 512Mi"); err != nil {
+	if s.Memory, err = quantity(f[2], "memory", "bytes or a quantity like 512Mi", requests.MaxMemory); err != nil {
 		return requests.Sample{}, err
 	}
 	return s, nil
 }
 
-// quantity parses a plain number or a Kubernetes quantity, >= 0 and finite.
-func quantity(s, name, want string) (float64, error) {
+// quantity parses a plain number or a Kubernetes quantity, from 0 to max.
+func quantity(s, name, want string, max float64) (float64, error) {
 	s = strings.TrimSpace(s)
 	x, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -160,6 +196,9 @@ func quantity(s, name, want string) (float64, error) {
 	}
 	if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
 		return 0, fmt.Errorf("%s %q: want a finite value >= 0 (%s)", name, clip(s), want)
+	}
+	if x > max {
+		return 0, fmt.Errorf("%s %q: more than the %g a Kubernetes quantity holds (%s)", name, clip(s), max, want)
 	}
 	return x, nil
 }

@@ -97,6 +97,9 @@ func Run(tr Trace, opt Options) (Result, error) {
 	}
 	start, end := tr.Samples[0].Time, tr.Samples[len(tr.Samples)-1].Time
 	warm := opt.Warmup
+	if warm < 0 {
+		return Result{}, fmt.Errorf("warm-up %s: must be >= 0 (0: the first 7 days, or a third of a shorter trace)", warm)
+	}
 	if warm == 0 {
 		warm = min(7*24*time.Hour, end.Sub(start)/3)
 	}
@@ -251,10 +254,14 @@ func medianStep(s []requests.Sample) time.Duration {
 	return d[len(d)/2]
 }
 
+// oracleChanges counts the days after from's, up to to's, whose peak
+// differs from the day before (or whose day before has no samples). It
+// visits the days that have samples, not every day in between: a trace may
+// have gaps of any length.
 func oracleChanges(o *oracle, from, to time.Time) int {
 	n := 0
-	for d := from.Unix()/86400 + 1; d <= to.Unix()/86400; d++ {
-		if p, ok := o.peaks[d]; ok && p != o.peaks[d-1] {
+	for d, p := range o.peaks {
+		if d > from.Unix()/86400 && d <= to.Unix()/86400 && p != o.peaks[d-1] {
 			n++
 		}
 	}

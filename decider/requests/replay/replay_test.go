@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,26 @@ func TestRunOnRecordedSlice(t *testing.T) {
 	}
 	if _, err := Run(tr, Options{LeakRate: math.NaN()}); err == nil {
 		t.Error("a NaN leak rate was accepted")
+	}
+	if _, err := Run(tr, Options{Warmup: -time.Hour}); err == nil || !strings.Contains(err.Error(), "-1h0m0s") {
+		t.Errorf("a negative warm-up: %v, want an error naming it", err)
+	}
+}
+
+// TestRunAcrossAHugeGap: a gap of any length inside the accepted time
+// range is replayed, and the oracle's changes count days with samples.
+func TestRunAcrossAHugeGap(t *testing.T) {
+	var tr Trace
+	for _, at := range []time.Time{time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1971, 1, 1, 0, 5, 0, 0, time.UTC), requests.MaxSampleTime} {
+		tr.Samples = append(tr.Samples, requests.Sample{Time: at, CPU: 1, Memory: 1 << 30})
+	}
+	r, err := Run(tr, Options{Warmup: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, r)
+	if n := r.Strategies[Oracle].RequestChanges; n != 1 {
+		t.Errorf("oracle changes = %d, want 1 (the one later day with samples)", n)
 	}
 }
 
