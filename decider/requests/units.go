@@ -6,7 +6,7 @@ import (
 )
 
 // RoundCPU rounds cores up to a whole 5 millicores below 1 core and a whole
-// 50 millicores above, so requests read like ones a person would write.
+// 10 millicores above, so requests read like ones a person would write.
 func RoundCPU(cores float64) float64 {
 	step := 0.005
 	if cores >= 1 {
