@@ -82,10 +82,10 @@ func (r *hourRing) appendSlots(b []byte) []byte {
 	return b
 }
 
-// restoreSlots decodes n slots written by appendSlots for a ring of n hours
-// ending at Unix hour last (n: ringHours, or the week of checkpoint
-// versions 2 and 3) and returns the rest of d. Every value must be NaN (no
-// sample) or finite and >= 0.
+// restoreSlots decodes n slots written by appendSlots for a ring of n <=
+// ringHours hours ending at Unix hour last (n: ringHours, or the week of
+// checkpoint versions 2 and 3) and returns the rest of d. Each hour must be
+// unset (both NaN) or 0 <= min <= max, finite.
 func (r *hourRing) restoreSlots(last int64, n int, d []byte) ([]byte, error) {
 	if len(d) < 8*n {
 		return nil, fmt.Errorf("hourly ring truncated (%d of %d bytes)", len(d), 8*n)
@@ -96,12 +96,18 @@ func (r *hourRing) restoreSlots(last int64, n int, d []byte) ([]byte, error) {
 		i := (h%int64(n) + int64(n)) % int64(n)
 		lo := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i:]))
 		hi := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i+4:]))
-		if math.IsNaN(float64(lo)) != math.IsNaN(float64(hi)) || !math.IsNaN(float64(lo)) && !(lo >= 0 && hi >= lo && !math.IsInf(float64(hi), 0)) {
+		if !validHour(float64(lo), float64(hi)) {
 			return nil, fmt.Errorf("hourly ring at %s: min %v, max %v: want both unset or 0 <= min <= max, finite", time.Unix(h*3600, 0).UTC().Format(time.RFC3339), lo, hi)
 		}
-		if h > last-ringHours {
-			r.min[slot(h)], r.max[slot(h)] = lo, hi
-		}
+		r.min[slot(h)], r.max[slot(h)] = lo, hi
 	}
 	return d[8*n:], nil
+}
+
+// validHour: an hour with no sample (both NaN) or 0 <= lo <= hi, finite.
+func validHour(lo, hi float64) bool {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return math.IsNaN(lo) && math.IsNaN(hi)
+	}
+	return lo >= 0 && lo <= hi && !math.IsInf(hi, 0)
 }

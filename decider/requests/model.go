@@ -91,8 +91,9 @@ var (
 
 // AddSample adds one usage observation. It rejects, naming the field and the
 // value, samples with a zero time or one outside [MinSampleTime,
-// MaxSampleTime], a time before the previous sample, or a negative, NaN or
-// infinite usage; the model is unchanged then.
+// MaxSampleTime], a time before the previous sample, or a usage that is
+// negative, NaN, infinite or above MaxCPU / MaxMemory; the model is
+// unchanged then.
 func (c *Container) AddSample(s Sample) error {
 	switch {
 	case s.Time.IsZero():

@@ -34,8 +34,9 @@ type Trace struct {
 //
 // Blank lines are skipped. Everything else that is wrong is an error naming
 // the line, the column, the value and what is accepted: malformed numbers,
-// missing columns, negative, NaN or infinite usage (or usage that overflows
-// when converted to cores or bytes), timestamps that do not increase or fall
+// missing columns, negative, NaN or infinite usage (or usage, once
+// converted to cores or bytes, beyond what a Kubernetes quantity holds),
+// timestamps that do not increase or fall
 // outside requests.MinSampleTime..MaxSampleTime (a Unix-milliseconds column
 // is named as such). Gaps in time are allowed (the replay does not count
 // them).
@@ -138,14 +139,18 @@ func parseBitbrains(text string) (requests.Sample, requests.Resources, error) {
 	return s, prov, nil
 }
 
+// y2000: a Unix column that is milliseconds since then reads as seconds
+// far past year 9999.
+var y2000 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // unixTime converts Unix seconds to a time inside the range the model
 // accepts, naming the value and, for a value that is plausible as
-// milliseconds, saying so.
+// milliseconds since 2000, saying so.
 func unixTime(sec float64, text string) (time.Time, error) {
 	lo, hi := float64(requests.MinSampleTime.Unix()), float64(requests.MaxSampleTime.Unix())
 	if sec < lo || sec > hi {
 		hint := ""
-		if ms := sec / 1000; ms >= 946684800 && ms <= hi { // a time since 2000 in ms
+		if ms := sec / 1000; ms >= float64(y2000.Unix()) && ms <= hi {
 			hint = " (it looks like milliseconds)"
 		}
 		return time.Time{}, fmt.Errorf("timestamp %q: want Unix seconds from %.0f (%s) to %.0f (%s)%s", clip(text),
