@@ -189,7 +189,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 					}
 				}
 				if !leakStart.IsZero() {
-					sc.trackLeak(s, req, leakStart, dt)
+					sc.trackLeak(s, tr.Samples[i].Memory, req, leakStart, dt)
 				}
 			}
 			if err := st.observe(obs); err != nil {

@@ -41,15 +41,18 @@ func (sc *scorer) score(s requests.Sample, req requests.Resources, dt time.Durat
 }
 
 // trackLeak finds the OOM the leak would cause at the request in force when
-// it began, and counts the OOM minutes after the leak began.
-func (sc *scorer) trackLeak(s requests.Sample, req requests.Resources, leakStart time.Time, dt time.Duration) {
+// it began: the first sample whose leaked usage s.Memory is above that
+// request while the usage without the leak, unleaked, is not (a spike that
+// would OOM anyway is an ordinary OOM, scored as one, not the leak's). It
+// also counts the OOM minutes after the leak began.
+func (sc *scorer) trackLeak(s requests.Sample, unleaked float64, req requests.Resources, leakStart time.Time, dt time.Duration) {
 	if s.Time.Before(leakStart) {
 		return
 	}
 	if sc.leakL0 == 0 {
 		sc.leakL0 = req.Memory
 	}
-	if sc.oomAt.IsZero() && s.Memory > sc.leakL0 {
+	if sc.oomAt.IsZero() && s.Memory > sc.leakL0 && unleaked <= sc.leakL0 {
 		sc.oomAt = s.Time
 		sc.killedAtOOM = s.Memory > req.Memory
 	}
