@@ -21,6 +21,10 @@ type LeakConfig struct {
 	Enabled bool
 	// Lookback is the number of whole hours trended.
 	Lookback int
+	// LongLookback, when > 0, is a second, longer window tried when
+	// Lookback's finds nothing: a slow leak on a container with little
+	// headroom OOMs before twelve noisy floors show it.
+	LongLookback int
 	// MinZ is the Mann-Kendall score needed (3 = one-sided 0.13%; 2.33,
 	// the 1% level, raised false alarms on the Bitbrains VMs).
 	MinZ float64
@@ -52,7 +56,7 @@ type LeakConfig struct {
 
 // DefaultLeakConfig returns the detector's defaults.
 func DefaultLeakConfig() LeakConfig {
-	return LeakConfig{Enabled: true, Lookback: 12, MinZ: 3, SoonZ: 2, Soon: 4 * time.Hour, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour, Excess: 3 * time.Hour,
+	return LeakConfig{Enabled: true, Lookback: 12, LongLookback: 24, MinZ: 3, SoonZ: 2, Soon: 4 * time.Hour, MinRate: 4 * MiB, Horizon: 12 * time.Hour, Ahead: 24 * time.Hour, Excess: 3 * time.Hour,
 		Remember: 3 * 24 * time.Hour}
 }
 
@@ -60,6 +64,8 @@ func (l LeakConfig) validate() error {
 	switch {
 	case l.Lookback < 4 || l.Lookback > weekHours/2:
 		return fmt.Errorf("requests config leak.lookback=%d: must be 4..%d hours", l.Lookback, weekHours/2)
+	case l.LongLookback != 0 && (l.LongLookback <= l.Lookback || l.LongLookback > weekHours/2):
+		return fmt.Errorf("requests config leak.longLookback=%d: must be 0 (off) or %d..%d hours", l.LongLookback, l.Lookback+1, weekHours/2)
 	case !(l.MinZ > 0):
 		return fmt.Errorf("requests config leak.minZ=%v: must be positive", l.MinZ)
 	case !(l.SoonZ >= 0 && l.SoonZ <= l.MinZ) || l.Soon < 0:
@@ -117,25 +123,14 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 	if c.hours.last-unixHour(c.first) < int64(24+lc.Lookback) {
 		return nil
 	}
-	// Trend once at the lower score; a result under MinZ is weaker
-	// evidence, which counts when both tests agree (a weak leak: see
-	// Leak.Weak).
-	minZ := lc.MinZ
-	if lc.SoonZ > 0 && limit > 0 {
-		minZ = lc.SoonZ
+	lookback := lc.Lookback
+	rate, z, weak, ok := c.trendTests(end, lookback, limit)
+	if !ok && lc.LongLookback > 0 {
+		lookback = lc.LongLookback
+		rate, z, weak, ok = c.trendTests(end, lookback, limit)
 	}
-	rate, z, raw := c.rawTrend(end, minZ)
-	weak := false
-	if !raw || z < lc.MinZ {
-		sRate, sZ, seasonal := c.seasonalTrend(end, minZ)
-		switch {
-		case seasonal && sZ >= lc.MinZ:
-			rate, z = sRate, sZ
-		case raw && seasonal:
-			weak = true
-		default:
-			return nil
-		}
+	if !ok {
+		return nil
 	}
 	// The peak of the last day, each hour's max carried forward by the
 	// growth since that hour.
@@ -145,7 +140,7 @@ func (c *Container) DetectLeak(now time.Time, limit float64) *Leak {
 			peak = math.Max(peak, hi+rate*float64(end-h))
 		}
 	}
-	l := &Leak{Rate: rate, Z: z, Since: time.Unix((end-int64(lc.Lookback))*3600, 0).UTC(), Peak: peak}
+	l := &Leak{Rate: rate, Z: z, Since: time.Unix((end-int64(lookback))*3600, 0).UTC(), Peak: peak}
 	if limit > 0 {
 		hours := math.Max(0, (limit-peak)/rate)
 		l.ProjectedOOM = now.Add(time.Duration(hours * float64(time.Hour)))
@@ -176,20 +171,44 @@ func (c *Container) FloorAboveWeek(now time.Time) bool {
 	return seen && floor > top
 }
 
+// trendTests runs the raw and the seasonal test over the lookback hours
+// before end. It trends once at the lower score; a result under MinZ is
+// weaker evidence, which counts when both tests agree (a weak leak: see
+// Leak.Weak).
+func (c *Container) trendTests(end int64, lookback int, limit float64) (rate, z float64, weak, ok bool) {
+	lc := c.cfg.Leak
+	minZ := lc.MinZ
+	if lc.SoonZ > 0 && limit > 0 {
+		minZ = lc.SoonZ
+	}
+	rate, z, raw := c.rawTrend(end, lookback, minZ)
+	if raw && z >= lc.MinZ {
+		return rate, z, false, true
+	}
+	sRate, sZ, seasonal := c.seasonalTrend(end, lookback, minZ)
+	switch {
+	case seasonal && sZ >= lc.MinZ:
+		return sRate, sZ, false, true
+	case raw && seasonal:
+		return rate, z, true, true
+	}
+	return 0, 0, false, false
+}
+
 // rawTrend tests the hourly floors themselves: they must rise significantly
 // and end above every hourly floor of the previous days by Excess of
 // growth, i.e. the container is where it has not been all week.
-func (c *Container) rawTrend(end int64, minZ float64) (rate, z float64, ok bool) {
+func (c *Container) rawTrend(end int64, lookback int, minZ float64) (rate, z float64, ok bool) {
 	lc := c.cfg.Leak
-	xs := make([]float64, 0, lc.Lookback)
-	ys := make([]float64, 0, lc.Lookback)
-	for h := end - int64(lc.Lookback); h < end; h++ {
+	xs := make([]float64, 0, lookback)
+	ys := make([]float64, 0, lookback)
+	for h := end - int64(lookback); h < end; h++ {
 		if lo, _, ok := c.hours.at(h); ok {
 			xs = append(xs, float64(h-end))
 			ys = append(ys, lo)
 		}
 	}
-	if len(ys) < lc.Lookback*3/4 {
+	if len(ys) < lookback*3/4 {
 		return 0, 0, false // too many gaps to judge
 	}
 	if z = trend.MannKendallZ(ys); z < minZ {
@@ -213,11 +232,11 @@ func (c *Container) rawTrend(end int64, minZ float64) (rate, z float64, ok bool)
 // (+-1 h) on the previous days: a daily or weekly cycle cancels out and a
 // leak leaves a line rising at its rate, which is visible long before the
 // floor leaves its weekly range.
-func (c *Container) seasonalTrend(end int64, minZ float64) (rate, z float64, ok bool) {
+func (c *Container) seasonalTrend(end int64, lookback int, minZ float64) (rate, z float64, ok bool) {
 	lc := c.cfg.Leak
-	xs := make([]float64, 0, lc.Lookback)
-	ds := make([]float64, 0, lc.Lookback)
-	for h := end - int64(lc.Lookback); h < end; h++ {
+	xs := make([]float64, 0, lookback)
+	ds := make([]float64, 0, lookback)
+	for h := end - int64(lookback); h < end; h++ {
 		lo, _, ok := c.hours.at(h)
 		if !ok {
 			continue
@@ -233,7 +252,7 @@ func (c *Container) seasonalTrend(end int64, minZ float64) (rate, z float64, ok 
 			ds = append(ds, lo-usual)
 		}
 	}
-	if len(ds) < lc.Lookback*3/4 {
+	if len(ds) < lookback*3/4 {
 		return 0, 0, false
 	}
 	if z = trend.MannKendallZ(ds); z < minZ {

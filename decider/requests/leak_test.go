@@ -10,7 +10,13 @@ import (
 // returning the applied memory per hour and the reasons of leak raises.
 func replayHourly(t *testing.T, s []Sample) (first time.Time, raises []string, oomAt time.Time) {
 	t.Helper()
-	c := mustContainer(t, DefaultConfig(), nil)
+	return replayHourlyCfg(t, DefaultConfig(), s)
+}
+
+// replayHourlyCfg is replayHourly under the given configuration.
+func replayHourlyCfg(t *testing.T, cfg Config, s []Sample) (first time.Time, raises []string, oomAt time.Time) {
+	t.Helper()
+	c := mustContainer(t, cfg, nil)
 	var cur Applied
 	for i, x := range s {
 		if cur.Requests.Memory > 0 && x.Memory > cur.Requests.Memory && oomAt.IsZero() {
@@ -152,7 +158,7 @@ func TestWeakLeakEvidenceCountsOnlyWhenTheOOMIsNear(t *testing.T) {
 		t.Errorf("far from the OOM: raise %v, target %s; want memory held at %s", rec.LeakRaise, FormatBytes(rec.Target.Memory), FormatBytes(far))
 	}
 	cfg := DefaultConfig()
-	cfg.Leak.SoonZ = 0
+	cfg.Leak.SoonZ, cfg.Leak.LongLookback = 0, 0 // the day's window sees the ramp from its flat start at z >= MinZ
 	if l := mustContainer(t, cfg, s).DetectLeak(now, near); l != nil {
 		t.Errorf("with SoonZ off, z %.2f < MinZ reported a leak: %s", l.Z, l)
 	}
@@ -181,5 +187,48 @@ func TestWeakLeakRaiseHolds(t *testing.T) {
 		if n.Memory < cur.Requests.Memory {
 			t.Fatalf("%d min after the raise memory fell %s -> %s: %s", 5*k, FormatBytes(cur.Requests.Memory), FormatBytes(n.Memory), why)
 		}
+	}
+}
+
+// slowLeak is eight days of floors at 1 GiB ± 60 MiB alternating hour to
+// hour (peaks 200 MiB above), then the same with floors rising 10 MiB/h
+// for hours hours: over twelve hours the rise is lost in the alternation,
+// over a day it is not.
+func slowLeak(hours int) []Sample {
+	var s []Sample
+	for h := range 8*24 + hours {
+		floor := float64(1024*MiB) + float64(60*MiB)*float64(1-2*(h%2))
+		if k := h - 8*24; k > 0 {
+			floor += float64(k) * 10 * MiB
+		}
+		for i := range 12 {
+			m := floor + 200*MiB
+			if i == 6 {
+				m = floor
+			}
+			s = append(s, Sample{Time: t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*5*time.Minute), CPU: 0.5, Memory: m})
+		}
+	}
+	return s
+}
+
+func TestSlowLeakSeenOverADay(t *testing.T) {
+	s := slowLeak(22)
+	now := s[len(s)-1].Time.Add(5 * time.Minute)
+	limit := float64(8192 * MiB) // far: no weak evidence counts
+	short := DefaultConfig()
+	short.Leak.LongLookback = 0
+	if l := mustContainer(t, short, s).DetectLeak(now, limit); l != nil && !l.Weak {
+		t.Fatalf("twelve hours found %s: the case does not need the day's window", l)
+	}
+	l := mustContainer(t, DefaultConfig(), s).DetectLeak(now, limit)
+	if l == nil || l.Weak || l.Z < DefaultConfig().Leak.MinZ {
+		t.Fatalf("a day's window: %v, want a leak at z >= MinZ", l)
+	}
+	if l.Rate < 7*MiB || l.Rate > 13*MiB {
+		t.Errorf("rate %s/h, want about 10 MiB/h", FormatBytes(l.Rate))
+	}
+	if want := now.Truncate(time.Hour).Add(-24 * time.Hour); !l.Since.Equal(want) {
+		t.Errorf("since %s, want %s (the day's window)", l.Since, want)
 	}
 }
