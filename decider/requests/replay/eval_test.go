@@ -14,7 +14,8 @@ import (
 
 // TestEvaluate replays every recorded VM under trimtab's configuration and
 // the variants named in TRIMTAB_EVAL_VARIANTS (comma-separated, or "all"),
-// without a leak and with 40 MiB/h and 10 MiB/h leaks, and prints one line
+// without a leak and with 40 MiB/h and 10 MiB/h leaks (each from four
+// start times, leakStarts), and prints one line
 // per variant: the mean cut of memory and CPU slack against VPA, OOM and
 // CPU over-request minutes, request changes and leaks caught. Beside the
 // memory cut it prints two clairvoyant bounds: the best cut of a request
@@ -48,8 +49,16 @@ func TestEvaluate(t *testing.T) {
 		leakOOM := map[float64][2]float64{} // trimtab, VPA
 		leakChanges := map[float64][2]int{} // trimtab, VPA
 		for i, tr := range traces {
-			for _, rate := range []float64{0, 40 * requests.MiB, 10 * requests.MiB} {
-				r, err := Run(tr, Options{Trimtab: &cfg, LeakRate: rate})
+			runs := []Options{{}}
+			for _, rate := range []float64{40 * requests.MiB, 10 * requests.MiB} {
+				for _, at := range leakStarts(tr) {
+					runs = append(runs, Options{LeakRate: rate, LeakStart: at})
+				}
+			}
+			for _, opt := range runs {
+				opt.Trimtab = &cfg
+				rate := opt.LeakRate
+				r, err := Run(tr, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -63,7 +72,7 @@ func TestEvaluate(t *testing.T) {
 						if *tt.LeakCaught {
 							c[0]++
 						} else if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
-							fmt.Printf("  missed %.0f MiB/h leak on %s\n", rate/requests.MiB, filepath.Base(files[i]))
+							fmt.Printf("  missed %.0f MiB/h leak from %s on %s\n", rate/requests.MiB, opt.LeakStart.Format("01-02 15:04"), filepath.Base(files[i]))
 						}
 					}
 					caught[rate] = c
@@ -99,6 +108,58 @@ func TestEvaluate(t *testing.T) {
 			fmt.Printf("  with %2.0f MiB/h leaks: leak OOM min %.0f/%.0f, changes %d/%d\n", rate/requests.MiB,
 				leakOOM[rate][0], leakOOM[rate][1], leakChanges[rate][0], leakChanges[rate][1])
 		}
+		evaluateSyntheticLeaks(t, cfg)
+	}
+}
+
+// evaluateSyntheticLeaks injects 40 and 10 MiB/h leaks from every
+// leakStarts time into the four synthetic containers of
+// TestSyntheticTraces (starts fall at four hours of their daily cycle)
+// and prints the leaks caught, trimtab's and VPA's OOM minutes after the
+// leak began, and leak raises without a leak.
+func evaluateSyntheticLeaks(t *testing.T, cfg requests.Config) {
+	var caught, total, alarms int
+	var oom, vOOM float64
+	for i, c := range syntheticContainers {
+		tr := synthetic(uint64(i), 28, c.base, c.amp)
+		r, err := Run(tr, Options{Trimtab: &cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alarms += r.Strategies[Trimtab].LeakRaises
+		for _, rate := range []float64{40 * requests.MiB, 10 * requests.MiB} {
+			for _, at := range leakStarts(tr) {
+				r, err := Run(tr, Options{Trimtab: &cfg, LeakRate: rate, LeakStart: at})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt := r.Strategies[Trimtab]
+				oom, vOOM = oom+tt.LeakOOMMinutes, vOOM+r.Strategies[VPA].LeakOOMMinutes
+				if tt.LeakCaught == nil {
+					continue
+				}
+				total++
+				if *tt.LeakCaught {
+					caught++
+				} else if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
+					fmt.Printf("  missed %.0f MiB/h leak from %s on synthetic %d\n", rate/requests.MiB, at.Format("01-02 15:04"), i)
+				}
+			}
+		}
+	}
+	fmt.Printf("  synthetic: leaks caught %d/%d, leak OOM min %.0f/%.0f, false alarms %d\n", caught, total, oom, vOOM, alarms)
+}
+
+// leakStarts are where TestEvaluate injects leaks: a quarter, half and
+// three quarters into the scored period (Run's default is the half) and
+// the middle of the whole trace, so that a leak caught is not an accident
+// of one start hour.
+func leakStarts(tr Trace) []time.Time {
+	s0, s1 := tr.Samples[0].Time, tr.Samples[len(tr.Samples)-1].Time
+	scored := s0.Add(min(7*24*time.Hour, s1.Sub(s0)/3))
+	return []time.Time{
+		scored.Add(s1.Sub(scored) / 4), scored.Add(s1.Sub(scored) / 2), scored.Add(s1.Sub(scored) * 3 / 4),
+		s0.Add(s1.Sub(s0) / 2),
 	}
 }
 
@@ -139,6 +200,11 @@ func requestVariants() []requestVariant {
 		{"leak-remember0", func(c *requests.Config) { c.Leak.Remember = 0 }},
 		{"leak-remember1d", func(c *requests.Config) { c.Leak.Remember = 24 * time.Hour }},
 		{"leak-remember7d", func(c *requests.Config) { c.Leak.Remember = 7 * 24 * time.Hour }},
+		{"leak-long0", func(c *requests.Config) { c.Leak.LongLookback = 0 }},
+		{"leak-long18", func(c *requests.Config) { c.Leak.LongLookback = 18 }},
+		{"leak-long24", func(c *requests.Config) { c.Leak.LongLookback = 24 }},
+		{"leak-long36", func(c *requests.Config) { c.Leak.LongLookback = 36 }},
+		{"leak-long48", func(c *requests.Config) { c.Leak.LongLookback = 48 }},
 		{"no-envelope", func(c *requests.Config) { c.WeeklyAhead = 0 }},
 		{"calib-p99", func(c *requests.Config) { c.CalibrationQuantile = 0.99 }},
 		{"mem-p98", func(c *requests.Config) { c.MemoryTarget = 0.98 }},

@@ -134,13 +134,18 @@ func synthetic(seed uint64, days int, base, amp float64) Trace {
 	return tr
 }
 
+// syntheticContainers are the memory base, daily amplitude and a leak rate
+// of the synthetic containers replayed by TestSyntheticTraces (seeded by
+// their index) and TestEvaluate.
+var syntheticContainers = []struct{ base, amp, leak float64 }{
+	{1024 * requests.MiB, 300 * requests.MiB, 40 * requests.MiB},
+	{512 * requests.MiB, 400 * requests.MiB, 20 * requests.MiB},
+	{8192 * requests.MiB, 1024 * requests.MiB, 100 * requests.MiB},
+	{300 * requests.MiB, 60 * requests.MiB, 10 * requests.MiB},
+}
+
 func TestSyntheticTraces(t *testing.T) {
-	for i, tc := range []struct{ base, amp, leak float64 }{
-		{1024 * requests.MiB, 300 * requests.MiB, 40 * requests.MiB},
-		{512 * requests.MiB, 400 * requests.MiB, 20 * requests.MiB},
-		{8192 * requests.MiB, 1024 * requests.MiB, 100 * requests.MiB},
-		{300 * requests.MiB, 60 * requests.MiB, 10 * requests.MiB},
-	} {
+	for i, tc := range syntheticContainers {
 		t.Run(fmt.Sprintf("seed %d", i), func(t *testing.T) {
 			tr := synthetic(uint64(i), 28, tc.base, tc.amp)
 			r, err := Run(tr, Options{})
@@ -214,5 +219,29 @@ func BenchmarkReplayMonth(b *testing.B) {
 		if _, err := Run(tr, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLeakOOMIsTheLeaks: a spike that would exceed the request without the
+// leak is an ordinary OOM; the leak's OOM is the first sample that only
+// the leak takes over the request in force when it began.
+func TestLeakOOMIsTheLeaks(t *testing.T) {
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	req := requests.Resources{CPU: 1, Memory: 1000}
+	sc := &scorer{m: &Metrics{}}
+	for i, u := range []struct{ leaked, unleaked float64 }{
+		{900, 900},   // the leak's start
+		{1100, 1090}, // a spike over the request with or without the leak
+		{990, 970},
+		{1010, 980}, // over only because of the leak
+	} {
+		at := start.Add(time.Duration(i) * time.Hour)
+		sc.trackLeak(requests.Sample{Time: at, Memory: u.leaked}, u.unleaked, req, start, time.Hour)
+	}
+	if want := start.Add(3 * time.Hour); !sc.oomAt.Equal(want) {
+		t.Errorf("leak OOM at %s, want %s (the spike at +1h is not the leak's)", sc.oomAt, want)
+	}
+	if sc.m.LeakOOMMinutes != 120 {
+		t.Errorf("%v OOM minutes after the leak began, want 120 (both samples over the request)", sc.m.LeakOOMMinutes)
 	}
 }
