@@ -57,6 +57,7 @@ func TestConfigValidate(t *testing.T) {
 		"margin":                func(c *Config) { c.CPUMargin = math.NaN() },
 		"oom ratio":             func(c *Config) { c.OOMBumpRatio = 0.5 },
 		"lookback":              func(c *Config) { c.Leak.Lookback = 1 },
+		"long lookback":         func(c *Config) { c.Leak.LongLookback = 12 },
 		"soon z above min z":    func(c *Config) { c.Leak.SoonZ = 4 },
 		"calibration quantile":  func(c *Config) { c.CalibrationQuantile = 1.5 },
 		"calibration half-life": func(c *Config) { c.CalibrationHalfLife = 0 },
