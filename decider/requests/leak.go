@@ -103,8 +103,8 @@ type Leak struct {
 func (c *Container) floorRange(from, to int64) (float64, bool) {
 	top, seen := math.Inf(-1), false
 	for h := from; h < to; h++ {
-		if lo, _, ok := c.hours.at(h); ok {
-			top, seen = math.Max(top, lo), true
+		if lo, _, ok := c.hours.at(h); ok && lo > top { // at's values are never NaN: no math.Max
+			top, seen = lo, true
 		}
 	}
 	return top, seen
@@ -244,7 +244,7 @@ func (c *Container) seasonalTrend(end int64, lookback int, minZ float64) (rate, 
 		usual, seen := math.Inf(-1), false
 		for d := int64(1); d*24 < weekHours; d++ {
 			if top, ok := c.floorRange(h-24*d-1, h-24*d+2); ok {
-				usual, seen = math.Max(usual, top), true
+				usual, seen = max(usual, top), true
 			}
 		}
 		if seen {

@@ -78,10 +78,57 @@ func MannKendallZ(ys []float64) float64 {
 }
 
 func median(v []float64) float64 {
-	slices.Sort(v)
 	n := len(v)
+	hi := selectKth(v, n/2)
 	if n%2 == 1 {
-		return v[n/2]
+		return hi
 	}
-	return (v[n/2-1] + v[n/2]) / 2
+	// selectKth left v[:n/2] holding the n/2 smallest: the lower middle
+	// is their largest.
+	return (slices.Max(v[:n/2]) + hi) / 2
+}
+
+// selectKth reorders v so that v[k] is the value a sort would put there,
+// with no larger value before it and no smaller one after, and returns it
+// (Hoare's quickselect with a median-of-three pivot: linear on average,
+// where sorting the n(n-1)/2 Theil-Sen slopes was most of a
+// recommendation's time). v holds no NaN.
+func selectKth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		pivot := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
