@@ -120,13 +120,20 @@ func zigzagLeak(hours int, excursion bool) []Sample {
 				floor += 120 * MiB
 			}
 		}
-		for i := range 12 {
-			m := floor + 200*MiB
-			if i == 5 {
-				m = floor
-			}
-			s = append(s, Sample{Time: t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*5*time.Minute), CPU: 0.5, Memory: m})
+		s = appendHour(s, h, floor)
+	}
+	return s
+}
+
+// appendHour appends hour h's twelve 5-minute samples: memory 200 MiB above
+// floor but at floor once, half-way through.
+func appendHour(s []Sample, h int, floor float64) []Sample {
+	for i := range 12 {
+		m := floor + 200*MiB
+		if i == 5 {
+			m = floor
 		}
+		s = append(s, Sample{Time: t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*5*time.Minute), CPU: 0.5, Memory: m})
 	}
 	return s
 }
@@ -201,13 +208,7 @@ func slowLeak(hours int) []Sample {
 		if k := h - 8*24; k > 0 {
 			floor += float64(k) * 10 * MiB
 		}
-		for i := range 12 {
-			m := floor + 200*MiB
-			if i == 6 {
-				m = floor
-			}
-			s = append(s, Sample{Time: t0.Add(time.Duration(h)*time.Hour + time.Duration(i)*5*time.Minute), CPU: 0.5, Memory: m})
-		}
+		s = appendHour(s, h, floor)
 	}
 	return s
 }
