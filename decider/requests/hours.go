@@ -69,8 +69,12 @@ func (r *hourRing) at(h int64) (lo, hi float64, ok bool) {
 	return lo, hi, !math.IsNaN(lo)
 }
 
-// slot maps a Unix hour to its ring index (non-negative even before 1970).
-func slot(h int64) int64 { return (h%ringHours + ringHours) % ringHours }
+// slot maps a Unix hour to its ring index.
+func slot(h int64) int64 { return slotIn(h, ringHours) }
+
+// slotIn maps a Unix hour to its index in a ring of n hours (non-negative
+// even before 1970).
+func slotIn(h, n int64) int64 { return (h%n + n) % n }
 
 // appendSlots encodes the ring's slots in slot order, min and max as
 // float32 each (8 bytes a slot).
@@ -93,7 +97,7 @@ func (r *hourRing) restoreSlots(last int64, n int, d []byte) ([]byte, error) {
 	r.last = last
 	r.clear(last-ringHours+1, last)
 	for h := last - int64(n) + 1; h <= last; h++ {
-		i := (h%int64(n) + int64(n)) % int64(n)
+		i := slotIn(h, int64(n))
 		lo := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i:]))
 		hi := math.Float32frombits(binary.LittleEndian.Uint32(d[8*i+4:]))
 		if !validHour(float64(lo), float64(hi)) {

@@ -101,7 +101,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("warm-up %s: must be >= 0 (0: the first 7 days, or a third of a shorter trace)", warm)
 	}
 	if warm == 0 {
-		warm = min(7*24*time.Hour, end.Sub(start)/3)
+		warm = defaultWarmup(start, end)
 	}
 	scoredFrom := start.Add(warm)
 	if !scoredFrom.Before(end) {
@@ -224,6 +224,12 @@ func Run(tr Trace, opt Options) (Result, error) {
 	res.Strategies[Oracle].RequestChanges = oracleChanges(orc, scoredFrom, end)
 	res.Strategies[Oracle].RequestChangesPerDay = float64(res.Strategies[Oracle].RequestChanges) / res.ScoredDays
 	return res, nil
+}
+
+// defaultWarmup is the warm-up when Options.Warmup is zero: the first 7
+// days, or a third of a shorter trace.
+func defaultWarmup(start, end time.Time) time.Duration {
+	return min(7*24*time.Hour, end.Sub(start)/3)
 }
 
 // staticGuess stands in for a provisioned value a trace does not record:
