@@ -310,7 +310,7 @@ func asVersion3(t *testing.T, c *Container, b []byte) []byte {
 	out := append([]byte{'t', 't', 3}, b[3:off]...)
 	week := make([]byte, 8*weekHours)
 	for h := last - weekHours + 1; h <= last; h++ {
-		i := h % weekHours
+		i := slotIn(h, weekHours)
 		binary.LittleEndian.PutUint32(week[8*i:], math.Float32bits(c.hours.min[slot(h)]))
 		binary.LittleEndian.PutUint32(week[8*i+4:], math.Float32bits(c.hours.max[slot(h)]))
 	}
@@ -321,17 +321,25 @@ func asVersion3(t *testing.T, c *Container, b []byte) []byte {
 // checkpoint, and the ring's last hour.
 func ringOffset(t *testing.T, b []byte) (int, int64) {
 	t.Helper()
+	off := headerEnds(t, b)[5] + 5*8 // peak, OOM floor, bases, leak floor
+	last, k := binary.Varint(b[off:])
+	return off + k, last
+}
+
+// headerEnds are the offsets in a version-3 or -4 checkpoint after each of
+// its five timestamps and its sample count (varints after the magic).
+func headerEnds(t *testing.T, b []byte) (ends [6]int) {
+	t.Helper()
 	off := 3
-	for range 6 { // five timestamps and the sample count
+	for i := range ends {
 		_, k := binary.Varint(b[off:])
 		if k <= 0 {
 			t.Fatal("bad varint in checkpoint")
 		}
 		off += k
+		ends[i] = off
 	}
-	off += 5 * 8 // peak, OOM floor, bases, leak floor
-	last, k := binary.Varint(b[off:])
-	return off + k, last
+	return ends
 }
 
 func TestRestoreRejectsCorruptValues(t *testing.T) {
@@ -376,16 +384,7 @@ func TestSampleTimeIsBounded(t *testing.T) {
 // calibration base, no CPU calibration histogram at the end.
 func asVersion2(t *testing.T, c *Container, b []byte) []byte {
 	t.Helper()
-	off := 3
-	var ends [6]int // after each of the five timestamps and the sample count
-	for i := range ends {
-		_, k := binary.Varint(b[off:])
-		if k <= 0 {
-			t.Fatal("bad varint in checkpoint")
-		}
-		off += k
-		ends[i] = off
-	}
+	ends := headerEnds(t, b)
 	tail := len(c.cpuRatio.AppendCheckpoint(nil))
 	out := append([]byte{'t', 't', 2}, b[3:ends[3]]...) // four timestamps
 	out = append(out, b[ends[4]:ends[5]]...)            // sample count

@@ -64,17 +64,8 @@ func TestEvaluate(t *testing.T) {
 				}
 				tt, vp, o := r.Strategies[Trimtab], r.Strategies[VPA], r.Strategies[Oracle]
 				if rate > 0 {
-					// A leak that never reaches the request in the trace
-					// causes no OOM to catch (LeakCaught is null).
 					c := caught[rate]
-					if tt.LeakCaught != nil {
-						c[1]++
-						if *tt.LeakCaught {
-							c[0]++
-						} else if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
-							fmt.Printf("  missed %.0f MiB/h leak from %s on %s\n", rate/requests.MiB, opt.LeakStart.Format("01-02 15:04"), filepath.Base(files[i]))
-						}
-					}
+					tallyCatch(&c, tt, opt, filepath.Base(files[i]))
 					caught[rate] = c
 					lo, lc := leakOOM[rate], leakChanges[rate]
 					lo[0], lo[1] = lo[0]+tt.LeakOOMMinutes, lo[1]+vp.LeakOOMMinutes
@@ -118,7 +109,8 @@ func TestEvaluate(t *testing.T) {
 // and prints the leaks caught, trimtab's and VPA's OOM minutes after the
 // leak began, and leak raises without a leak.
 func evaluateSyntheticLeaks(t *testing.T, cfg requests.Config) {
-	var caught, total, alarms int
+	var catches [2]int // caught, leaks that reached the request
+	alarms := 0
 	var oom, vOOM float64
 	for i, c := range syntheticContainers {
 		tr := synthetic(uint64(i), 28, c.base, c.amp)
@@ -135,19 +127,26 @@ func evaluateSyntheticLeaks(t *testing.T, cfg requests.Config) {
 				}
 				tt := r.Strategies[Trimtab]
 				oom, vOOM = oom+tt.LeakOOMMinutes, vOOM+r.Strategies[VPA].LeakOOMMinutes
-				if tt.LeakCaught == nil {
-					continue
-				}
-				total++
-				if *tt.LeakCaught {
-					caught++
-				} else if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
-					fmt.Printf("  missed %.0f MiB/h leak from %s on synthetic %d\n", rate/requests.MiB, at.Format("01-02 15:04"), i)
-				}
+				tallyCatch(&catches, tt, Options{LeakRate: rate, LeakStart: at}, fmt.Sprintf("synthetic %d", i))
 			}
 		}
 	}
-	fmt.Printf("  synthetic: leaks caught %d/%d, leak OOM min %.0f/%.0f, false alarms %d\n", caught, total, oom, vOOM, alarms)
+	fmt.Printf("  synthetic: leaks caught %d/%d, leak OOM min %.0f/%.0f, false alarms %d\n", catches[0], catches[1], oom, vOOM, alarms)
+}
+
+// tallyCatch counts one injected leak into c (caught, leaks that reached
+// the request) and, with TRIMTAB_EVAL_PER_VM set, names a miss. A leak
+// that never reaches the request causes no OOM to catch (LeakCaught null).
+func tallyCatch(c *[2]int, m *Metrics, opt Options, trace string) {
+	if m.LeakCaught == nil {
+		return
+	}
+	c[1]++
+	if *m.LeakCaught {
+		c[0]++
+	} else if os.Getenv("TRIMTAB_EVAL_PER_VM") != "" {
+		fmt.Printf("  missed %.0f MiB/h leak from %s on %s\n", opt.LeakRate/requests.MiB, opt.LeakStart.Format("01-02 15:04"), trace)
+	}
 }
 
 // leakStarts are where TestEvaluate injects leaks: a quarter, half and
@@ -156,7 +155,7 @@ func evaluateSyntheticLeaks(t *testing.T, cfg requests.Config) {
 // of one start hour.
 func leakStarts(tr Trace) []time.Time {
 	s0, s1 := tr.Samples[0].Time, tr.Samples[len(tr.Samples)-1].Time
-	scored := s0.Add(min(7*24*time.Hour, s1.Sub(s0)/3))
+	scored := s0.Add(defaultWarmup(s0, s1))
 	return []time.Time{
 		scored.Add(s1.Sub(scored) / 4), scored.Add(s1.Sub(scored) / 2), scored.Add(s1.Sub(scored) * 3 / 4),
 		s0.Add(s1.Sub(s0) / 2),
