@@ -63,7 +63,7 @@ test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest, chart and e2e
 # apiserver one included, and prints one table.
 .PHONY: bench
 bench: tools $(LOCALCLUSTER) ## run the benchmarks and print a table
-	@bash test/with-cluster.sh bash -c 'set -o pipefail; $(GO) test -run "^$$" -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./internal/benchtable'
+	@bash test/with-cluster.sh bash -c 'set -o pipefail; $(GO) test -run "^$$" -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./hack/benchtable'
 
 .PHONY: lint
 lint: ## gofmt and go vet

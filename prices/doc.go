@@ -5,5 +5,5 @@
 //
 // Backends live in sub-packages: prices/ec2 (DescribeSpotPriceHistory through
 // aws-sdk-go-v2), prices/file (recorded traces). The spike forecaster is
-// prices/forecast and the offline replay prices/replay.
+// decider/spot and the offline replay simulate/pricesim.
 package prices

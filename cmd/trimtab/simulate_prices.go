@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trimtab-dev/trimtab/decider/spot"
 	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/prices"
 	"github.com/trimtab-dev/trimtab/prices/file"
-	"github.com/trimtab-dev/trimtab/prices/forecast"
-	"github.com/trimtab-dev/trimtab/prices/replay"
+	"github.com/trimtab-dev/trimtab/simulate/pricesim"
 )
 
 func init() { simulations = append(simulations, newSimulatePricesCmd) }
@@ -28,7 +28,7 @@ func newSimulatePricesCmd() *cobra.Command {
 		format    string
 		plotFile  string
 		plotMkt   string
-		cfg       = replay.Config{Forecast: forecast.DefaultConfig()}
+		cfg       = pricesim.Config{Forecast: spot.DefaultConfig()}
 	)
 	cmd := &cobra.Command{
 		Use:   "prices",
@@ -70,7 +70,7 @@ The cost model is described in docs/prices.md.`,
 			if len(hs) == 0 {
 				return fmt.Errorf("--product %q: no market in the traces has it", product)
 			}
-			res, err := replay.Run(hs, cfg)
+			res, err := pricesim.Run(hs, cfg)
 			if err != nil {
 				return err
 			}
@@ -106,26 +106,26 @@ The cost model is described in docs/prices.md.`,
 	return cmd
 }
 
-func writePricesTable(w io.Writer, res *replay.Result) error {
+func writePricesTable(w io.Writer, res *pricesim.Result) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "market\tstrategy\tcost $\tinterrupts\tmoves\tspikes\tcaught\tcaught>=lead\tlead med (m)\tlead p10 (m)\tfalse/mkt-wk\toff-spot\t")
-	row := func(name, strat string, s *replay.Stats) {
+	row := func(name, strat string, s *pricesim.Stats) {
 		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
 			s.Spikes, s.SpikesCaught, s.SpikesCaughtInTime, s.LeadMinutesMedian, s.LeadMinutesP10, s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
 	}
 	for _, m := range res.Markets {
-		for _, n := range replay.Strategies {
+		for _, n := range pricesim.Strategies {
 			row(m.Market.InstanceType+"/"+m.Market.Zone, n, m.Strategies[n])
 		}
 	}
-	for _, n := range replay.Strategies {
+	for _, n := range pricesim.Strategies {
 		row("ALL", n, res.Strategies[n])
 	}
 	return tw.Flush()
 }
 
-func writePricesPlot(path, market string, res *replay.Result) error {
-	var mr *replay.MarketResult
+func writePricesPlot(path, market string, res *pricesim.Result) error {
+	var mr *pricesim.MarketResult
 	for i := range res.Markets {
 		if market == "" || res.Markets[i].Market.InstanceType == market {
 			mr = &res.Markets[i]

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
 	"github.com/trimtab-dev/trimtab/internal/plot"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
 func init() { simulations = append(simulations, newSimulateReplicasCmd) }
@@ -23,7 +23,7 @@ func init() { simulations = append(simulations, newSimulateReplicasCmd) }
 func newSimulateReplicasCmd() *cobra.Command {
 	var (
 		traffic, timeCol, valueCol, format, plotFile, stepsFile string
-		cfg                                                     replay.Config
+		cfg                                                     replicasim.Config
 		plotDays                                                int
 	)
 	cmd := &cobra.Command{
@@ -51,11 +51,11 @@ before daily peaks and cost. See docs/replicas.md.`,
 				return fmt.Errorf("opening --traffic: %w", err)
 			}
 			defer f.Close()
-			tr, err := replay.ParseTrace(f, timeCol, valueCol)
+			tr, err := replicasim.ParseTrace(f, timeCol, valueCol)
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", traffic, err)
 			}
-			rep, steps, err := replay.Simulate(tr, cfg)
+			rep, steps, err := replicasim.Simulate(tr, cfg)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", traffic, err)
 			}
@@ -111,9 +111,9 @@ func writeFile(name string, fn func(io.Writer) error) error {
 	return f.Close()
 }
 
-var strategyOrder = []string{replay.Trimtab, replay.HPA, replay.HPAMatched, replay.Static}
+var strategyOrder = []string{replicasim.Trimtab, replicasim.HPA, replicasim.HPAMatched, replicasim.Static}
 
-func writeTable(w io.Writer, rep replay.Report) error {
+func writeTable(w io.Writer, rep replicasim.Report) error {
 	fmt.Fprintf(w, "evaluated %s .. %s (%d samples of %gs, %d missing samples left unscored); per-pod capacity %.4g; start-up %gs; metrics delay %gs; forecast period %s\n\n",
 		rep.EvalFrom.Format(time.RFC3339), rep.EvalTo.Format(time.RFC3339), rep.Samples, rep.StepSeconds, rep.Gaps,
 		rep.PerPodCapacity, rep.StartupDelaySeconds, rep.MetricsDelaySeconds, rep.ForecastPeriod)
@@ -147,7 +147,7 @@ func pct(v float64) string {
 	return fmt.Sprintf("%+.1f%%", v*100)
 }
 
-func writeSteps(w io.Writer, s replay.Steps) error {
+func writeSteps(w io.Writer, s replicasim.Steps) error {
 	cw := csv.NewWriter(w)
 	head := []string{"time", "load", "forecast", "forecast_upper"}
 	for _, n := range strategyOrder {
@@ -187,7 +187,7 @@ func num(v float64) string {
 // replicasChart plots load, the forecast band and each strategy's ready
 // capacity (in load units) over the last plotDays of the evaluation window,
 // thinned to about 2000 points (load keeps each block's maximum).
-func replicasChart(name string, rep replay.Report, s replay.Steps, plotDays int) plot.Chart {
+func replicasChart(name string, rep replicasim.Report, s replicasim.Steps, plotDays int) plot.Chart {
 	from := 0
 	start := rep.EvalFrom
 	if plotDays > 0 {

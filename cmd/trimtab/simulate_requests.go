@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
-	"github.com/trimtab-dev/trimtab/decider/requests/replay"
 	"github.com/trimtab-dev/trimtab/internal/plot"
+	"github.com/trimtab-dev/trimtab/simulate/requestsim"
 )
 
 func init() { simulations = append(simulations, newSimulateRequestsCmd) }
@@ -45,7 +45,7 @@ of the scored period and reports how long before the OOM memory was raised.`,
 			if format != "table" && format != "json" {
 				return fmt.Errorf("--format %q: want table or json", format)
 			}
-			opt := replay.Options{Warmup: warmup}
+			opt := requestsim.Options{Warmup: warmup}
 			var err error
 			if leak != "" {
 				if opt.LeakRate, err = parseRate(leak); err != nil {
@@ -63,11 +63,11 @@ of the scored period and reports how long before the OOM memory was raised.`,
 				return fmt.Errorf("opening usage trace: %w", err)
 			}
 			defer f.Close()
-			tr, err := replay.Parse(f)
+			tr, err := requestsim.Parse(f)
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", usage, err)
 			}
-			res, err := replay.Run(tr, opt)
+			res, err := requestsim.Run(tr, opt)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", usage, err)
 			}
@@ -121,7 +121,7 @@ func parseQuantity(flag, s string) (float64, error) {
 	return q.AsApproximateFloat64(), nil
 }
 
-func writeRequestsTable(w io.Writer, name string, r replay.Result) error {
+func writeRequestsTable(w io.Writer, name string, r requestsim.Result) error {
 	fmt.Fprintf(w, "%s: scored %.1f days from %s", name, r.ScoredDays, r.ScoredFrom.Format("2006-01-02 15:04"))
 	if r.LeakStart != nil {
 		fmt.Fprintf(w, "; leak %s/h from %s", requests.FormatBytes(r.LeakRate), r.LeakStart.Format("01-02 15:04"))
@@ -129,7 +129,7 @@ func writeRequestsTable(w io.Writer, name string, r replay.Result) error {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "strategy\tcpu slack mean\tp50\tmem slack mean\tp50\tcpu>req min\tOOM min\tOOM kills\tchanges\t/day\tleak lead min\t")
-	for _, n := range replay.Names {
+	for _, n := range requestsim.Names {
 		m := r.Strategies[n]
 		lead := "-"
 		if m.LeakLeadMinutes != nil {
@@ -144,19 +144,19 @@ func writeRequestsTable(w io.Writer, name string, r replay.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if m := r.Strategies[replay.Trimtab]; m.LastChange != "" {
+	if m := r.Strategies[requestsim.Trimtab]; m.LastChange != "" {
 		fmt.Fprintf(w, "trimtab's last change: %s\n", m.LastChange)
 	}
 	return nil
 }
 
-func writeRequestsPlot(file string, r replay.Result) error {
+func writeRequestsPlot(file string, r requestsim.Result) error {
 	mem := plot.Chart{Title: "memory: usage vs requests", YLabel: "GiB"}
 	cpu := plot.Chart{Title: "CPU: usage vs requests", YLabel: "cores"}
 	s := r.Series
 	mem.Series = append(mem.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
 	cpu.Series = append(cpu.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.CPU })})
-	for _, n := range replay.Names {
+	for _, n := range requestsim.Names {
 		mem.Series = append(mem.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
 		cpu.Series = append(cpu.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.CPU })})
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/trimtab-dev/trimtab/config"
-	"github.com/trimtab-dev/trimtab/prices/forecast"
+	"github.com/trimtab-dev/trimtab/decider/spot"
 )
 
 // Choice is the kind of placement chosen.
@@ -29,7 +29,7 @@ type Input struct {
 	SpotPrice, OnDemandPrice float64
 	// Forecast is the forecaster's latest assessment of the market; nil
 	// when there is none.
-	Forecast *forecast.Assessment
+	Forecast *spot.Assessment
 }
 
 // Decision is the chosen placement: OnDemandPods + SpotPods = Replicas.
@@ -78,7 +78,7 @@ func Decide(in Input) (Decision, error) {
 	}
 	if f := in.Forecast; f != nil && f.Off {
 		held := ""
-		if f.Action == forecast.Hold {
+		if f.Action == spot.Hold {
 			held = " (held: " + f.Reason.String() + ")"
 		}
 		return place(in.Replicas, in.Replicas, fmt.Sprintf("%sforecaster has the market off spot: %s%s", why, f.Reason, held)), nil

@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/trimtab-dev/trimtab/config"
-	"github.com/trimtab-dev/trimtab/prices/forecast"
+	"github.com/trimtab-dev/trimtab/decider/spot"
 )
 
 func TestDecide(t *testing.T) {
-	calm := &forecast.Assessment{Action: forecast.Stay, Reason: forecast.ReasonSteady}
-	spike := &forecast.Assessment{Off: true, Action: forecast.MoveOut, Reason: forecast.ReasonForecast}
-	staleOff := &forecast.Assessment{Off: true, Action: forecast.Hold, Reason: forecast.ReasonStale}
-	staleOn := &forecast.Assessment{Off: false, Action: forecast.Hold, Reason: forecast.ReasonStale}
+	calm := &spot.Assessment{Action: spot.Stay, Reason: spot.ReasonSteady}
+	spike := &spot.Assessment{Off: true, Action: spot.MoveOut, Reason: spot.ReasonForecast}
+	staleOff := &spot.Assessment{Off: true, Action: spot.Hold, Reason: spot.ReasonStale}
+	staleOn := &spot.Assessment{Off: false, Action: spot.Hold, Reason: spot.ReasonStale}
 	for _, tc := range []struct {
 		name       string
 		in         Input

@@ -10,13 +10,13 @@ import (
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
 // warmState returns a state that has learned a week of minute samples.
-func warmState(b *testing.B, p replicas.Policy) (*replicas.State, replay.Trace) {
+func warmState(b *testing.B, p replicas.Policy) (*replicas.State, replicasim.Trace) {
 	b.Helper()
-	tr := replay.Synth{Seed: 1, Days: 8, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
+	tr := replicasim.Synth{Seed: 1, Days: 8, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
 	s, err := replicas.NewState(p)
 	if err != nil {
 		b.Fatal(err)

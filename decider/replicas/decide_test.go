@@ -8,7 +8,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
 var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -73,7 +73,7 @@ func TestDecideCold(t *testing.T) {
 // that trimtab scales out ahead of the morning ramp, before the reactive
 // path would, with the forecast in the reason.
 func TestDecideProactive(t *testing.T) {
-	tr := replay.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	p := replicas.DefaultPolicy(1, 200, 100)
 	p.LoadUnit = "rpm"
 	s := mustState(t, p)
@@ -200,7 +200,7 @@ func TestPolicyValidate(t *testing.T) {
 // while the load now is served, holds; a larger step, or a reactive need,
 // scales.
 func TestScaleUpDeadBand(t *testing.T) {
-	tr := replay.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	day := 24 * 60
 	i := 8*day + 7*60
 	now := tr.At(i)

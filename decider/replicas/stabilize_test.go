@@ -7,7 +7,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
 // TestForecastScaleDown replays the evening fall of a warmed workload, the
@@ -15,7 +15,7 @@ import (
 // the forecast down while the reactive component alone keeps the 300 s
 // window; without it the whole target waits for the window.
 func TestForecastScaleDown(t *testing.T) {
-	tr := replay.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	day := 24 * 60
 	run := func(fast bool) (podMinutes int32) {
 		p := replicas.DefaultPolicy(1, 200, 100)
@@ -52,7 +52,7 @@ func TestForecastScaleDown(t *testing.T) {
 // TestSizeAhead checks the proactive component sizes only for the interval
 // asked: a shorter look-ahead never asks for more than the full horizon.
 func TestSizeAhead(t *testing.T) {
-	tr := replay.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	day := 24 * 60
 	i := 8*day + 7*60 // rising toward noon
 	prop := func(ahead time.Duration) int32 {

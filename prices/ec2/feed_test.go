@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trimtab-dev/trimtab/prices/forecast"
+	"github.com/trimtab-dev/trimtab/decider/spot"
 )
 
 // TestFailingEndpointNeverMovesOnStaleData runs the whole path: the real SDK
@@ -17,11 +17,11 @@ func TestFailingEndpointNeverMovesOnStaleData(t *testing.T) {
 	f := &fakeEC2{t: t, pageSize: 50, items: items(30, "c3.xlarge", t0.Add(-40*time.Minute))}
 	now := t0
 	s := newTestSource(t, f, &now)
-	fc, err := forecast.New(forecast.DefaultConfig())
+	fc, err := spot.New(spot.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	feedAndStep := func() forecast.Assessment {
+	feedAndStep := func() spot.Assessment {
 		t.Helper()
 		snap, _ := s.Snapshot(context.Background(), time.Time{})
 		if err := fc.Feed(snap); err != nil {
@@ -36,14 +36,14 @@ func TestFailingEndpointNeverMovesOnStaleData(t *testing.T) {
 	if err := s.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if a := feedAndStep(); a.Action != forecast.Stay || a.Off {
+	if a := feedAndStep(); a.Action != spot.Stay || a.Off {
 		t.Fatalf("fresh cheap prices: %v", a)
 	}
 	f.throttle = 1000 // every call from now on is throttled
 	for _, step := range []struct {
 		after time.Duration
-		want  forecast.Action
-	}{{time.Hour, forecast.Stay}, {3 * time.Hour, forecast.Hold}, {10 * time.Hour, forecast.Hold}} {
+		want  spot.Action
+	}{{time.Hour, spot.Stay}, {3 * time.Hour, spot.Hold}, {10 * time.Hour, spot.Hold}} {
 		now = t0.Add(step.after)
 		if err := s.Refresh(context.Background()); err == nil {
 			t.Fatal("refresh against a throttling endpoint succeeded")

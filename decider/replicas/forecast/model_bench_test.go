@@ -5,12 +5,12 @@ import (
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
 // BenchmarkObserve is the cost of learning one sample.
 func BenchmarkObserve(b *testing.B) {
-	tr := replay.Synth{Seed: 1, Days: 14, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
+	tr := replicasim.Synth{Seed: 1, Days: 14, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
 	m, _ := forecast.New(forecast.DefaultConfig())
 	b.ReportAllocs()
 	i := 0
@@ -22,7 +22,7 @@ func BenchmarkObserve(b *testing.B) {
 
 // BenchmarkForecast is one point + upper-bound query on a warm model.
 func BenchmarkForecast(b *testing.B) {
-	tr := replay.Synth{Seed: 1, Days: 8, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
+	tr := replicasim.Synth{Seed: 1, Days: 8, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
 	m, _ := forecast.New(forecast.DefaultConfig())
 	for i, v := range tr.Values {
 		m.Observe(tr.At(i), v)

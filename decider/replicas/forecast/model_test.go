@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas/forecast"
-	"github.com/trimtab-dev/trimtab/decider/replicas/replay"
+	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
-func feed(t *testing.T, m *forecast.Model, tr replay.Trace, upto int) {
+func feed(t *testing.T, m *forecast.Model, tr replicasim.Trace, upto int) {
 	t.Helper()
 	for i := range upto {
 		m.Observe(tr.At(i), tr.Values[i])
@@ -43,7 +43,7 @@ func newModelWith(t *testing.T, c forecast.Config) *forecast.Model {
 // accuracy scores 12-minute-ahead forecasts over samples [from, to): the
 // mean absolute percentage error of the point and the coverage of the
 // p90 upper bound.
-func accuracy(t *testing.T, m *forecast.Model, tr replay.Trace, from, to int) (mape, coverage float64) {
+func accuracy(t *testing.T, m *forecast.Model, tr replicasim.Trace, from, to int) (mape, coverage float64) {
 	t.Helper()
 	lead := int(12 * time.Minute / tr.Step)
 	n := 0
@@ -70,14 +70,14 @@ func accuracy(t *testing.T, m *forecast.Model, tr replay.Trace, from, to int) (m
 func TestSeasonalAccuracyAndPeriod(t *testing.T) {
 	cases := []struct {
 		name       string
-		synth      replay.Synth
+		synth      replicasim.Synth
 		wantPeriod forecast.Period
 		maxMAPE    float64
 	}{
-		{"weekday/weekend", replay.Synth{Seed: 11, Days: 28, Step: time.Minute, Base: 1000, DailyAmp: 0.7, PeakHour: 13, Weekend: 0.5, Noise: 0.04}, forecast.Weekly, 0.08},
-		{"daily only", replay.Synth{Seed: 12, Days: 28, Step: time.Minute, Base: 1000, DailyAmp: 0.7, PeakHour: 20, Weekend: 1, Noise: 0.04}, forecast.Daily, 0.08},
-		{"5-minute samples", replay.Synth{Seed: 13, Days: 28, Step: 5 * time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 9, Weekend: 0.6, Noise: 0.04}, forecast.Weekly, 0.08},
-		{"growing and noisy", replay.Synth{Seed: 14, Days: 28, Step: time.Minute, Base: 200, DailyAmp: 0.5, PeakHour: 18, Weekend: 1, TrendPerDay: 0.03, Noise: 0.1}, forecast.Daily, 0.2},
+		{"weekday/weekend", replicasim.Synth{Seed: 11, Days: 28, Step: time.Minute, Base: 1000, DailyAmp: 0.7, PeakHour: 13, Weekend: 0.5, Noise: 0.04}, forecast.Weekly, 0.08},
+		{"daily only", replicasim.Synth{Seed: 12, Days: 28, Step: time.Minute, Base: 1000, DailyAmp: 0.7, PeakHour: 20, Weekend: 1, Noise: 0.04}, forecast.Daily, 0.08},
+		{"5-minute samples", replicasim.Synth{Seed: 13, Days: 28, Step: 5 * time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 9, Weekend: 0.6, Noise: 0.04}, forecast.Weekly, 0.08},
+		{"growing and noisy", replicasim.Synth{Seed: 14, Days: 28, Step: time.Minute, Base: 200, DailyAmp: 0.5, PeakHour: 18, Weekend: 1, TrendPerDay: 0.03, Noise: 0.1}, forecast.Daily, 0.2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestSeasonalAccuracyAndPeriod(t *testing.T) {
 }
 
 func TestColdStartAndNoPeriod(t *testing.T) {
-	tr := replay.Synth{Seed: 5, Days: 3, Step: time.Minute, Base: 100, DailyAmp: 0.6, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
+	tr := replicasim.Synth{Seed: 5, Days: 3, Step: time.Minute, Base: 100, DailyAmp: 0.6, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	m := newModel(t)
 	feed(t, m, tr, 12*60)
 	if m.Warm() {
@@ -116,7 +116,7 @@ func TestColdStartAndNoPeriod(t *testing.T) {
 		t.Error("forecast while cold")
 	}
 	// White noise has no period: the model must stay cold (reactive only).
-	flat := replay.Synth{Seed: 6, Days: 5, Step: time.Minute, Base: 100, DailyAmp: 0, Weekend: 1, Noise: 0.3}.Trace()
+	flat := replicasim.Synth{Seed: 6, Days: 5, Step: time.Minute, Base: 100, DailyAmp: 0, Weekend: 1, Noise: 0.3}.Trace()
 	m = newModel(t)
 	feed(t, m, flat, len(flat.Values))
 	if m.Warm() || m.Period() != forecast.None {
@@ -125,7 +125,7 @@ func TestColdStartAndNoPeriod(t *testing.T) {
 }
 
 func TestGapsAndOutliers(t *testing.T) {
-	tr := replay.Synth{Seed: 7, Days: 10, Step: time.Minute, Base: 500, DailyAmp: 0.6, PeakHour: 15, Weekend: 1, Noise: 0.03}.Trace()
+	tr := replicasim.Synth{Seed: 7, Days: 10, Step: time.Minute, Base: 500, DailyAmp: 0.6, PeakHour: 15, Weekend: 1, Noise: 0.03}.Trace()
 	day := 24 * 60
 	// A 6-hour gap on day 4 (NaN and negative samples are both gaps) and
 	// a 10× spike for 30 minutes at 15:00 on day 5.
@@ -185,7 +185,7 @@ func TestNowcastChosenWhereTheLevelWanders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr, err := replay.ParseTrace(f, "", "")
+	tr, err := replicasim.ParseTrace(f, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestNowcastChosenWhereTheLevelWanders(t *testing.T) {
 func TestDailySurgeForeseen(t *testing.T) {
 	const days = 8
 	rng := rand.New(rand.NewPCG(9, 9))
-	tr := replay.Trace{Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Step: time.Minute, Values: make([]float64, days*1440)}
+	tr := replicasim.Trace{Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Step: time.Minute, Values: make([]float64, days*1440)}
 	for i := range tr.Values {
 		v := 100.0
 		if h := (i % 1440) / 60; h == 9 {
@@ -252,7 +252,7 @@ func TestDailySurgeForeseen(t *testing.T) {
 func TestBurstsAreNotFloors(t *testing.T) {
 	const days = 10
 	rng := rand.New(rand.NewPCG(3, 4))
-	tr := replay.Trace{Start: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), Step: 5 * time.Minute, Values: make([]float64, days*288)}
+	tr := replicasim.Trace{Start: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), Step: 5 * time.Minute, Values: make([]float64, days*288)}
 	for i := range tr.Values {
 		v := 100 * (1 + 0.8*math.Sin(2*math.Pi*float64(i%288)/288)) * (1 + 0.1*rng.NormFloat64())
 		if rng.Float64() < 0.05 {

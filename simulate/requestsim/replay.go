@@ -1,0 +1,275 @@
+package requestsim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/trimtab-dev/trimtab/decider/requests"
+)
+
+// Strategy names, in report order.
+const (
+	Trimtab = "trimtab"
+	VPA     = "vpa"
+	Static  = "static"
+	Oracle  = "oracle"
+)
+
+// Names lists the strategies in report order.
+var Names = []string{Trimtab, VPA, Static, Oracle}
+
+// Options configure a replay.
+type Options struct {
+	// Warmup is learned but not scored; 0 means the first 7 days, or a
+	// third of a shorter trace.
+	Warmup time.Duration
+	// LeakRate, in bytes per hour, adds a memory leak from LeakStart on
+	// (zero LeakStart: the middle of the scored period).
+	LeakRate  float64
+	LeakStart time.Time
+	// Policy bounds trimtab's and VPA's recommendations.
+	Policy requests.Policy
+	// Trimtab and VPA are the two models' configurations; zero values mean
+	// requests.DefaultConfig and requests.VPAConfig.
+	Trimtab, VPA *requests.Config
+}
+
+// Metrics score one strategy over the scored period.
+type Metrics struct {
+	CPUSlackMean          float64 `json:"cpu_slack_mean"`
+	CPUSlackP50           float64 `json:"cpu_slack_p50"`
+	MemSlackMean          float64 `json:"mem_slack_mean"`
+	MemSlackP50           float64 `json:"mem_slack_p50"`
+	CPUOverRequestMinutes float64 `json:"cpu_over_request_minutes"`
+	OOMMinutes            float64 `json:"oom_minutes"`
+	OOMKills              int     `json:"oom_kills"`
+	RequestChanges        int     `json:"request_changes"`
+	RequestChangesPerDay  float64 `json:"request_changes_per_day"`
+	// LeakLeadMinutes is the time from the first memory raise after the
+	// leak began to the OOM the leak would have caused at the memory
+	// request in force when it began (negative: raised after it; null:
+	// never raised, or no leak). Always present, so every strategy carries
+	// the field the issue's JSON contract names.
+	LeakLeadMinutes *float64 `json:"leak_lead_minutes"`
+	// LeakCaught is whether memory was raised before that OOM and the
+	// request then in force held the leaked usage.
+	LeakCaught *bool `json:"leak_caught,omitempty"`
+	// LeakOOMMinutes are the OOM minutes after the leak began.
+	LeakOOMMinutes float64 `json:"leak_oom_minutes,omitempty"`
+	// LeakRaises counts changes made because of a detected leak; without
+	// an injected leak every one is a false alarm.
+	LeakRaises int `json:"leak_raises"`
+	// LastChange is the reason of the last change.
+	LastChange string `json:"last_change,omitempty"`
+
+	cpuSlack, memSlack []float64
+}
+
+// Result is a whole replay.
+type Result struct {
+	Start       time.Time           `json:"start"`
+	ScoredFrom  time.Time           `json:"scored_from"`
+	End         time.Time           `json:"end"`
+	ScoredDays  float64             `json:"scored_days"`
+	Provisioned requests.Resources  `json:"provisioned"`
+	LeakRate    float64             `json:"leak_bytes_per_hour,omitempty"`
+	LeakStart   *time.Time          `json:"leak_start,omitempty"`
+	LeakOOM     map[string]string   `json:"leak_oom_at,omitempty"`
+	Strategies  map[string]*Metrics `json:"strategies"`
+	// Series is the scored period, for plotting.
+	Series Series `json:"-"`
+}
+
+// Series holds usage and each strategy's requests at every scored sample.
+type Series struct {
+	Times    []time.Time
+	Usage    []requests.Resources
+	Requests map[string][]requests.Resources
+}
+
+// Run replays tr.
+func Run(tr Trace, opt Options) (Result, error) {
+	if len(tr.Samples) < 2 {
+		return Result{}, fmt.Errorf("replay needs at least two samples, got %d", len(tr.Samples))
+	}
+	start, end := tr.Samples[0].Time, tr.Samples[len(tr.Samples)-1].Time
+	warm := opt.Warmup
+	if warm < 0 {
+		return Result{}, fmt.Errorf("warm-up %s: must be >= 0 (0: the first 7 days, or a third of a shorter trace)", warm)
+	}
+	if warm == 0 {
+		warm = defaultWarmup(start, end)
+	}
+	scoredFrom := start.Add(warm)
+	if !scoredFrom.Before(end) {
+		return Result{}, fmt.Errorf("warm-up %s covers the whole trace (%s): nothing left to score", warm, end.Sub(start))
+	}
+	res := Result{Start: start, ScoredFrom: scoredFrom, End: end, ScoredDays: end.Sub(scoredFrom).Hours() / 24,
+		Provisioned: tr.Provisioned, Strategies: map[string]*Metrics{}}
+
+	samples := slices.Clone(tr.Samples)
+	var leakStart time.Time
+	if opt.LeakRate != 0 {
+		if !(opt.LeakRate > 0) || math.IsInf(opt.LeakRate, 0) {
+			return Result{}, fmt.Errorf("leak rate %v bytes/h: must be positive and finite", opt.LeakRate)
+		}
+		leakStart = opt.LeakStart
+		if leakStart.IsZero() {
+			leakStart = scoredFrom.Add(end.Sub(scoredFrom) / 2)
+		}
+		for i := range samples {
+			if d := samples[i].Time.Sub(leakStart); d > 0 {
+				samples[i].Memory += opt.LeakRate * d.Hours()
+			}
+		}
+		res.LeakRate, res.LeakStart, res.LeakOOM = opt.LeakRate, &leakStart, map[string]string{}
+	}
+
+	tcfg, vcfg := requests.DefaultConfig(), requests.VPAConfig()
+	if opt.Trimtab != nil {
+		tcfg = *opt.Trimtab
+	}
+	if opt.VPA != nil {
+		vcfg = *opt.VPA
+	}
+	tl, err := newLearner(tcfg, opt.Policy)
+	if err != nil {
+		return Result{}, fmt.Errorf("trimtab model: %w", err)
+	}
+	vl, err := newLearner(vcfg, opt.Policy)
+	if err != nil {
+		return Result{}, fmt.Errorf("vpa model: %w", err)
+	}
+	static := tr.Provisioned
+	if static.CPU <= 0 || static.Memory <= 0 {
+		static = staticGuess(samples, scoredFrom, static)
+	}
+	orc := newOracle(samples)
+	strategies := map[string]strategy{Trimtab: tl, VPA: vl, Static: fixed{static}, Oracle: orc}
+	scores := map[string]*scorer{}
+	for _, n := range Names {
+		scores[n] = &scorer{m: &Metrics{}}
+		res.Strategies[n] = scores[n].m
+	}
+	res.Series.Requests = map[string][]requests.Resources{}
+
+	step := medianStep(samples)
+	current := map[string]requests.Resources{}
+	started := false
+	for i, s := range samples {
+		dt := step
+		if i+1 < len(samples) {
+			dt = min(samples[i+1].Time.Sub(s.Time), 2*step)
+		}
+		scored := !s.Time.Before(scoredFrom)
+		if scored && !started { // first decision at the end of the warm-up
+			started = true
+			for _, n := range []string{Trimtab, VPA, Static} {
+				current[n], _ = strategies[n].decide(s.Time)
+			}
+		}
+		if scored {
+			current[Oracle], _ = orc.decide(s.Time)
+			res.Series.Times = append(res.Series.Times, s.Time)
+			res.Series.Usage = append(res.Series.Usage, requests.Resources{CPU: s.CPU, Memory: s.Memory})
+		}
+		for _, n := range Names {
+			st, sc := strategies[n], scores[n]
+			obs := s
+			if scored {
+				req := current[n]
+				res.Series.Requests[n] = append(res.Series.Requests[n], req)
+				if killed := sc.score(s, req, dt); killed {
+					obs.Memory = req.Memory // a killed container never uses more than its limit
+					if err := st.oomKilled(s.Time, req.Memory); err != nil {
+						return Result{}, fmt.Errorf("%s: %w", n, err)
+					}
+				}
+				if !leakStart.IsZero() {
+					sc.trackLeak(s, tr.Samples[i].Memory, req, leakStart, dt)
+				}
+			}
+			if err := st.observe(obs); err != nil {
+				return Result{}, fmt.Errorf("%s: %w", n, err)
+			}
+			if scored && n != Oracle {
+				next, why := st.decide(s.Time)
+				if why != "" && next != current[n] {
+					sc.m.RequestChanges++
+					sc.m.LastChange = why
+					if st.leakRaise() {
+						sc.m.LeakRaises++
+					}
+					if next.Memory > current[n].Memory {
+						sc.raised(s.Time, leakStart)
+					}
+				}
+				current[n] = next
+			}
+		}
+	}
+	for n, sc := range scores {
+		sc.finish(res.ScoredDays, len(orc.peaks))
+		if !leakStart.IsZero() && n != Oracle { // the oracle knows the future; lead means nothing
+			sc.leakResult()
+			if !sc.oomAt.IsZero() {
+				res.LeakOOM[n] = sc.oomAt.Format(time.RFC3339)
+			}
+		}
+	}
+	// The oracle changes once per day whose peak differs from the day before.
+	res.Strategies[Oracle].RequestChanges = oracleChanges(orc, scoredFrom, end)
+	res.Strategies[Oracle].RequestChangesPerDay = float64(res.Strategies[Oracle].RequestChanges) / res.ScoredDays
+	return res, nil
+}
+
+// defaultWarmup is the warm-up when Options.Warmup is zero: the first 7
+// days, or a third of a shorter trace.
+func defaultWarmup(start, end time.Time) time.Duration {
+	return min(7*24*time.Hour, end.Sub(start)/3)
+}
+
+// staticGuess stands in for a provisioned value a trace does not record:
+// 1.5x the warm-up peak, what a careful person would write by hand.
+func staticGuess(samples []requests.Sample, scoredFrom time.Time, have requests.Resources) requests.Resources {
+	var peak requests.Resources
+	for _, s := range samples {
+		if !s.Time.Before(scoredFrom) {
+			break
+		}
+		peak.CPU, peak.Memory = max(peak.CPU, s.CPU), max(peak.Memory, s.Memory)
+	}
+	if have.CPU <= 0 {
+		have.CPU = requests.RoundCPU(1.5 * peak.CPU)
+	}
+	if have.Memory <= 0 {
+		have.Memory = requests.RoundMemory(1.5 * peak.Memory)
+	}
+	return have
+}
+
+func medianStep(s []requests.Sample) time.Duration {
+	d := make([]time.Duration, 0, len(s)-1)
+	for i := 1; i < len(s); i++ {
+		d = append(d, s[i].Time.Sub(s[i-1].Time))
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
+
+// oracleChanges counts the days after from's, up to to's, whose peak
+// differs from the day before (or whose day before has no samples). It
+// visits the days that have samples, not every day in between: a trace may
+// have gaps of any length.
+func oracleChanges(o *oracle, from, to time.Time) int {
+	n := 0
+	for d, p := range o.peaks {
+		if d > from.Unix()/86400 && d <= to.Unix()/86400 && p != o.peaks[d-1] {
+			n++
+		}
+	}
+	return n
+}
