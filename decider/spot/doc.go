@@ -1,6 +1,6 @@
-// Package spot is the spike forecaster: it estimates, per spot market, the probability that the spot
-// price crosses a threshold within a horizon, and turns it into move-out /
-// move-back decisions with hysteresis. It is pure: prices and time are passed
+// Package spot is the spike forecaster: it estimates, per spot market, the
+// probability that the spot price crosses a threshold within a horizon, and
+// turns it into move-out / move-back decisions with hysteresis. It is pure: prices and time are passed
 // in, nothing is read from a clock or the network.
 //
 // The model is an online empirical hazard table. Every Step files the market's
