@@ -61,6 +61,9 @@ type Forecaster interface {
 	Warm() bool
 	// Forecast returns the expected load at t and its q-quantile upper bound.
 	Forecast(t time.Time, q float64) (point, upper float64, ok bool)
+	// Method names what the forecast now rests on, for reasons, e.g.
+	// "recent mean".
+	Method() string
 }
 
 // State is one workload's memory between cycles.
@@ -74,7 +77,7 @@ type State struct {
 }
 
 // NewState returns a fresh state for the policy.
-func NewState(p Policy) (*State, error) {
+func NewState(p Config) (*State, error) {
 	m, err := forecast.New(p.Forecast)
 	if err != nil {
 		return nil, fmt.Errorf("creating forecaster: %w", err)
@@ -85,8 +88,8 @@ func NewState(p Policy) (*State, error) {
 // Observe feeds the workload's load signal (in the policy's load unit) at t.
 func (s *State) Observe(t time.Time, load float64) { s.Forecast.Observe(t, load) }
 
-// Decision is one cycle's answer and why.
-type Decision struct {
+// Target is one cycle's answer and why.
+type Target struct {
 	Replicas int32
 	// Components (-1 when a path had no answer).
 	Proactive, Reactive, Floor int32
@@ -97,82 +100,21 @@ type Decision struct {
 	Reason               string
 }
 
-// Decide computes the replica target. It updates s (stabilization history,
-// scale events, guard) and is otherwise pure.
-func Decide(p Policy, s *State, in Inputs) (Decision, error) {
-	if err := p.Validate(); err != nil {
-		return Decision{}, fmt.Errorf("policy: %w", err)
+// Decide computes the replica target: the largest of the proactive,
+// reactive and floor components, held while nothing was measured, limited
+// by the downstream guard and normalized like the HPA (rate limits,
+// stabilization window, bounds). It updates s (stabilization history, scale
+// events, guard) and is otherwise pure.
+func Decide(c Config, s *State, in Inputs) (Target, error) {
+	if err := c.Validate(); err != nil {
+		return Target{}, fmt.Errorf("replicas config: %w", err)
 	}
-	d := Decision{Proactive: -1, Reactive: -1}
-	var parts []part
-
-	// Proactive: the forecast's upper quantile over [now, now+start-up+horizon]
-	// must fit in TargetUtilization of ready capacity.
-	if s.Forecast != nil && s.Forecast.Warm() {
-		step := time.Minute
-		var hi float64
-		ahead := p.Horizon
-		if p.SizeAhead > 0 && p.SizeAhead < ahead {
-			ahead = p.SizeAhead
-		}
-		var tail float64
-		for t := in.Now; !t.After(in.Now.Add(p.StartupDelay + ahead)); t = t.Add(step) {
-			pt, up, ok := s.Forecast.Forecast(t, p.Quantile)
-			if ok && up > hi {
-				hi, d.Forecast, d.ForecastHi, d.ForecastAt = up, pt, up, t
-			}
-			if p.OverloadRisk > 0 {
-				if _, up, ok := s.Forecast.Forecast(t, 1-p.OverloadRisk); ok && up > tail {
-					tail = up
-				}
-			}
-		}
-		if hi > 0 {
-			d.Proactive = ceil32(max(hi/(p.CapacityPerPod*p.TargetUtilization), tail/p.CapacityPerPod))
-			how := ""
-			if m, ok := s.Forecast.(interface{ Method() string }); ok {
-				how = ", " + m.Method()
-			}
-			if tail/p.CapacityPerPod > hi/(p.CapacityPerPod*p.TargetUtilization) {
-				how += fmt.Sprintf("; p%g tail %s at 100%%", 100*(1-p.OverloadRisk), human(tail))
-			}
-			parts = append(parts, part{d.Proactive, fmt.Sprintf("proactive %d (forecast %s %s at %s, p%.0f%s)", d.Proactive, human(d.ForecastHi), p.LoadUnit, d.ForecastAt.UTC().Format("15:04"), p.Quantile*100, how)})
-		}
+	d := Target{Proactive: -1, Reactive: -1}
+	parts := []part{c.proactive(s, in.Now, &d)}
+	if len(in.Metrics) > 0 {
+		parts = append(parts, reactiveComponent(c, in, &d))
 	}
-	if d.Proactive < 0 {
-		parts = append(parts, part{-1, "proactive none (forecast cold)"})
-	}
-
-	// Reactive: the HPA's calculator on each metric, multi-metric max.
-	var props []hpa.Proposal
-	for _, m := range in.Metrics {
-		props = append(props, reactive(m, in, p.Tolerances))
-	}
-	if len(props) > 0 {
-		best := int32(-1)
-		var name string
-		var firstErr error
-		for _, pr := range props {
-			if pr.Err != nil {
-				if firstErr == nil {
-					firstErr = pr.Err
-				}
-				continue
-			}
-			if pr.Replicas > best {
-				best, name = pr.Replicas, pr.Metric
-			}
-		}
-		// Like the HPA: a failed metric never lets the others scale down.
-		if best >= 0 && (firstErr == nil || best >= in.CurrentReplicas) {
-			d.Reactive = best
-			parts = append(parts, part{best, fmt.Sprintf("reactive %d (%s)", best, name)})
-		} else {
-			parts = append(parts, part{-1, fmt.Sprintf("reactive none (%v)", firstErr)})
-		}
-	}
-
-	floor, why := p.floor(in.Now)
+	floor, why := c.floor(in.Now)
 	d.Floor = floor
 	parts = append(parts, part{floor, fmt.Sprintf("floor %d (%s)", floor, why)})
 
@@ -182,64 +124,133 @@ func Decide(p Policy, s *State, in Inputs) (Decision, error) {
 		want = max(in.CurrentReplicas, floor)
 		parts = append(parts, part{want, fmt.Sprintf("hold %d (no signal)", want)})
 	}
-
-	// Guard: block scale-out; step down if it stays over.
 	gv := guardVerdict{reason: "no guard"}
-	if p.Guard != nil {
-		gv = p.Guard.evaluate(&s.Guard, in.Downstream, in.Now)
+	if c.Guard != nil {
+		gv = c.Guard.evaluate(&s.Guard, in.Downstream, in.Now)
 	}
-	d.Guard = gv.reason
-	spec := hpa.Spec{MinReplicas: floor, MaxReplicas: p.MaxReplicas, Behavior: p.Behavior}
-	if floor > p.MaxReplicas {
-		spec.MinReplicas = p.MaxReplicas
+	replicas, note, err := c.normalize(s, in, d, want, gv)
+	if err != nil {
+		return Target{}, err
 	}
-	if p.ForecastScaleDown && d.Proactive >= 0 && d.Reactive >= 0 {
+	d.Replicas, d.Guard = replicas, gv.reason
+	d.Reason = chain(parts) + "; " + gv.reason + note
+	return d, nil
+}
+
+// proactive sizes ready capacity so that the forecast's Quantile upper
+// bound over [now, now + start-up + size-ahead] stays within
+// TargetUtilization of it, and the 1-OverloadRisk tail within all of it.
+// It records the binding forecast on d; a cold forecaster gives no answer.
+func (c Config) proactive(s *State, now time.Time, d *Target) part {
+	if s.Forecast == nil || !s.Forecast.Warm() {
+		return part{-1, "proactive none (forecast cold)"}
+	}
+	ahead := c.Horizon
+	if c.SizeAhead > 0 && c.SizeAhead < ahead {
+		ahead = c.SizeAhead
+	}
+	var hi, tail float64
+	for t := now; !t.After(now.Add(c.StartupDelay + ahead)); t = t.Add(time.Minute) {
+		pt, up, ok := s.Forecast.Forecast(t, c.Quantile)
+		if ok && up > hi {
+			hi, d.Forecast, d.ForecastHi, d.ForecastAt = up, pt, up, t
+		}
+		if c.OverloadRisk > 0 {
+			if _, up, ok := s.Forecast.Forecast(t, 1-c.OverloadRisk); ok && up > tail {
+				tail = up
+			}
+		}
+	}
+	if hi <= 0 {
+		return part{-1, "proactive none (forecast cold)"}
+	}
+	d.Proactive = ceil32(max(hi/(c.CapacityPerPod*c.TargetUtilization), tail/c.CapacityPerPod))
+	how := ", " + s.Forecast.Method()
+	if tail/c.CapacityPerPod > hi/(c.CapacityPerPod*c.TargetUtilization) {
+		how += fmt.Sprintf("; p%g tail %s at 100%%", 100*(1-c.OverloadRisk), human(tail))
+	}
+	return part{d.Proactive, fmt.Sprintf("proactive %d (forecast %s %s at %s, p%.0f%s)",
+		d.Proactive, human(d.ForecastHi), c.LoadUnit, d.ForecastAt.UTC().Format("15:04"), c.Quantile*100, how)}
+}
+
+// reactiveComponent runs the HPA's calculator on each metric and keeps the
+// largest answer, as the HPA does with several metrics; like the HPA, a
+// failed metric never lets the others scale down.
+func reactiveComponent(c Config, in Inputs, d *Target) part {
+	best := int32(-1)
+	var name string
+	var firstErr error
+	for _, m := range in.Metrics {
+		pr := reactive(m, in, c.Tolerances)
+		if pr.Err != nil {
+			if firstErr == nil {
+				firstErr = pr.Err
+			}
+			continue
+		}
+		if pr.Replicas > best {
+			best, name = pr.Replicas, pr.Metric
+		}
+	}
+	if best < 0 || (firstErr != nil && best < in.CurrentReplicas) {
+		return part{-1, fmt.Sprintf("reactive none (%v)", firstErr)}
+	}
+	d.Reactive = best
+	return part{best, fmt.Sprintf("reactive %d (%s)", best, name)}
+}
+
+// normalize turns the combined want into the replica count to set: the
+// guard's step-down or block, the dead bands around the current count, and
+// the HPA's normalization (rate limits, stabilization window, bounds). note
+// says what changed want, for the reason.
+func (c Config) normalize(s *State, in Inputs, d Target, want int32, gv guardVerdict) (replicas int32, note string, err error) {
+	floor := d.Floor
+	spec := hpa.Spec{MinReplicas: floor, MaxReplicas: c.MaxReplicas, Behavior: c.Behavior}
+	if floor > c.MaxReplicas {
+		spec.MinReplicas = c.MaxReplicas
+	}
+	if c.ForecastScaleDown && d.Proactive >= 0 && d.Reactive >= 0 {
 		// The reactive component keeps upstream's scale-down window on its
 		// own; the forecast component falls as soon as its upper bound does.
-		rs := s.stabilizeReactive(d.Reactive, in.CurrentReplicas, downWindow(p), in.Now)
+		rs := s.stabilizeReactive(d.Reactive, in.CurrentReplicas, downWindow(c), in.Now)
 		want = max(d.Proactive, rs, floor)
 		spec = withoutDownWindow(spec)
 	}
-	switch {
-	case gv.stepDown:
-		want = max(floor, int32(math.Floor(float64(in.CurrentReplicas)*(1-p.Guard.StepDownPercent/100))))
+	if gv.stepDown {
+		want = max(floor, int32(math.Floor(float64(in.CurrentReplicas)*(1-c.Guard.StepDownPercent/100))))
 		want = min(want, in.CurrentReplicas)
-		d.Replicas = want
 		// Record it so the stabilization window sees the lower count.
 		s.HPA.Recommendations = append(s.HPA.Recommendations[:0], hpa.Recommendation{Replicas: want, At: in.Now})
-	default:
-		if gv.blockUp && want > in.CurrentReplicas {
-			want = max(in.CurrentReplicas, floor)
-		}
-		if want < in.CurrentReplicas && want >= floor && float64(want) >= float64(in.CurrentReplicas)*(1-p.ScaleDownDeadBand) {
-			want = in.CurrentReplicas
-		}
-		if want > in.CurrentReplicas && d.Reactive <= in.CurrentReplicas && floor <= in.CurrentReplicas &&
-			float64(want) <= float64(in.CurrentReplicas)*(1+p.ScaleUpDeadBand) {
-			// Only the forecast asks for more, and by less than the band:
-			// the pods running now serve the load, so wait for a step
-			// worth a scale event.
-			gv.reason += fmt.Sprintf("; %d within %g%% above %d, held", want, p.ScaleUpDeadBand*100, in.CurrentReplicas)
-			want = in.CurrentReplicas
-		}
-		if in.CurrentReplicas == 0 {
-			// The HPA leaves a target at zero alone; trimtab starts it from the floor.
-			d.Replicas = min(max(want, 1), p.MaxReplicas)
-			break
-		}
-		out, err := s.HPA.Reconcile(spec, in.CurrentReplicas, []hpa.Proposal{{Metric: "combined", Replicas: want}}, in.Now)
-		if err != nil {
-			return Decision{}, fmt.Errorf("normalizing %d replicas: %w", want, err)
-		}
-		d.Replicas = out.Replicas
-		if out.Limit != "" && out.Limit != hpa.WithinRange {
-			gv.reason += fmt.Sprintf("; %s %d→%d", out.Limit, want, out.Replicas)
-		} else if out.Replicas != want {
-			gv.reason += fmt.Sprintf("; stabilized %d→%d", want, out.Replicas)
-		}
+		return want, "", nil
 	}
-	d.Reason = chain(parts) + "; " + gv.reason
-	return d, nil
+	if gv.blockUp && want > in.CurrentReplicas {
+		want = max(in.CurrentReplicas, floor)
+	}
+	if want < in.CurrentReplicas && want >= floor && float64(want) >= float64(in.CurrentReplicas)*(1-c.ScaleDownDeadBand) {
+		want = in.CurrentReplicas
+	}
+	if want > in.CurrentReplicas && d.Reactive <= in.CurrentReplicas && floor <= in.CurrentReplicas &&
+		float64(want) <= float64(in.CurrentReplicas)*(1+c.ScaleUpDeadBand) {
+		// Only the forecast asks for more, and by less than the band: the
+		// pods running now serve the load, so wait for a step worth a
+		// scale event.
+		note = fmt.Sprintf("; %d within %g%% above %d, held", want, c.ScaleUpDeadBand*100, in.CurrentReplicas)
+		want = in.CurrentReplicas
+	}
+	if in.CurrentReplicas == 0 {
+		// The HPA leaves a target at zero alone; trimtab starts it from the floor.
+		return min(max(want, 1), c.MaxReplicas), note, nil
+	}
+	out, err := s.HPA.Reconcile(spec, in.CurrentReplicas, []hpa.Proposal{{Metric: "combined", Replicas: want}}, in.Now)
+	if err != nil {
+		return 0, "", fmt.Errorf("normalizing %d replicas: %w", want, err)
+	}
+	if out.Limit != "" && out.Limit != hpa.WithinRange {
+		note += fmt.Sprintf("; %s %d→%d", out.Limit, want, out.Replicas)
+	} else if out.Replicas != want {
+		note += fmt.Sprintf("; stabilized %d→%d", want, out.Replicas)
+	}
+	return out.Replicas, note, nil
 }
 
 type part struct {

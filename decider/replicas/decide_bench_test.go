@@ -14,7 +14,7 @@ import (
 )
 
 // warmState returns a state that has learned a week of minute samples.
-func warmState(b *testing.B, p replicas.Policy) (*replicas.State, replicasim.Trace) {
+func warmState(b *testing.B, p replicas.Config) (*replicas.State, replicasim.Trace) {
 	b.Helper()
 	tr := replicasim.Synth{Seed: 1, Days: 8, Step: time.Minute, Base: 1000, DailyAmp: 0.6, PeakHour: 12, Weekend: 0.7, Noise: 0.05}.Trace()
 	s, err := replicas.NewState(p)
@@ -44,7 +44,7 @@ func benchInputs(now time.Time, cur int32) replicas.Inputs {
 // horizon, reactive HPA calculation over 20 pods, floor, normalization)
 // for a workload with a week of history.
 func BenchmarkDecideWeekHistory(b *testing.B) {
-	p := replicas.DefaultPolicy(1, 500, 100)
+	p := replicas.DefaultConfig(1, 500, 100)
 	s, tr := warmState(b, p)
 	in := benchInputs(tr.At(7*1440), 20)
 	b.ReportAllocs()
@@ -76,7 +76,7 @@ func BenchmarkHPAOnly(b *testing.B) {
 // a week of history: observe the newest sample, then decide.
 func BenchmarkCycle10k(b *testing.B) {
 	const n = 10000
-	p := replicas.DefaultPolicy(1, 500, 100)
+	p := replicas.DefaultConfig(1, 500, 100)
 	s0, tr := warmState(b, p)
 	states := make([]*replicas.State, n)
 	for i := range states {
@@ -102,7 +102,7 @@ func BenchmarkCycle10k(b *testing.B) {
 // the forecaster copy (all of its heap), and hpa-B the steady-state HPA
 // history after 10 minutes of 15 s decisions.
 func BenchmarkStateBytes(b *testing.B) {
-	p := replicas.DefaultPolicy(1, 500, 100)
+	p := replicas.DefaultConfig(1, 500, 100)
 	s0, tr := warmState(b, p)
 	in := benchInputs(tr.At(7*1440), 20)
 	for j := range 40 {

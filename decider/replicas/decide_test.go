@@ -27,7 +27,7 @@ func cpu(n int, util int64) []replicas.Metric {
 	return []replicas.Metric{{Name: "cpu", Kind: replicas.Utilization, Pods: pods(n, util), TargetUtilization: 70}}
 }
 
-func mustState(t *testing.T, p replicas.Policy) *replicas.State {
+func mustState(t *testing.T, p replicas.Config) *replicas.State {
 	t.Helper()
 	s, err := replicas.NewState(p)
 	if err != nil {
@@ -37,7 +37,7 @@ func mustState(t *testing.T, p replicas.Policy) *replicas.State {
 }
 
 func TestDecideCold(t *testing.T) {
-	p := replicas.DefaultPolicy(2, 50, 100)
+	p := replicas.DefaultConfig(2, 50, 100)
 	cases := []struct {
 		name    string
 		current int32
@@ -74,7 +74,7 @@ func TestDecideCold(t *testing.T) {
 // path would, with the forecast in the reason.
 func TestDecideProactive(t *testing.T) {
 	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
-	p := replicas.DefaultPolicy(1, 200, 100)
+	p := replicas.DefaultConfig(1, 200, 100)
 	p.LoadUnit = "rpm"
 	s := mustState(t, p)
 	day := 24 * 60
@@ -100,7 +100,7 @@ func TestDecideProactive(t *testing.T) {
 }
 
 func TestGuard(t *testing.T) {
-	p := replicas.DefaultPolicy(2, 50, 100)
+	p := replicas.DefaultConfig(2, 50, 100)
 	p.Guard = replicas.DefaultGuard("db-p95", 0.25)
 	s := mustState(t, p)
 	in := func(at time.Duration, cur int32, util int64, db float64) replicas.Inputs {
@@ -162,7 +162,7 @@ func TestWindows(t *testing.T) {
 	if !night.Active(time.Date(2026, 3, 7, 1, 0, 0, 0, time.UTC)) || night.Active(time.Date(2026, 3, 6, 1, 0, 0, 0, time.UTC)) {
 		t.Error("wrapping window: Saturday 01:00 belongs to Friday's window, Friday 01:00 does not")
 	}
-	p := replicas.DefaultPolicy(2, 50, 100)
+	p := replicas.DefaultConfig(2, 50, 100)
 	p.Floors = []replicas.Window{w}
 	s := mustState(t, p)
 	d, _ := replicas.Decide(p, s, replicas.Inputs{Now: time.Date(2026, 3, 2, 9, 0, 0, 0, paris), CurrentReplicas: 2, Metrics: cpu(2, 10), Downstream: math.NaN(), Options: hpa.DefaultOptions})
@@ -177,18 +177,18 @@ func TestWindows(t *testing.T) {
 }
 
 func TestPolicyValidate(t *testing.T) {
-	mut := []func(*replicas.Policy){
-		func(p *replicas.Policy) { p.MinReplicas = 5; p.MaxReplicas = 2 },
-		func(p *replicas.Policy) { p.TargetUtilization = 0 },
-		func(p *replicas.Policy) { p.TargetUtilization = 1.5 },
-		func(p *replicas.Policy) { p.CapacityPerPod = 0 },
-		func(p *replicas.Policy) { p.Quantile = 1 },
-		func(p *replicas.Policy) { p.ScaleDownDeadBand = 1 },
-		func(p *replicas.Policy) { p.ScaleUpDeadBand = -0.1 },
-		func(p *replicas.Policy) { p.Guard = &replicas.Guard{Name: "db", Limit: 0} },
+	mut := []func(*replicas.Config){
+		func(p *replicas.Config) { p.MinReplicas = 5; p.MaxReplicas = 2 },
+		func(p *replicas.Config) { p.TargetUtilization = 0 },
+		func(p *replicas.Config) { p.TargetUtilization = 1.5 },
+		func(p *replicas.Config) { p.CapacityPerPod = 0 },
+		func(p *replicas.Config) { p.Quantile = 1 },
+		func(p *replicas.Config) { p.ScaleDownDeadBand = 1 },
+		func(p *replicas.Config) { p.ScaleUpDeadBand = -0.1 },
+		func(p *replicas.Config) { p.Guard = &replicas.Guard{Name: "db", Limit: 0} },
 	}
 	for i, m := range mut {
-		p := replicas.DefaultPolicy(1, 10, 100)
+		p := replicas.DefaultConfig(1, 10, 100)
 		m(&p)
 		if _, err := replicas.Decide(p, &replicas.State{}, replicas.Inputs{Now: t0, CurrentReplicas: 1}); err == nil {
 			t.Errorf("case %d: want a policy error", i)
@@ -204,9 +204,9 @@ func TestScaleUpDeadBand(t *testing.T) {
 	day := 24 * 60
 	i := 8*day + 7*60
 	now := tr.At(i)
-	decide := func(band float64, cur int32, util int64) replicas.Decision {
+	decide := func(band float64, cur int32, util int64) replicas.Target {
 		t.Helper()
-		p := replicas.DefaultPolicy(1, 200, 100)
+		p := replicas.DefaultConfig(1, 200, 100)
 		p.ScaleUpDeadBand = band
 		s := mustState(t, p)
 		for k := range 8 * day {

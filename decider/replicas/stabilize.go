@@ -8,7 +8,7 @@ import (
 
 // downWindow is the scale-down stabilization window the policy's behavior
 // asks for (upstream default 300 s when unset).
-func downWindow(p Policy) time.Duration {
+func downWindow(p Config) time.Duration {
 	if p.Behavior != nil && p.Behavior.ScaleDown != nil && p.Behavior.ScaleDown.StabilizationWindowSeconds != nil {
 		return time.Duration(*p.Behavior.ScaleDown.StabilizationWindowSeconds) * time.Second
 	}

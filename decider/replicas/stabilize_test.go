@@ -18,7 +18,7 @@ func TestForecastScaleDown(t *testing.T) {
 	tr := replicasim.Synth{Seed: 3, Days: 9, Step: time.Minute, Base: 1000, DailyAmp: 0.8, PeakHour: 12, Weekend: 1, Noise: 0.02}.Trace()
 	day := 24 * 60
 	run := func(fast bool) (podMinutes int32) {
-		p := replicas.DefaultPolicy(1, 200, 100)
+		p := replicas.DefaultConfig(1, 200, 100)
 		p.ScaleDownDeadBand, p.ScaleUpDeadBand = 0, 0
 		p.ForecastScaleDown = fast
 		s := mustState(t, p)
@@ -56,7 +56,7 @@ func TestSizeAhead(t *testing.T) {
 	day := 24 * 60
 	i := 8*day + 7*60 // rising toward noon
 	prop := func(ahead time.Duration) int32 {
-		p := replicas.DefaultPolicy(1, 2000, 10)
+		p := replicas.DefaultConfig(1, 2000, 10)
 		p.SizeAhead = ahead
 		s := mustState(t, p)
 		for j := range 8 * day {

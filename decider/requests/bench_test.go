@@ -29,7 +29,7 @@ func BenchmarkRecommend(b *testing.B) {
 	now := s[len(s)-1].Time
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = c.Recommend(now, Policy{}, 1500*MiB)
+		_ = c.Recommend(now, Bounds{}, 1500*MiB)
 	}
 }
 
@@ -41,7 +41,7 @@ func BenchmarkRecommendVPA(b *testing.B) {
 	now := s[len(s)-1].Time
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = c.Recommend(now, Policy{}, 1500*MiB)
+		_ = c.Recommend(now, Bounds{}, 1500*MiB)
 	}
 }
 

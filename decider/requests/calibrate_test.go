@@ -35,7 +35,7 @@ func TestCalibratedMargin(t *testing.T) {
 			if got < tc.lo || got > tc.hi {
 				t.Errorf("margin x%.3f, want x%.2f..x%.2f", got, tc.lo, tc.hi)
 			}
-			r := c.Recommend(now, Policy{}, 0)
+			r := c.Recommend(now, Bounds{}, 0)
 			if tc.wantCalibrated && r.Target.Memory < 1024*MiB*tc.spike {
 				t.Errorf("target %s below the recurring spike", FormatBytes(r.Target.Memory))
 			}
@@ -53,17 +53,17 @@ func TestWeeklyEnvelopeCoversLastWeeksSpike(t *testing.T) {
 	now := s[len(s)-1].Time
 	cfg := DefaultConfig()
 	cfg.CalibrationQuantile, cfg.WeeklyAhead = 0, 0
-	if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory >= 3072*MiB {
+	if r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0); r.Target.Memory >= 3072*MiB {
 		t.Fatalf("without the envelope: target %s, want the week-old spike decayed below p99", FormatBytes(r.Target.Memory))
 	}
 	cfg.WeeklyAhead = 24 * time.Hour
-	r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0)
+	r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0)
 	if r.Target.Memory < 3072*MiB*1.05 || !strings.Contains(r.MemoryReason, "same hours last week") {
 		t.Errorf("with the envelope: target %s (%s), want >= the spike +5%%", FormatBytes(r.Target.Memory), r.MemoryReason)
 	}
 	// A spike two days ahead of the same weekday is outside the window.
 	cfg.WeeklyAhead = 6 * time.Hour
-	if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory >= 3072*MiB {
+	if r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0); r.Target.Memory >= 3072*MiB {
 		t.Errorf("6h window: target %s, want the spike 10h ahead left out", FormatBytes(r.Target.Memory))
 	}
 }
@@ -81,7 +81,7 @@ func TestWeeklyEnvelopeReadsTheSameHourLastWeek(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.CalibrationQuantile, cfg.WeeklyAhead = 0, time.Hour
 		now := s[len(s)-1].Time
-		if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory < 3072*MiB {
+		if r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0); r.Target.Memory < 3072*MiB {
 			t.Errorf("spike %d h before the same hour last week: target %s (%s), want it covered", back, FormatBytes(r.Target.Memory), r.MemoryReason)
 		}
 	}

@@ -30,7 +30,7 @@ func FuzzRestoreContainer(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := g.Recommend(now, Policy{}, 4096*MiB)
+		r := g.Recommend(now, Bounds{}, 4096*MiB)
 		for _, v := range []float64{r.Target.CPU, r.Target.Memory, r.Lower.CPU, r.Lower.Memory, r.Upper.CPU, r.Upper.Memory} {
 			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 				t.Fatalf("restored model recommends %+v", r)

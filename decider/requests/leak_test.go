@@ -28,7 +28,7 @@ func replayHourlyCfg(t *testing.T, cfg Config, s []Sample) (first time.Time, rai
 		if i%12 != 11 || x.Time.Sub(s[0].Time) < 7*24*time.Hour {
 			continue
 		}
-		rec := c.Recommend(x.Time, Policy{}, cur.Requests.Memory)
+		rec := c.Recommend(x.Time, Bounds{}, cur.Requests.Memory)
 		next, why := Decide(c.Config(), cur, rec, x.Time)
 		if why != "" {
 			if rec.LeakRaise {
@@ -161,7 +161,7 @@ func TestWeakLeakEvidenceCountsOnlyWhenTheOOMIsNear(t *testing.T) {
 	if l := c.DetectLeak(now, far); l == nil || !l.Weak || l.Urgent(now, c.Config().Leak.Horizon, c.Config().Leak.Soon) {
 		t.Errorf("weak evidence with the OOM far off: %v, want a weak, not urgent leak", l)
 	}
-	if rec := c.Recommend(now, Policy{}, far); rec.LeakRaise || rec.Target.Memory < far {
+	if rec := c.Recommend(now, Bounds{}, far); rec.LeakRaise || rec.Target.Memory < far {
 		t.Errorf("far from the OOM: raise %v, target %s; want memory held at %s", rec.LeakRaise, FormatBytes(rec.Target.Memory), FormatBytes(far))
 	}
 	cfg := DefaultConfig()
@@ -182,7 +182,7 @@ func TestWeakLeakRaiseHolds(t *testing.T) {
 		t.Fatal("the floor is above the week's range: the case would not test the leak's hold")
 	}
 	cur := Applied{Requests: Resources{CPU: 0.5, Memory: 2048 * MiB}, Changed: now.Add(-24 * time.Hour)}
-	rec := c.Recommend(now, Policy{}, cur.Requests.Memory)
+	rec := c.Recommend(now, Bounds{}, cur.Requests.Memory)
 	next, why := Decide(c.Config(), cur, rec, now)
 	if !rec.LeakRaise || next.Memory <= cur.Requests.Memory {
 		t.Fatalf("no leak raise from %s: %q", FormatBytes(cur.Requests.Memory), why)
@@ -190,7 +190,7 @@ func TestWeakLeakRaiseHolds(t *testing.T) {
 	cur = Applied{Requests: next, Changed: now}
 	for k := 1; k <= 12; k++ {
 		at := now.Add(time.Duration(k) * 5 * time.Minute)
-		n, why := Decide(c.Config(), cur, c.Recommend(at, Policy{}, cur.Requests.Memory), at)
+		n, why := Decide(c.Config(), cur, c.Recommend(at, Bounds{}, cur.Requests.Memory), at)
 		if n.Memory < cur.Requests.Memory {
 			t.Fatalf("%d min after the raise memory fell %s -> %s: %s", 5*k, FormatBytes(cur.Requests.Memory), FormatBytes(n.Memory), why)
 		}

@@ -13,10 +13,10 @@ type Resources struct {
 	Memory float64 `json:"memory_bytes"`
 }
 
-// Policy bounds a recommendation: the workload's min and max (0 = none) and
+// Bounds bounds a recommendation: the workload's min and max (0 = none) and
 // the largest node's allocatable (0 = unknown), so trimtab never recommends a
 // pod that cannot schedule.
-type Policy struct {
+type Bounds struct {
 	Min, Max        Resources
 	NodeAllocatable Resources
 }
@@ -39,7 +39,7 @@ type Recommendation struct {
 // Recommend computes the recommendation as of now. memoryLimit is the
 // container's current memory limit (bytes; 0 if unknown), against which the
 // leak detector projects the OOM.
-func (c *Container) Recommend(now time.Time, p Policy, memoryLimit float64) Recommendation {
+func (c *Container) Recommend(now time.Time, p Bounds, memoryLimit float64) Recommendation {
 	cfg := c.cfg
 	var r Recommendation
 	mc, m := c.cpuMargin(now), c.memoryMargin(now)

@@ -88,15 +88,15 @@ func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
 	c := mustContainer(t, DefaultConfig(), s)
 	tests := []struct {
 		name         string
-		p            Policy
+		p            Bounds
 		cpuLo, cpuHi float64
 		memLo, memHi float64
 		reason       string
 	}{
-		{"unbounded", Policy{}, 1, 1.06, 1.05 * 1024 * MiB, 1.05 * 1.06 * 1024 * MiB, "p99 of hourly memory peaks"},
-		{"policy max", Policy{Max: Resources{CPU: 0.5, Memory: 512 * MiB}}, 0.5, 0.5, 512 * MiB, 512 * MiB, "capped at policy max"},
-		{"node allocatable", Policy{NodeAllocatable: Resources{CPU: 0.8, Memory: 900 * MiB}}, 0.8, 0.8, 900 * MiB, 900 * MiB, "largest node's allocatable"},
-		{"policy min", Policy{Min: Resources{CPU: 4, Memory: 8192 * MiB}}, 4, 4, 8192 * MiB, 8192 * MiB, "raised to minimum"},
+		{"unbounded", Bounds{}, 1, 1.06, 1.05 * 1024 * MiB, 1.05 * 1.06 * 1024 * MiB, "p99 of hourly memory peaks"},
+		{"policy max", Bounds{Max: Resources{CPU: 0.5, Memory: 512 * MiB}}, 0.5, 0.5, 512 * MiB, 512 * MiB, "capped at policy max"},
+		{"node allocatable", Bounds{NodeAllocatable: Resources{CPU: 0.8, Memory: 900 * MiB}}, 0.8, 0.8, 900 * MiB, 900 * MiB, "largest node's allocatable"},
+		{"policy min", Bounds{Min: Resources{CPU: 4, Memory: 8192 * MiB}}, 4, 4, 8192 * MiB, 8192 * MiB, "raised to minimum"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func TestRecommendFollowsUsageAndPolicy(t *testing.T) {
 			}
 		})
 	}
-	if empty := mustContainer(t, DefaultConfig(), nil).Recommend(t0, Policy{}, 0); empty.Target.CPU != 0.025 || empty.Target.Memory != 252*MiB {
+	if empty := mustContainer(t, DefaultConfig(), nil).Recommend(t0, Bounds{}, 0); empty.Target.CPU != 0.025 || empty.Target.Memory != 252*MiB {
 		t.Errorf("empty model: target %+v, want the 25m / 250 MiB minimums rounded", empty.Target)
 	}
 }
@@ -160,7 +160,7 @@ func TestOOMBumpIsRemembered(t *testing.T) {
 		t.Fatal(err)
 	}
 	// VPA's bump: max(600*1.2, 600+100) = 720 MiB.
-	r := c.Recommend(kill, Policy{}, 600*MiB)
+	r := c.Recommend(kill, Bounds{}, 600*MiB)
 	if r.Target.Memory < 720*MiB || !r.Urgent || !strings.Contains(r.MemoryReason, "OOM kill") {
 		t.Errorf("after OOM: target %s urgent=%v reason %q, want >= 720 MiB, urgent, an OOM reason", FormatBytes(r.Target.Memory), r.Urgent, r.MemoryReason)
 	}
@@ -171,10 +171,10 @@ func TestOOMBumpIsRemembered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r := c.Recommend(kill.Add(48*time.Hour), Policy{}, 720*MiB); r.Target.Memory < 720*MiB {
+	if r := c.Recommend(kill.Add(48*time.Hour), Bounds{}, 720*MiB); r.Target.Memory < 720*MiB {
 		t.Errorf("2 days after OOM: target %s, want the remembered 720 MiB", FormatBytes(r.Target.Memory))
 	}
-	if r := c.Recommend(kill.Add(8*24*time.Hour), Policy{}, 720*MiB); r.Target.Memory >= 720*MiB {
+	if r := c.Recommend(kill.Add(8*24*time.Hour), Bounds{}, 720*MiB); r.Target.Memory >= 720*MiB {
 		t.Errorf("8 days after OOM: target %s, want the floor lapsed", FormatBytes(r.Target.Memory))
 	}
 	if err := c.RecordOOM(kill, math.NaN()); err == nil {
@@ -253,7 +253,7 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, z := c.Recommend(now, Policy{}, 2600*MiB), g.Recommend(now, Policy{}, 2600*MiB)
+	a, z := c.Recommend(now, Bounds{}, 2600*MiB), g.Recommend(now, Bounds{}, 2600*MiB)
 	if a.Target != z.Target || a.Lower != z.Lower || a.Upper != z.Upper || a.MemoryReason != z.MemoryReason {
 		t.Errorf("recommendation changed across the checkpoint:\n%+v\n%+v", a, z)
 	}
@@ -288,7 +288,7 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 			t.Fatalf("version 3 restore, hour %d: %v..%v (%v), want %v..%v (%v)", h, lo3, hi3, ok3, lo, hi, ok)
 		}
 	}
-	if z := g3.Recommend(now, Policy{}, 2600*MiB); z.Target != a.Target || z.MemoryReason != a.MemoryReason {
+	if z := g3.Recommend(now, Bounds{}, 2600*MiB); z.Target != a.Target || z.MemoryReason != a.MemoryReason {
 		t.Errorf("version 3 restore recommends %+v (%s), want %+v (%s)", z.Target, z.MemoryReason, a.Target, a.MemoryReason)
 	}
 	// A version-2 checkpoint (no leak raise) still restores, without it.
@@ -296,7 +296,7 @@ func TestContainerCheckpointRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("version 2 checkpoint: %v", err)
 	}
-	if r := g2.Recommend(now, Policy{}, 2600*MiB); strings.Contains(r.MemoryReason, "leak") || r.Target.Memory >= 4096*MiB {
+	if r := g2.Recommend(now, Bounds{}, 2600*MiB); strings.Contains(r.MemoryReason, "leak") || r.Target.Memory >= 4096*MiB {
 		t.Errorf("version 2 restore remembers a leak raise it never held: %s, %s", FormatBytes(r.Target.Memory), r.MemoryReason)
 	}
 }
@@ -399,11 +399,11 @@ func TestLeakRaiseIsRemembered(t *testing.T) {
 	if err := c.RecordLeakRaise(at, 900*MiB); err != nil {
 		t.Fatal(err)
 	}
-	r := c.Recommend(at.Add(time.Hour), Policy{}, 900*MiB)
+	r := c.Recommend(at.Add(time.Hour), Bounds{}, 900*MiB)
 	if r.Target.Memory < 900*MiB || !strings.Contains(r.MemoryReason, "raised for a memory leak") {
 		t.Errorf("an hour after a leak raise: target %s (%s), want the raise kept", FormatBytes(r.Target.Memory), r.MemoryReason)
 	}
-	if r := c.Recommend(at.Add(DefaultConfig().Leak.Remember+time.Hour), Policy{}, 900*MiB); r.Target.Memory >= 900*MiB {
+	if r := c.Recommend(at.Add(DefaultConfig().Leak.Remember+time.Hour), Bounds{}, 900*MiB); r.Target.Memory >= 900*MiB {
 		t.Errorf("after Leak.Remember: target %s, want the floor lapsed", FormatBytes(r.Target.Memory))
 	}
 	if err := c.RecordLeakRaise(at, math.Inf(1)); err == nil {
@@ -417,11 +417,11 @@ func TestPeakMemoryKeepsTheWeeksSpike(t *testing.T) {
 	now := s[len(s)-1].Time
 	cfg := DefaultConfig()
 	cfg.CalibrationQuantile = 0 // the learned margin alone would cover the spike
-	if r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0); r.Target.Memory >= 3072*MiB {
+	if r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0); r.Target.Memory >= 3072*MiB {
 		t.Errorf("without PeakMemory: target %s, want the decayed spike below p99", FormatBytes(r.Target.Memory))
 	}
 	cfg.PeakMemory = 167 * time.Hour
-	r := mustContainer(t, cfg, s).Recommend(now, Policy{}, 0)
+	r := mustContainer(t, cfg, s).Recommend(now, Bounds{}, 0)
 	if r.Target.Memory < 3072*MiB*1.05 || !strings.Contains(r.MemoryReason, "peak of the last") {
 		t.Errorf("with PeakMemory: target %s (%s), want >= the spike +5%%", FormatBytes(r.Target.Memory), r.MemoryReason)
 	}

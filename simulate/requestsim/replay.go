@@ -31,7 +31,7 @@ type Options struct {
 	LeakRate  float64
 	LeakStart time.Time
 	// Policy bounds trimtab's and VPA's recommendations.
-	Policy requests.Policy
+	Policy requests.Bounds
 	// Trimtab and VPA are the two models' configurations; zero values mean
 	// requests.DefaultConfig and requests.VPAConfig.
 	Trimtab, VPA *requests.Config

@@ -24,13 +24,13 @@ type strategy interface {
 // learner is a strategy backed by the request model (trimtab or VPA).
 type learner struct {
 	cfg     requests.Config
-	policy  requests.Policy
+	policy  requests.Bounds
 	c       *requests.Container
 	applied requests.Applied
 	urgent  bool
 }
 
-func newLearner(cfg requests.Config, p requests.Policy) (*learner, error) {
+func newLearner(cfg requests.Config, p requests.Bounds) (*learner, error) {
 	c, err := requests.NewContainer(cfg)
 	if err != nil {
 		return nil, err

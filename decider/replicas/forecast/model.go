@@ -33,9 +33,11 @@ type Config struct {
 }
 
 // DefaultConfig is the configuration chosen by replay on the shared traces
-// (see docs/replicas.md).
+// (see docs/replicas.md). Lead and TrailLag follow from the control loop's
+// timing: replicas.Config.SetTiming sets them, and the values here are what
+// it sets for upstream's defaults.
 func DefaultConfig() Config {
-	return Config{Bucket: 5 * time.Minute, Lead: 12 * time.Minute, ProfileAlpha: 0.3, LevelAlpha: 0.5, ErrorHalfLife: 2880,
+	return Config{Bucket: 5 * time.Minute, Lead: 690 * time.Second, ProfileAlpha: 0.3, LevelAlpha: 0.5, ErrorHalfLife: 2880,
 		TrailWindow: 15 * time.Minute, TrailLag: 255 * time.Second, SeasonalFloor: true}
 }
 

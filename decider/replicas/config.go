@@ -12,8 +12,10 @@ import (
 	"github.com/trimtab-dev/trimtab/decider/replicas/hpa"
 )
 
-// Policy is what a workload's owner configures.
-type Policy struct {
+// Config is the replica decision's configuration for one workload: its
+// bounds and capacity, from the workload's policy (config.Policy.Inputs),
+// and the model's constants, from DefaultConfig.
+type Config struct {
 	MinReplicas, MaxReplicas int32
 	// TargetUtilization is the share of ready capacity the forecast upper
 	// bound may use (default 0.7); the reactive path uses it as its target.
@@ -67,23 +69,60 @@ type Policy struct {
 }
 
 // DefaultOverloadRisk is the share of minutes the proactive path lets the
-// forecast's tail run over ready capacity (see Policy.OverloadRisk).
+// forecast's tail run over ready capacity (see Config.OverloadRisk).
 const DefaultOverloadRisk = 0.01
 
-// DefaultSizeAhead is the reactive path's reaction time with upstream
-// defaults: 60 s metrics pipeline + 15 s sync + 90 s pod start-up.
-const DefaultSizeAhead = 165 * time.Second
+// DefaultTargetUtilization is the share of ready capacity the forecast's
+// upper bound may use, and the reactive path's target.
+const DefaultTargetUtilization = 0.7
 
-// DefaultPolicy returns the documented defaults for the given bounds and capacity.
-func DefaultPolicy(minR, maxR int32, capacityPerPod float64) Policy {
-	fc := forecast.DefaultConfig()
-	return Policy{MinReplicas: minR, MaxReplicas: maxR, TargetUtilization: 0.7, CapacityPerPod: capacityPerPod,
-		Horizon: 10 * time.Minute, StartupDelay: 90 * time.Second, Quantile: 0.9, OverloadRisk: DefaultOverloadRisk,
-		Tolerances: hpa.DefaultTolerances, Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{}, ScaleDownDeadBand: 0.1, ScaleUpDeadBand: 0.1, SizeAhead: DefaultSizeAhead, Forecast: fc}
+// Timing is the control loop's delays, which the proactive sizing and the
+// forecaster's error bands are measured against.
+type Timing struct {
+	// MetricsDelay is the age of the newest load the reactive path sees
+	// (scrape interval and rate window); Sync is the decision period;
+	// StartupDelay the time from scale-out to a ready pod; Horizon how far
+	// past the start-up delay the forecast must stay covered.
+	MetricsDelay, Sync, StartupDelay, Horizon time.Duration
+}
+
+// DefaultTiming is upstream's HPA with a 60 s metrics pipeline, its 15 s
+// sync and a 90 s pod start-up, and a 10-minute horizon.
+var DefaultTiming = Timing{MetricsDelay: time.Minute, Sync: 15 * time.Second, StartupDelay: 90 * time.Second, Horizon: 10 * time.Minute}
+
+// SetTiming sets t's delays and everything derived from them, so that no
+// caller derives them differently:
+//
+//   - SizeAhead = MetricsDelay + Sync + StartupDelay, the reactive path's
+//     reaction time (165 s by default): sizing further ahead than the
+//     reactive backstop can correct a forecast miss only buys capacity early;
+//   - the forecaster's scoring lead = StartupDelay + Horizon, the furthest
+//     time a decision sizes for;
+//   - the nowcast's lag = StartupDelay + SizeAhead, the age of the recent
+//     mean when the capacity it sized becomes ready.
+func (c *Config) SetTiming(t Timing) {
+	c.StartupDelay, c.Horizon = t.StartupDelay, t.Horizon
+	c.SizeAhead = t.MetricsDelay + t.Sync + t.StartupDelay
+	c.Forecast.Lead = t.StartupDelay + t.Horizon
+	c.Forecast.TrailLag = t.StartupDelay + c.SizeAhead
+}
+
+// DefaultConfig returns the documented defaults for the given bounds and
+// per-pod capacity (the load one pod serves at 100%): the configuration
+// the replays measure and the live controller runs.
+func DefaultConfig(minR, maxR int32, capacityPerPod float64) Config {
+	c := Config{MinReplicas: minR, MaxReplicas: maxR, TargetUtilization: DefaultTargetUtilization, CapacityPerPod: capacityPerPod,
+		Quantile: 0.9, OverloadRisk: DefaultOverloadRisk, Tolerances: hpa.DefaultTolerances,
+		// behavior: {}, upstream's defaulted rules: the same rate limits
+		// and 300 s scale-down window as an HPA created today.
+		Behavior:          &autoscalingv2.HorizontalPodAutoscalerBehavior{},
+		ScaleDownDeadBand: 0.1, ScaleUpDeadBand: 0.1, Forecast: forecast.DefaultConfig()}
+	c.SetTiming(DefaultTiming)
+	return c
 }
 
 // Validate names the first field that cannot work, its value and what is accepted.
-func (p Policy) Validate() error {
+func (p Config) Validate() error {
 	switch {
 	case p.MinReplicas < 0 || p.MaxReplicas < 1 || p.MinReplicas > p.MaxReplicas:
 		return fmt.Errorf("replicas %d..%d: need 0 ≤ min ≤ max and max ≥ 1", p.MinReplicas, p.MaxReplicas)
@@ -207,7 +246,7 @@ func clock(s string) (int, error) {
 }
 
 // floor is the policy minimum raised by active windows.
-func (p Policy) floor(now time.Time) (int32, string) {
+func (p Config) floor(now time.Time) (int32, string) {
 	f, why := p.MinReplicas, "policy min"
 	for _, w := range p.Floors {
 		if w.Min > f && w.Active(now) {
