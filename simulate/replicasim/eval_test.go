@@ -111,13 +111,12 @@ func variants(tr Trace) []variant {
 		return vs
 	}
 	only := os.Getenv("TRIMTAB_EVAL_VARIANTS")
-	with := func(name string, f func(*Config, *replicas.Policy)) {
+	with := func(name string, f func(*Config, *replicas.Config)) {
 		c := Defaults(tr, base)
-		p := replicas.DefaultPolicy(c.MinReplicas, c.MaxReplicas, c.CapacityPerPod)
-		p.Behavior = defaultBehavior()
-		p.SizeAhead = c.MetricsDelay + c.Sync + c.StartupDelay
-		p.Forecast.Lead = c.StartupDelay + c.Horizon
-		p.Forecast.TrailLag = c.StartupDelay + p.SizeAhead
+		p, err := c.TrimtabConfig()
+		if err != nil {
+			panic(err) // the shared defaults are valid
+		}
 		if only != "all" && only != name {
 			return
 		}
@@ -125,41 +124,41 @@ func variants(tr Trace) []variant {
 		c.Policy = &p
 		vs = append(vs, variant{name, c})
 	}
-	with("q80", func(c *Config, p *replicas.Policy) { p.Quantile = 0.8 })
-	with("q95", func(c *Config, p *replicas.Policy) { p.Quantile = 0.95 })
-	with("q92", func(c *Config, p *replicas.Policy) { p.Quantile = 0.92 })
-	with("q93", func(c *Config, p *replicas.Policy) { p.Quantile = 0.93 })
-	with("q94", func(c *Config, p *replicas.Policy) { p.Quantile = 0.94 })
-	with("q95x", func(c *Config, p *replicas.Policy) { p.Quantile = 0.95 })
-	with("no-deadband", func(c *Config, p *replicas.Policy) { p.ScaleDownDeadBand = 0 })
-	with("down120s", func(c *Config, p *replicas.Policy) {
+	with("q80", func(c *Config, p *replicas.Config) { p.Quantile = 0.8 })
+	with("q95", func(c *Config, p *replicas.Config) { p.Quantile = 0.95 })
+	with("q92", func(c *Config, p *replicas.Config) { p.Quantile = 0.92 })
+	with("q93", func(c *Config, p *replicas.Config) { p.Quantile = 0.93 })
+	with("q94", func(c *Config, p *replicas.Config) { p.Quantile = 0.94 })
+	with("q95x", func(c *Config, p *replicas.Config) { p.Quantile = 0.95 })
+	with("no-deadband", func(c *Config, p *replicas.Config) { p.ScaleDownDeadBand = 0 })
+	with("down120s", func(c *Config, p *replicas.Config) {
 		w := int32(120)
 		p.Behavior.ScaleDown = &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: &w}
 	})
-	with("reactive85", func(c *Config, p *replicas.Policy) { c.ReactiveTarget = 0.85 })
-	with("fast-down", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true })
-	with("fast-down-horizon", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true; p.SizeAhead = 0 })
-	with("fast-down-1m", func(c *Config, p *replicas.Policy) { p.ForecastScaleDown = true; p.SizeAhead = time.Minute })
-	with("size-horizon", func(c *Config, p *replicas.Policy) { p.SizeAhead = 0 })
-	with("size-1m", func(c *Config, p *replicas.Policy) { p.SizeAhead = time.Minute })
-	with("lead-short", func(c *Config, p *replicas.Policy) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
-	with("naive", func(c *Config, p *replicas.Policy) { p.Forecast.ProfileAlpha = 1 })
+	with("reactive85", func(c *Config, p *replicas.Config) { c.ReactiveTarget = 0.85 })
+	with("fast-down", func(c *Config, p *replicas.Config) { p.ForecastScaleDown = true })
+	with("fast-down-horizon", func(c *Config, p *replicas.Config) { p.ForecastScaleDown = true; p.SizeAhead = 0 })
+	with("fast-down-1m", func(c *Config, p *replicas.Config) { p.ForecastScaleDown = true; p.SizeAhead = time.Minute })
+	with("size-horizon", func(c *Config, p *replicas.Config) { p.SizeAhead = 0 })
+	with("size-1m", func(c *Config, p *replicas.Config) { p.SizeAhead = time.Minute })
+	with("lead-short", func(c *Config, p *replicas.Config) { p.Forecast.Lead = c.StartupDelay + p.SizeAhead })
+	with("naive", func(c *Config, p *replicas.Config) { p.Forecast.ProfileAlpha = 1 })
 	for _, r := range []float64{0, 0.02, 0.005} {
-		with(fmt.Sprintf("risk%g", r), func(c *Config, p *replicas.Policy) { p.OverloadRisk = r })
+		with(fmt.Sprintf("risk%g", r), func(c *Config, p *replicas.Config) { p.OverloadRisk = r })
 	}
-	with("no-seasonal-floor", func(c *Config, p *replicas.Policy) { p.Forecast.SeasonalFloor = false })
-	with("seasonal-only", func(c *Config, p *replicas.Policy) { p.Forecast.TrailWindow = 0 })
-	with("seasonal-only-norisk", func(c *Config, p *replicas.Policy) { p.Forecast.TrailWindow = 0; p.OverloadRisk = 0 })
+	with("no-seasonal-floor", func(c *Config, p *replicas.Config) { p.Forecast.SeasonalFloor = false })
+	with("seasonal-only", func(c *Config, p *replicas.Config) { p.Forecast.TrailWindow = 0 })
+	with("seasonal-only-norisk", func(c *Config, p *replicas.Config) { p.Forecast.TrailWindow = 0; p.OverloadRisk = 0 })
 	// Clairvoyant bounds: what a perfect forecast of the 15-minute mean
 	// would buy with the same sizing.
 	for _, q := range []float64{0.9, 0.92, 0.95} {
-		with(fmt.Sprintf("oracle-q%.0f", q*100), func(c *Config, p *replicas.Policy) {
+		with(fmt.Sprintf("oracle-q%.0f", q*100), func(c *Config, p *replicas.Config) {
 			p.Quantile = q
 			c.Forecaster = newOracle(tr, 15*time.Minute)
 		})
 	}
 	for _, w := range []int{5, 15, 30} {
-		with(fmt.Sprintf("trailing-%dm", w), func(c *Config, p *replicas.Policy) {
+		with(fmt.Sprintf("trailing-%dm", w), func(c *Config, p *replicas.Config) {
 			c.Forecaster = newTrailing(tr, time.Duration(w)*time.Minute, 4*time.Minute)
 		})
 	}

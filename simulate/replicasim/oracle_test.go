@@ -90,6 +90,8 @@ func (o *oracle) Observe(time.Time, float64) {}
 
 func (o *oracle) Warm() bool { return true }
 
+func (o *oracle) Method() string { return "clairvoyant centred mean" }
+
 func (o *oracle) Forecast(t time.Time, q float64) (point, upper float64, ok bool) {
 	i := int(t.Sub(o.tr.Start) / o.tr.Step)
 	if t.Before(o.tr.Start) || i >= len(o.mean) || math.IsNaN(o.mean[i]) {
@@ -122,6 +124,8 @@ func (o *trailing) Observe(_ time.Time, v float64) {
 }
 
 func (o *trailing) Warm() bool { return len(o.seen) >= o.win }
+
+func (o *trailing) Method() string { return "trailing mean, clairvoyant band" }
 
 func (o *trailing) Forecast(_ time.Time, q float64) (point, upper float64, ok bool) {
 	if !o.Warm() {

@@ -34,7 +34,7 @@ type Config struct {
 	// ReactiveTarget is the target of trimtab's own reactive path (0: the
 	// shared TargetUtilization); the baselines always use TargetUtilization.
 	ReactiveTarget float64
-	Policy         *replicas.Policy
+	Policy         *replicas.Config
 	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
 	// the evaluation uses it to replay a clairvoyant bound.
 	Forecaster replicas.Forecaster
@@ -203,10 +203,10 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 			r.reasons[k] = d.Reason
 		}
 	}
-	if m, ok := st.Forecast.(interface{ Period() forecast.Period }); ok {
+	if m, ok := st.Forecast.(*forecast.Model); ok {
 		r.period = m.Period().String()
 	}
-	if m, ok := st.Forecast.(interface{ Method() string }); ok {
+	if m := st.Forecast; m != nil {
 		r.method = m.Method()
 	}
 	return r, nil

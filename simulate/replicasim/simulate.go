@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 )
 
@@ -112,6 +113,33 @@ func (cfg Config) Validate(tr Trace) error {
 	return nil
 }
 
+// TrimtabConfig is the replica decider's configuration for this replay: a
+// workload policy with the replay's bounds and the trace as its load,
+// converted by config.Policy.Inputs as the live controller converts a
+// workload's annotations, then the replay's conditions (per-pod capacity at
+// 100%, target, timing, quantile, overload risk). cfg must have its
+// defaults (Defaults).
+func (cfg Config) TrimtabConfig() (replicas.Config, error) {
+	pol := config.DefaultPolicy()
+	pol.MinReplicas, pol.MaxReplicas = cfg.MinReplicas, cfg.MaxReplicas
+	pol.Metric, pol.TargetPerPod = "trace", cfg.CapacityPerPod*cfg.TargetUtilization
+	in, err := pol.Inputs()
+	if err != nil {
+		return replicas.Config{}, fmt.Errorf("replay policy: %w", err)
+	}
+	p := in.Replicas
+	// The trace's unit is the load one pod serves at 100%, exactly.
+	p.CapacityPerPod, p.TargetUtilization, p.Quantile = cfg.CapacityPerPod, cfg.TargetUtilization, cfg.Quantile
+	p.SetTiming(replicas.Timing{MetricsDelay: cfg.MetricsDelay, Sync: cfg.Sync, StartupDelay: cfg.StartupDelay, Horizon: cfg.Horizon})
+	switch {
+	case cfg.OverloadRisk > 0:
+		p.OverloadRisk = cfg.OverloadRisk
+	case cfg.OverloadRisk < 0:
+		p.OverloadRisk = 0
+	}
+	return p, nil
+}
+
 // Simulate replays tr through trimtab and the baselines.
 func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 	cfg = Defaults(tr, cfg)
@@ -119,18 +147,10 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		return Report{}, Steps{}, err
 	}
 	if cfg.Policy == nil {
-		p := replicas.DefaultPolicy(cfg.MinReplicas, cfg.MaxReplicas, cfg.CapacityPerPod)
-		p.TargetUtilization, p.StartupDelay, p.Horizon, p.Quantile = cfg.TargetUtilization, cfg.StartupDelay, cfg.Horizon, cfg.Quantile
-		switch {
-		case cfg.OverloadRisk > 0:
-			p.OverloadRisk = cfg.OverloadRisk
-		case cfg.OverloadRisk < 0:
-			p.OverloadRisk = 0
+		p, err := cfg.TrimtabConfig()
+		if err != nil {
+			return Report{}, Steps{}, err
 		}
-		p.Behavior = defaultBehavior()
-		p.SizeAhead = cfg.MetricsDelay + cfg.Sync + cfg.StartupDelay
-		p.Forecast.Lead = cfg.StartupDelay + cfg.Horizon
-		p.Forecast.TrailLag = cfg.StartupDelay + p.SizeAhead
 		cfg.Policy = &p
 	}
 	if err := cfg.Policy.Validate(); err != nil {
