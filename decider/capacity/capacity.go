@@ -2,113 +2,140 @@ package capacity
 
 import (
 	"fmt"
-
-	"github.com/trimtab-dev/trimtab/config"
-	"github.com/trimtab-dev/trimtab/decider/spot"
 )
 
-// Choice is the kind of placement chosen.
-type Choice string
+// Type is a kind of node capacity: spot or on-demand.
+type Type string
 
-// Choices.
+// Capacity types.
 const (
-	Spot     Choice = "spot"
-	OnDemand Choice = "on-demand"
-	Split    Choice = "split"
+	Spot     Type = "spot"
+	OnDemand Type = "on-demand"
 )
 
-// Input is everything Decide looks at.
-type Input struct {
-	Class    config.Class
-	Capacity config.Capacity
-	// OnDemandBase is the policy's on-demand base (used with capacity auto).
-	OnDemandBase int
-	Replicas     int32
-	// SpotPrice and OnDemandPrice are the current prices of the workload's
-	// market; 0 means unknown.
-	SpotPrice, OnDemandPrice float64
-	// Forecast is the forecaster's latest assessment of the market; nil
-	// when there is none.
-	Forecast *spot.Assessment
+// Rule is a workload's capacity policy in the decider's terms.
+type Rule struct {
+	// Pin, when set, puts every pod on that capacity type whatever the
+	// outlook: the owner chose it. Empty lets trimtab choose (capacity auto).
+	Pin Type
+	// OnDemandBase is how many pods run on on-demand before the rest go to
+	// spot; used only when Pin is empty.
+	OnDemandBase int32
 }
 
-// Decision is the chosen placement: OnDemandPods + SpotPods = Replicas.
-type Decision struct {
-	Choice       Choice
-	OnDemandPods int32
-	SpotPods     int32
-	Reason       string
+// Outlook is what the decision knows of the spot market the workload runs
+// in: whether spot is worth running on now, and why not. The zero value is
+// "nothing against spot" (no prices, or prices that give no reason to
+// leave).
+type Outlook struct {
+	// OffSpot says spot should not take new pods now.
+	OffSpot bool
+	// Reason says why, in words, e.g. "spot 0.31 is not cheaper than
+	// on-demand 0.21".
+	Reason string
 }
 
-// String prints the decision as "choice (od/spot): reason".
-func (d Decision) String() string {
-	return fmt.Sprintf("%s (%d on-demand, %d spot): %s", d.Choice, d.OnDemandPods, d.SpotPods, d.Reason)
+// Split is where a workload's pods run: the first OnDemandBase pods on
+// on-demand nodes (required, so the base survives a spot reclaim), the rest
+// on Rest — required when the owner pinned it or the outlook rules spot out,
+// preferred otherwise (the scheduler may fall back to on-demand rather than
+// leave a pod Pending). It is a plain value, so it can be stored on a
+// Decision and read back by the webhook.
+type Split struct {
+	OnDemandBase int32
+	Rest         Type
+	RestRequired bool
+	// Reason says why the split is what it is.
+	Reason string
 }
 
-// Decide chooses the placement. It returns an error only for inputs that are
-// not a workload (negative replicas or base, unknown class or capacity).
-func Decide(in Input) (Decision, error) {
-	if in.Replicas < 0 || in.OnDemandBase < 0 {
-		return Decision{}, fmt.Errorf("replicas %d, on-demand base %d: want non-negative counts", in.Replicas, in.OnDemandBase)
+// Decide is the one capacity rule: it turns a workload's rule and the spot
+// outlook into its Split. In order:
+//
+//   - a pinned capacity type is honoured, whatever the class or the outlook:
+//     the owner chose it (the validating webhook warns about risky pins, such
+//     as a critical workload on spot alone);
+//   - an outlook against spot (a forecast spike, spot not cheaper than
+//     on-demand) puts every pod on on-demand;
+//   - otherwise the on-demand base, the rest preferably on spot.
+//
+// It returns an error only for a rule that is not one (a negative base, an
+// unknown pin).
+func Decide(r Rule, o Outlook) (Split, error) {
+	if r.OnDemandBase < 0 {
+		return Split{}, fmt.Errorf("on-demand base %d: want a whole number ≥ 0", r.OnDemandBase)
 	}
-	switch in.Class {
-	case config.ClassCritical, config.ClassStandard, config.ClassBatch:
+	switch r.Pin {
+	case OnDemand, Spot:
+		return Split{Rest: r.Pin, RestRequired: true, Reason: "policy capacity " + string(r.Pin)}, nil
+	case "":
 	default:
-		return Decision{}, fmt.Errorf("class %q: want one of %v", in.Class, config.Classes)
+		return Split{}, fmt.Errorf("capacity %q: want %q, %q or empty (trimtab chooses)", r.Pin, Spot, OnDemand)
 	}
-	switch in.Capacity {
-	case config.CapacityAuto, config.CapacitySpot, config.CapacityOnDemand:
-	default:
-		return Decision{}, fmt.Errorf("capacity %q: want one of %v", in.Capacity, config.Capacities)
+	if o.OffSpot {
+		return Split{OnDemandBase: r.OnDemandBase, Rest: OnDemand, RestRequired: true, Reason: "off spot: " + o.Reason}, nil
 	}
-	if in.Capacity == config.CapacityOnDemand {
-		return place(in.Replicas, in.Replicas, "policy asks for on-demand"), nil
-	}
-	base := int32(in.OnDemandBase)
-	if in.Capacity == config.CapacitySpot {
-		base = 0
-	}
-	why := ""
-	if in.Class == config.ClassCritical && base < 1 {
-		base = 1
-		why = "critical workloads never run on spot alone; "
-	}
-	if in.SpotPrice > 0 && in.OnDemandPrice > 0 && in.SpotPrice >= in.OnDemandPrice {
-		return place(in.Replicas, in.Replicas, fmt.Sprintf("%sspot %.4f is not cheaper than on-demand %.4f", why, in.SpotPrice, in.OnDemandPrice)), nil
-	}
-	if f := in.Forecast; f != nil && f.Off {
-		held := ""
-		if f.Action == spot.Hold {
-			held = " (held: " + f.Reason.String() + ")"
-		}
-		return place(in.Replicas, in.Replicas, fmt.Sprintf("%sforecaster has the market off spot: %s%s", why, f.Reason, held)), nil
-	}
-	if in.Forecast == nil && (in.SpotPrice <= 0 || in.OnDemandPrice <= 0) {
-		if in.Class == config.ClassBatch && base == 0 {
-			return place(in.Replicas, 0, "no forecast or prices; batch tolerates interruption, stays on spot"), nil
-		}
-	}
-	reason := fmt.Sprintf("%son-demand base %d, the rest on spot", why, base)
-	if in.Class == config.ClassBatch {
-		reason = why + "batch follows the forecast: no spike expected"
-		if base > 0 {
-			reason += fmt.Sprintf("; on-demand base %d", base)
-		}
-	}
-	return place(in.Replicas, base, reason), nil
+	return Split{OnDemandBase: r.OnDemandBase, Rest: Spot, Reason: "spot preferred"}, nil
 }
 
-// place puts min(onDemand, replicas) pods on on-demand and the rest on spot.
-func place(replicas, onDemand int32, reason string) Decision {
-	onDemand = min(onDemand, replicas)
-	d := Decision{OnDemandPods: onDemand, SpotPods: replicas - onDemand, Reason: reason}
+// Counts is how many of a workload's live pods run on each capacity type.
+type Counts struct {
+	OnDemand, Spot int
+}
+
+// Add counts one more pod of type t.
+func (c *Counts) Add(t Type) {
+	switch t {
+	case OnDemand:
+		c.OnDemand++
+	case Spot:
+		c.Spot++
+	}
+}
+
+// Placement is where one pod goes and why.
+type Placement struct {
+	Type Type
+	// Required says the pod must run on Type; otherwise it prefers it.
+	Required bool
+	Reason   string
+}
+
+// Place is the placement of the next pod of a workload whose live pods are
+// counted in c: on-demand while the base is short, Rest after.
+func (s Split) Place(c Counts) Placement {
+	if s.RestRequired && s.OnDemandBase == 0 {
+		return Placement{Type: s.Rest, Required: true, Reason: s.Reason}
+	}
+	if c.OnDemand < int(s.OnDemandBase) {
+		return Placement{Type: OnDemand, Required: true,
+			Reason: fmt.Sprintf("on-demand base %d, %d placed before this pod", s.OnDemandBase, c.OnDemand)}
+	}
 	switch {
-	case d.SpotPods == 0:
-		d.Choice = OnDemand
-	case d.OnDemandPods == 0:
-		d.Choice = Spot
-	default:
-		d.Choice = Split
+	case s.OnDemandBase == 0:
+		return Placement{Type: s.Rest, Required: s.RestRequired, Reason: "capacity auto with no on-demand base, " + s.Reason}
+	case s.Rest == Spot && !s.RestRequired:
+		return Placement{Type: Spot, Reason: fmt.Sprintf("on-demand base %d filled, spot preferred for the rest", s.OnDemandBase)}
 	}
-	return d
+	return Placement{Type: s.Rest, Required: s.RestRequired, Reason: fmt.Sprintf("on-demand base %d filled; %s", s.OnDemandBase, s.Reason)}
+}
+
+// Of divides n pods between the two capacity types as Place would, one
+// after another.
+func (s Split) Of(n int32) (onDemand, spot int32) {
+	base := min(s.OnDemandBase, n)
+	if s.Rest == OnDemand {
+		return n, 0
+	}
+	return base, n - base
+}
+
+// String prints the split as "on-demand base 2, the rest on spot
+// (preferred): reason".
+func (s Split) String() string {
+	how := "preferred"
+	if s.RestRequired {
+		how = "required"
+	}
+	return fmt.Sprintf("on-demand base %d, the rest on %s (%s): %s", s.OnDemandBase, s.Rest, how, s.Reason)
 }

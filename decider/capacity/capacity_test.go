@@ -4,59 +4,93 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/spot"
 )
 
-func TestDecide(t *testing.T) {
-	calm := &spot.Assessment{Action: spot.Stay, Reason: spot.ReasonSteady}
-	spike := &spot.Assessment{Off: true, Action: spot.MoveOut, Reason: spot.ReasonForecast}
-	staleOff := &spot.Assessment{Off: true, Action: spot.Hold, Reason: spot.ReasonStale}
-	staleOn := &spot.Assessment{Off: false, Action: spot.Hold, Reason: spot.ReasonStale}
+func TestDecideAndPlace(t *testing.T) {
+	offSpot := Outlook{OffSpot: true, Reason: "spike forecast"}
 	for _, tc := range []struct {
-		name       string
-		in         Input
-		want       Choice
-		od, spot   int32
-		reasonPart string
+		name    string
+		rule    Rule
+		outlook Outlook
+		counts  Counts
+		want    Placement
 	}{
-		{"batch calm", Input{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: 10, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: calm}, Spot, 0, 10, "no spike expected"},
-		{"batch spike forecast", Input{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: 10, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: spike}, OnDemand, 10, 0, "crossing forecast"},
-		{"batch stale keeps off", Input{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: 10, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: staleOff}, OnDemand, 10, 0, "held: stale"},
-		{"batch stale keeps on", Input{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: 10, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: staleOn}, Spot, 0, 10, "batch"},
-		{"batch no data", Input{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: 4}, Spot, 0, 4, "no forecast"},
-		{"standard split", Input{Class: config.ClassStandard, Capacity: config.CapacityAuto, OnDemandBase: 1, Replicas: 5, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: calm}, Split, 1, 4, "base 1"},
-		{"critical spot policy still has a base", Input{Class: config.ClassCritical, Capacity: config.CapacitySpot, Replicas: 5, SpotPrice: 0.03, OnDemandPrice: 0.21}, Split, 1, 4, "never run on spot alone"},
-		{"critical base 0 raised", Input{Class: config.ClassCritical, Capacity: config.CapacityAuto, OnDemandBase: 0, Replicas: 3, Forecast: calm}, Split, 1, 2, "never run on spot alone"},
-		{"critical one replica", Input{Class: config.ClassCritical, Capacity: config.CapacityAuto, OnDemandBase: 2, Replicas: 1}, OnDemand, 1, 0, "base 2"},
-		{"critical spike", Input{Class: config.ClassCritical, Capacity: config.CapacityAuto, OnDemandBase: 2, Replicas: 6, SpotPrice: 0.03, OnDemandPrice: 0.21, Forecast: spike}, OnDemand, 6, 0, "off spot"},
-		{"spot not cheaper", Input{Class: config.ClassBatch, Capacity: config.CapacitySpot, Replicas: 3, SpotPrice: 0.0425, OnDemandPrice: 0.0425, Forecast: calm}, OnDemand, 3, 0, "not cheaper"},
-		{"policy on-demand", Input{Class: config.ClassBatch, Capacity: config.CapacityOnDemand, Replicas: 3, SpotPrice: 0.01, OnDemandPrice: 0.2}, OnDemand, 3, 0, "policy"},
-		{"zero replicas", Input{Class: config.ClassStandard, Capacity: config.CapacityAuto, OnDemandBase: 1}, OnDemand, 0, 0, "base 1"},
+		{"pinned on-demand", Rule{Pin: OnDemand}, Outlook{}, Counts{OnDemand: 9}, Placement{OnDemand, true, "policy capacity on-demand"}},
+		{"pinned spot", Rule{Pin: Spot}, Outlook{}, Counts{Spot: 3}, Placement{Spot, true, "policy capacity spot"}},
+		// The owner's pin wins over the outlook: the placer never moves a
+		// workload its owner pinned to spot.
+		{"pinned spot ignores a spike", Rule{Pin: Spot}, offSpot, Counts{}, Placement{Spot, true, "policy capacity spot"}},
+		{"base short", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 1, Spot: 4}, Placement{OnDemand, true, "on-demand base 2, 1 placed before this pod"}},
+		{"base filled", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 2}, Placement{Spot, false, "on-demand base 2 filled, spot preferred for the rest"}},
+		{"no base", Rule{}, Outlook{}, Counts{}, Placement{Spot, false, "capacity auto with no on-demand base, spot preferred"}},
+		{"spike, no base", Rule{}, offSpot, Counts{Spot: 5}, Placement{OnDemand, true, "off spot: spike forecast"}},
+		{"spike, base short", Rule{OnDemandBase: 1}, offSpot, Counts{}, Placement{OnDemand, true, "on-demand base 1, 0 placed before this pod"}},
+		{"spike, base filled", Rule{OnDemandBase: 1}, offSpot, Counts{OnDemand: 1}, Placement{OnDemand, true, "on-demand base 1 filled; off spot: spike forecast"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := Decide(tc.in)
+			s, err := Decide(tc.rule, tc.outlook)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Choice != tc.want || d.OnDemandPods != tc.od || d.SpotPods != tc.spot || !strings.Contains(d.Reason, tc.reasonPart) {
-				t.Errorf("got %v, want %s (%d/%d) with reason containing %q", d, tc.want, tc.od, tc.spot, tc.reasonPart)
-			}
-			if tc.in.Class == config.ClassCritical && d.SpotPods > 0 && d.OnDemandPods == 0 {
-				t.Error("critical workload placed on spot alone")
+			if got := s.Place(tc.counts); got != tc.want {
+				t.Errorf("Place(%+v) = %+v, want %+v (split %s)", tc.counts, got, tc.want, s)
 			}
 		})
 	}
 }
 
-func TestDecideRejectsBadInput(t *testing.T) {
-	for _, in := range []Input{
-		{Class: "urgent", Capacity: config.CapacityAuto},
-		{Class: config.ClassBatch, Capacity: "cheap"},
-		{Class: config.ClassBatch, Capacity: config.CapacityAuto, Replicas: -1},
+// TestOfMatchesPlace holds the two views of a split to each other: placing
+// n pods one after another lands them as Of(n) says.
+func TestOfMatchesPlace(t *testing.T) {
+	rules := []Rule{{Pin: Spot}, {Pin: OnDemand}, {}, {OnDemandBase: 1}, {OnDemandBase: 3}}
+	for _, r := range rules {
+		for _, o := range []Outlook{{}, {OffSpot: true, Reason: "x"}} {
+			s, err := Decide(r, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c Counts
+			for n := int32(0); n <= 6; n++ {
+				od, sp := s.Of(n)
+				if od != int32(c.OnDemand) || sp != int32(c.Spot) {
+					t.Errorf("%+v %+v: Of(%d) = %d/%d, placing one by one gave %d/%d", r, o, n, od, sp, c.OnDemand, c.Spot)
+				}
+				c.Add(s.Place(c).Type)
+			}
+		}
+	}
+}
+
+func TestDecideRejectsBadRules(t *testing.T) {
+	for _, r := range []Rule{{OnDemandBase: -1}, {Pin: "cheap"}} {
+		if _, err := Decide(r, Outlook{}); err == nil {
+			t.Errorf("%+v: want an error", r)
+		}
+	}
+}
+
+func TestOutlookOf(t *testing.T) {
+	off := &spot.Assessment{Off: true, Action: spot.MoveOut, Reason: spot.ReasonForecast}
+	heldOff := &spot.Assessment{Off: true, Action: spot.Hold, Reason: spot.ReasonStale}
+	heldOn := &spot.Assessment{Action: spot.Hold, Reason: spot.ReasonStale}
+	for _, tc := range []struct {
+		name           string
+		spot, onDemand float64
+		a              *spot.Assessment
+		off            bool
+		reasonPart     string
+	}{
+		{"no data", 0, 0, nil, false, ""},
+		{"cheap spot", 0.03, 0.21, nil, false, ""},
+		{"spot not cheaper", 0.0425, 0.0425, nil, true, "not cheaper"},
+		{"forecast spike", 0.03, 0.21, off, true, "crossing forecast"},
+		{"stale after a spike keeps off", 0.03, 0.21, heldOff, true, "held: stale"},
+		{"stale while on stays on", 0.03, 0.21, heldOn, false, ""},
 	} {
-		if _, err := Decide(in); err == nil {
-			t.Errorf("%+v: want an error", in)
+		o := OutlookOf(tc.spot, tc.onDemand, tc.a)
+		if o.OffSpot != tc.off || !strings.Contains(o.Reason, tc.reasonPart) {
+			t.Errorf("%s: got %+v, want off=%v with %q", tc.name, o, tc.off, tc.reasonPart)
 		}
 	}
 }

@@ -1,14 +1,15 @@
-// Package capacity chooses where a workload's pods run: spot, on-demand, or a
-// split (an on-demand base, the rest on spot), from the workload's class and
-// policy, the current prices and the spike forecast. It is pure: Decide takes
-// plain values and returns a Decision with the reason for it.
+// Package capacity is trimtab's one capacity rule: it turns a workload's
+// capacity policy (a pinned type, or an on-demand base with the rest on
+// spot) and the spot outlook into a Split, and a Split plus the workload's
+// live pod counts into the next pod's Placement. The mutating webhook asks
+// it for every pod, the validating webhook's warnings ask it what a policy
+// will do, and the Decision resource will carry its Split; nothing else
+// decides where pods run. It is pure: plain values in, a value with its
+// reason out.
 //
-// Rules, in order: capacity on-demand is honoured; spot that costs as much
-// as on-demand is never chosen; critical workloads always keep at least one
-// on-demand pod (never spot alone, whatever the policy says); batch workloads
-// follow the forecast (all on-demand while the forecaster has them off spot);
-// standard and critical workloads keep their base and move the spot part to
-// on-demand while a spike is forecast. A forecast that is on hold (stale or
-// missing prices) keeps the forecaster's last placement, so nothing moves on
-// data that cannot be trusted.
+// The class of a workload does not enter the rule: it only sets the default
+// on-demand base (config.DefaultOnDemandBase) and which pods the placer may
+// move. A pinned type is honoured as written, so `class: critical` with
+// `capacity: spot` runs on spot alone, as docs/policy.md says; the validating
+// webhook warns about it.
 package capacity

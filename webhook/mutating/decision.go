@@ -6,21 +6,13 @@ import (
 	"strings"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
-// Placement is the capacity type trimtab chose for a pod.
-type Placement string
-
-// Placements.
-const (
-	PlacementSpot     Placement = "spot"
-	PlacementOnDemand Placement = "on-demand"
-)
-
-// Decision is what trimtab decided for one pod and why. It is written to the
+// PodDecision is what trimtab decided for one pod and why. It is written to the
 // pod as JSON (config.AnnotationDecisionJSON) and in words
 // (config.AnnotationDecision), and repeated in the pod's Event.
-type Decision struct {
+type PodDecision struct {
 	// AdmissionID ties the pod to the admission that placed it; the Ledger
 	// uses it to see when the informer cache has caught up.
 	AdmissionID string `json:"admissionID"`
@@ -29,7 +21,7 @@ type Decision struct {
 	// Mode is enforce (the pod was changed) or shadow (recorded only).
 	Mode config.Mode `json:"mode"`
 	// Placement is the chosen capacity type; empty if none was chosen.
-	Placement Placement `json:"placement,omitempty"`
+	Placement capacity.Type `json:"placement,omitempty"`
 	// Required says the pod must run on Placement; otherwise it prefers it.
 	Required bool `json:"required,omitempty"`
 	// Reason says why, e.g. "on-demand base 2: 1 already placed".
@@ -40,16 +32,11 @@ type Decision struct {
 	Kept []string `json:"kept,omitempty"`
 }
 
-// WorkloadKey identifies a workload for counting: "namespace/Kind/name".
-func (d Decision) workloadKey(namespace string) string {
-	return namespace + "/" + d.Workload
-}
-
 // Summary is the short human-readable form written to the pod's
 // config.AnnotationDecision, e.g. "on-demand (required): on-demand base 2, 1
 // placed before this pod". It stays short because `kubectl describe pod`
 // cuts annotation values at 140 characters; the Event carries String.
-func (d Decision) Summary() string {
+func (d PodDecision) Summary() string {
 	var b strings.Builder
 	if d.Mode == config.ModeShadow && d.Placement != "" {
 		b.WriteString("shadow, not applied: would be ")
@@ -73,7 +60,7 @@ func (d Decision) Summary() string {
 
 // String is the full form, with the workload and everything injected, as
 // the pod's Event and the manager's log show it.
-func (d Decision) String() string {
+func (d PodDecision) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", d.Workload, d.Summary())
 	if len(d.Injected) > 0 {
@@ -83,7 +70,7 @@ func (d Decision) String() string {
 }
 
 // annotate writes both forms onto the pod's annotations.
-func (d Decision) annotate(annotations map[string]string) error {
+func (d PodDecision) annotate(annotations map[string]string) error {
 	j, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encoding decision: %w", err)
@@ -95,13 +82,13 @@ func (d Decision) annotate(annotations map[string]string) error {
 
 // decisionOf reads the decision trimtab wrote on a pod; ok is false if there
 // is none or it does not parse.
-func decisionOf(annotations map[string]string) (d Decision, ok bool) {
+func decisionOf(annotations map[string]string) (d PodDecision, ok bool) {
 	raw, found := annotations[config.AnnotationDecisionJSON]
 	if !found {
-		return Decision{}, false
+		return PodDecision{}, false
 	}
 	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		return Decision{}, false
+		return PodDecision{}, false
 	}
 	return d, true
 }

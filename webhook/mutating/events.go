@@ -35,7 +35,7 @@ type EventQueue struct {
 }
 
 type pendingEvent struct {
-	decision Decision
+	decision PodDecision
 	at       time.Time
 }
 
@@ -47,7 +47,7 @@ func NewEventQueue(recorder events.EventRecorder, c clock.PassiveClock, ttl time
 }
 
 // Expect queues d until its pod appears.
-func (q *EventQueue) Expect(d Decision) {
+func (q *EventQueue) Expect(d PodDecision) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.clock.Now()

@@ -2,6 +2,7 @@ package mutating
 
 import (
 	"context"
+	"fmt"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // Path is where the webhook server serves the pod mutator.
@@ -24,12 +26,19 @@ const LabelPlacement = config.Prefix + "placement"
 // returns an allowed response, with a patch when the pod changed.
 type Handler struct {
 	Settings config.Settings
-	Resolver interface {
-		Resolve(ctx context.Context, pod *corev1.Pod) (Workload, bool, error)
-	}
+	Resolver WorkloadResolver
+	// Splits gives each workload's capacity split; nil derives it from the
+	// policy alone (PolicySplits).
+	Splits SplitSource
 	Ledger *Ledger
 	Events *EventQueue // optional: repeats each decision as an Event on the pod
 	Clock  clock.PassiveClock
+}
+
+// WorkloadResolver finds the workload that controls a pod; ok is false for
+// a pod no supported workload controls. Resolver is the manager's.
+type WorkloadResolver interface {
+	Resolve(ctx context.Context, pod *corev1.Pod) (w Workload, ok bool, err error)
 }
 
 // Handle implements admission.Handler.
@@ -41,7 +50,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
-func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string, Placement) {
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string, capacity.Type) {
 	log := logf.FromContext(ctx).WithValues("namespace", req.Namespace, "admission", req.UID)
 	if req.Operation != admissionv1.Create || req.Kind.Kind != "Pod" || h.Settings.Excluded(req.Namespace) {
 		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
@@ -97,26 +106,38 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation
 // steps on pod.
-func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1.Pod, w Workload, p config.Policy) (Decision, string, error) {
-	base := Decision{AdmissionID: string(req.UID), Workload: w.String(), Mode: p.Mode}
+func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1.Pod, w Workload, p config.Policy) (PodDecision, string, error) {
+	base := PodDecision{AdmissionID: string(req.UID), Workload: w.String(), Mode: p.Mode}
 	if pinned := userPinned(pod, h.Settings.CapacityTypeLabel); pinned != "" {
 		base.Reason = "placement left to the user"
 		base.Kept = []string{pinned}
 		return base, outcomeUserPinned, nil
 	}
-	decide := func(c Counts) Decision {
+	in, err := p.Inputs()
+	if err != nil {
+		return PodDecision{}, "", err
+	}
+	splits := h.Splits
+	if splits == nil {
+		splits = PolicySplits{}
+	}
+	split, err := splits.Split(ctx, w, in)
+	if err != nil {
+		return PodDecision{}, "", fmt.Errorf("capacity split of %s: %w", w, err)
+	}
+	decide := func(c capacity.Counts) PodDecision {
 		d := base
-		d.Placement, d.Required, d.Reason = choose(p, c)
+		pl := split.Place(c)
+		d.Placement, d.Required, d.Reason = pl.Type, pl.Required, pl.Reason
 		return d
 	}
-	var d Decision
+	var d PodDecision
 	if isDryRun(req) {
 		// A dry run must not take a slot from a real pod.
-		d = decide(Counts{})
+		d = decide(capacity.Counts{})
 	} else {
-		var err error
-		if d, err = h.Ledger.Place(ctx, req.Namespace, w.String(), string(req.UID), decide); err != nil {
-			return Decision{}, "", err
+		if d, err = h.Ledger.Place(ctx, w.Key, string(req.UID), decide); err != nil {
+			return PodDecision{}, "", err
 		}
 	}
 	if p.Mode == config.ModeShadow {

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
@@ -38,8 +39,8 @@ func newTestHandler(annotations map[string]string) *Handler {
 	clk := clocktesting.NewFakePassiveClock(time.Now())
 	return &Handler{
 		Settings: config.DefaultSettings(),
-		Resolver: staticResolver{w: Workload{Kind: "Deployment", Name: "web", Annotations: annotations}, ok: true},
-		Ledger:   NewLedger(&laggingCache{}, clk, DefaultReservationTTL),
+		Resolver: staticResolver{w: Workload{Key: web, Annotations: annotations}, ok: true},
+		Ledger:   NewLedger(&laggingCache{}, clk, DefaultReservationTTL, nil),
 		Clock:    clk,
 	}
 }
@@ -168,7 +169,7 @@ func TestHandleNeverDenies(t *testing.T) {
 		}, func() admission.Request { return podRequest(t, "u", basePod()) }},
 		{"ledger error", func() *Handler {
 			h := newTestHandler(map[string]string{config.AnnotationMode: "enforce"})
-			h.Ledger = NewLedger(&laggingCache{fail: fmt.Errorf("cache not synced")}, h.Clock, time.Second)
+			h.Ledger = NewLedger(&laggingCache{fail: fmt.Errorf("cache not synced")}, h.Clock, time.Second, nil)
 			return h
 		}, func() admission.Request { return podRequest(t, "u", basePod()) }},
 		{"garbage object", func() *Handler { return newTestHandler(nil) }, func() admission.Request {
@@ -216,13 +217,13 @@ func BenchmarkHandle(b *testing.B) {
 	for i := range reqs {
 		id := fmt.Sprint("uid-", i)
 		reqs[i] = podRequest(b, id, basePod())
-		p := PlacementSpot
+		p := capacity.Spot
 		if i < 2 {
-			p = PlacementOnDemand
+			p = capacity.OnDemand
 		}
 		cache.show(PlacedPod{AdmissionID: id, Placement: p})
 	}
-	h.Ledger = NewLedger(cache, h.Clock, DefaultReservationTTL)
+	h.Ledger = NewLedger(cache, h.Clock, DefaultReservationTTL, nil)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -276,7 +277,7 @@ func TestHandlePatchesExistingMaps(t *testing.T) {
 }
 
 func TestDecisionSummaryFitsDescribe(t *testing.T) {
-	d := Decision{Workload: "StatefulSet/a-rather-long-workload-name", Mode: config.ModeEnforce, Placement: PlacementSpot,
+	d := PodDecision{Workload: "StatefulSet/a-rather-long-workload-name", Mode: config.ModeEnforce, Placement: capacity.Spot,
 		Reason: "on-demand base 12 filled, spot preferred for the rest"}
 	if s := d.Summary(); len(s) > 140 {
 		t.Errorf("summary is %d characters; kubectl describe cuts annotations at 140: %q", len(s), s)

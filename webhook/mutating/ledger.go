@@ -5,25 +5,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
+
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // PlacedPod is a live pod that trimtab placed, as the informer cache sees it.
 type PlacedPod struct {
 	AdmissionID string
-	Placement   Placement
+	Placement   capacity.Type
 }
 
 // PlacedPodLister lists the live (not terminating, not finished) pods of a
 // workload that trimtab placed. The manager's implementation reads the
 // informer cache through a field index.
 type PlacedPodLister interface {
-	PlacedPods(ctx context.Context, namespace, workload string) ([]PlacedPod, error)
-}
-
-// Counts is how many of a workload's pods are placed on each capacity type.
-type Counts struct {
-	OnDemand, Spot int
+	PlacedPods(ctx context.Context, workload WorkloadKey) ([]PlacedPod, error)
 }
 
 // Ledger counts a workload's pods per placement so that a burst of
@@ -42,13 +40,16 @@ type Ledger struct {
 	pods  PlacedPodLister
 	clock clock.PassiveClock
 	ttl   time.Duration
+	// pending follows the number of reservations (nil: not measured). It
+	// moves by deltas, so ledgers sharing one gauge add up.
+	pending prometheus.Gauge
 
 	mu       sync.Mutex
-	reserved map[string]map[string]reservation // workload key → admission ID → reservation
+	reserved map[WorkloadKey]map[string]reservation // admission ID → reservation
 }
 
 type reservation struct {
-	decision Decision
+	decision PodDecision
 	at       time.Time
 }
 
@@ -57,38 +58,38 @@ type reservation struct {
 // enough that a rejected create frees its slot quickly.
 const DefaultReservationTTL = 30 * time.Second
 
-// NewLedger returns a Ledger reading pods from pods.
-func NewLedger(pods PlacedPodLister, c clock.PassiveClock, ttl time.Duration) *Ledger {
-	return &Ledger{pods: pods, clock: c, ttl: ttl, reserved: map[string]map[string]reservation{}}
+// NewLedger returns a Ledger reading pods from pods. pending, when not nil,
+// follows the number of placements awaiting their pod.
+func NewLedger(pods PlacedPodLister, c clock.PassiveClock, ttl time.Duration, pending prometheus.Gauge) *Ledger {
+	return &Ledger{pods: pods, clock: c, ttl: ttl, pending: pending, reserved: map[WorkloadKey]map[string]reservation{}}
 }
 
 // Place counts the workload's placed pods, cached and reserved, asks decide
 // for this pod's decision, and reserves it, atomically. A decision without a
 // placement reserves nothing.
-func (l *Ledger) Place(ctx context.Context, namespace, workload, admissionID string, decide func(Counts) Decision) (Decision, error) {
+func (l *Ledger) Place(ctx context.Context, key WorkloadKey, admissionID string, decide func(capacity.Counts) PodDecision) (PodDecision, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	key := namespace + "/" + workload
-	pods, err := l.pods.PlacedPods(ctx, namespace, workload)
+	pods, err := l.pods.PlacedPods(ctx, key)
 	if err != nil {
-		return Decision{}, err
+		return PodDecision{}, err
 	}
-	var c Counts
+	var c capacity.Counts
 	seen := make(map[string]bool, len(pods))
 	for _, p := range pods {
 		seen[p.AdmissionID] = true
-		c.add(p.Placement)
+		c.Add(p.Placement)
 	}
 	now := l.clock.Now()
 	for id, r := range l.reserved[key] {
 		switch {
 		case seen[id]:
 			// The cache has it now; it is counted above.
-			delete(l.reserved[key], id)
+			l.release(key, id)
 		case now.Sub(r.at) > l.ttl:
-			delete(l.reserved[key], id)
+			l.release(key, id)
 		default:
-			c.add(r.decision.Placement)
+			c.Add(r.decision.Placement)
 		}
 	}
 	d := decide(c)
@@ -98,11 +99,22 @@ func (l *Ledger) Place(ctx context.Context, namespace, workload, admissionID str
 			l.reserved[key] = map[string]reservation{}
 		}
 		l.reserved[key][admissionID] = reservation{decision: d, at: now}
+		if l.pending != nil {
+			l.pending.Inc()
+		}
 	}
 	if len(l.reserved[key]) == 0 {
 		delete(l.reserved, key)
 	}
 	return d, nil
+}
+
+// release drops a reservation; l.mu is held.
+func (l *Ledger) release(key WorkloadKey, admissionID string) {
+	delete(l.reserved[key], admissionID)
+	if l.pending != nil {
+		l.pending.Dec()
+	}
 }
 
 // Pending returns how many placements await their pod in the cache.
@@ -114,13 +126,4 @@ func (l *Ledger) Pending() int {
 		n += len(r)
 	}
 	return n
-}
-
-func (c *Counts) add(p Placement) {
-	switch p {
-	case PlacementOnDemand:
-		c.OnDemand++
-	case PlacementSpot:
-		c.Spot++
-	}
 }

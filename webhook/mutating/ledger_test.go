@@ -10,6 +10,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // laggingCache is a PlacedPodLister whose contents the test controls, like an
@@ -20,7 +21,7 @@ type laggingCache struct {
 	fail error
 }
 
-func (c *laggingCache) PlacedPods(context.Context, string, string) ([]PlacedPod, error) {
+func (c *laggingCache) PlacedPods(context.Context, WorkloadKey) ([]PlacedPod, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]PlacedPod(nil), c.pods...), c.fail
@@ -38,26 +39,37 @@ func autoPolicy(base int) config.Policy {
 	return p
 }
 
-func decideWith(p config.Policy) func(Counts) Decision {
-	return func(c Counts) Decision {
-		var d Decision
-		d.Placement, _, d.Reason = choose(p, c)
-		return d
+// decideWith places pods as the handler does: the capacity rule's split of
+// p, asked for each pod with the Ledger's counts.
+func decideWith(p config.Policy) func(capacity.Counts) PodDecision {
+	in, err := p.Inputs()
+	if err != nil {
+		panic(err)
+	}
+	split, err := capacity.Decide(in.Capacity, capacity.Outlook{})
+	if err != nil {
+		panic(err)
+	}
+	return func(c capacity.Counts) PodDecision {
+		pl := split.Place(c)
+		return PodDecision{Placement: pl.Type, Required: pl.Required, Reason: pl.Reason}
 	}
 }
+
+var web = WorkloadKey{Namespace: "shop", Kind: "Deployment", Name: "web"}
 
 // 50 concurrent admissions of one workload while the cache has seen none of
 // them still place exactly the base on on-demand.
 func TestLedgerBurstHonoursBase(t *testing.T) {
 	cache := &laggingCache{}
-	l := NewLedger(cache, clocktesting.NewFakePassiveClock(time.Now()), DefaultReservationTTL)
+	l := NewLedger(cache, clocktesting.NewFakePassiveClock(time.Now()), DefaultReservationTTL, nil)
 	var wg sync.WaitGroup
-	got := make(chan Placement, 50)
+	got := make(chan capacity.Type, 50)
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := l.Place(context.Background(), "shop", "Deployment/web", fmt.Sprint("uid-", i), decideWith(autoPolicy(3)))
+			d, err := l.Place(context.Background(), web, fmt.Sprint("uid-", i), decideWith(autoPolicy(3)))
 			if err != nil {
 				t.Error(err)
 			}
@@ -66,11 +78,11 @@ func TestLedgerBurstHonoursBase(t *testing.T) {
 	}
 	wg.Wait()
 	close(got)
-	counts := Counts{}
+	counts := capacity.Counts{}
 	for p := range got {
-		counts.add(p)
+		counts.Add(p)
 	}
-	if counts != (Counts{OnDemand: 3, Spot: 47}) {
+	if counts != (capacity.Counts{OnDemand: 3, Spot: 47}) {
 		t.Errorf("placements = %+v, want 3 on-demand and 47 spot", counts)
 	}
 	if l.Pending() != 50 {
@@ -83,34 +95,34 @@ func TestLedgerBurstHonoursBase(t *testing.T) {
 func TestLedgerConfirmAndExpire(t *testing.T) {
 	clk := clocktesting.NewFakePassiveClock(time.Now())
 	cache := &laggingCache{}
-	l := NewLedger(cache, clk, 30*time.Second)
-	place := func(id string) Placement {
-		d, err := l.Place(context.Background(), "shop", "Deployment/web", id, decideWith(autoPolicy(2)))
+	l := NewLedger(cache, clk, 30*time.Second, nil)
+	place := func(id string) capacity.Type {
+		d, err := l.Place(context.Background(), web, id, decideWith(autoPolicy(2)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return d.Placement
 	}
-	if p := place("a"); p != PlacementOnDemand {
+	if p := place("a"); p != capacity.OnDemand {
 		t.Fatalf("first pod: %s, want on-demand", p)
 	}
-	cache.show(PlacedPod{AdmissionID: "a", Placement: PlacementOnDemand})
-	if p := place("b"); p != PlacementOnDemand {
+	cache.show(PlacedPod{AdmissionID: "a", Placement: capacity.OnDemand})
+	if p := place("b"); p != capacity.OnDemand {
 		t.Fatalf("second pod with the first cached: %s, want on-demand (the first must not count twice)", p)
 	}
-	if p := place("c"); p != PlacementSpot {
+	if p := place("c"); p != capacity.Spot {
 		t.Fatalf("third pod: %s, want spot", p)
 	}
 	// b's create failed after admission: it never reaches the cache.
 	clk.SetTime(clk.Now().Add(31 * time.Second))
-	if p := place("d"); p != PlacementOnDemand {
+	if p := place("d"); p != capacity.OnDemand {
 		t.Fatalf("after b's reservation expired: %s, want on-demand to refill the base", p)
 	}
 }
 
 func TestLedgerListError(t *testing.T) {
-	l := NewLedger(&laggingCache{fail: fmt.Errorf("cache not synced")}, clocktesting.NewFakePassiveClock(time.Now()), time.Second)
-	if _, err := l.Place(context.Background(), "shop", "Deployment/web", "x", decideWith(autoPolicy(1))); err == nil {
+	l := NewLedger(&laggingCache{fail: fmt.Errorf("cache not synced")}, clocktesting.NewFakePassiveClock(time.Now()), time.Second, nil)
+	if _, err := l.Place(context.Background(), web, "x", decideWith(autoPolicy(1))); err == nil {
 		t.Fatal("Place succeeded although the pod list failed")
 	}
 	if l.Pending() != 0 {

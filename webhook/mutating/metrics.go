@@ -26,14 +26,11 @@ var (
 		Help:    "Time the mutating webhook spent deciding one pod, by outcome.",
 		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 	}, []string{"outcome"})
-	pendingPlacements = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	pendingPlacements = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "trimtab_pending_placements",
 		Help: "Placements handed out whose pods the informer cache has not shown yet.",
-	}, func() float64 { return float64(pendingGauge()) })
+	})
 )
-
-// pendingGauge reads the registered ledger; set by Setup.
-var pendingGauge = func() int { return 0 }
 
 func init() {
 	metrics.Registry.MustRegister(admissionsTotal, admissionDuration, pendingPlacements)

@@ -1,38 +1,47 @@
 package mutating
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
-func TestChoose(t *testing.T) {
-	withCapacity := func(c config.Capacity, base int) config.Policy {
-		p := autoPolicy(base)
-		p.Capacity = c
-		return p
+// A critical workload pinned to spot runs on spot alone: the owner's pin is
+// honoured, as decider/capacity decides and docs/policy.md says (the
+// validating webhook warns instead). Until this rule moved into
+// decider/capacity, the decider kept one pod on on-demand here while the
+// webhook put all on spot.
+func TestHandleCriticalPinnedToSpot(t *testing.T) {
+	h := newTestHandler(map[string]string{config.AnnotationClass: "critical", config.AnnotationCapacity: "spot", config.AnnotationMode: "enforce"})
+	for i := range 3 {
+		req := podRequest(t, fmt.Sprint("uid-", i), basePod())
+		pod := applied(t, req, h.Handle(context.Background(), req))
+		if got := pod.Annotations[config.AnnotationDecision]; got != "spot (required): policy capacity spot" {
+			t.Errorf("pod %d: decision %q, want spot (required) from the policy", i, got)
+		}
 	}
-	for _, tc := range []struct {
-		name      string
-		policy    config.Policy
-		counts    Counts
-		placement Placement
-		required  bool
-		reason    string
-	}{
-		{"on-demand always", withCapacity(config.CapacityOnDemand, 0), Counts{OnDemand: 9}, PlacementOnDemand, true, "policy capacity on-demand"},
-		{"spot always", withCapacity(config.CapacitySpot, 0), Counts{}, PlacementSpot, true, "policy capacity spot"},
-		{"auto fills the base", autoPolicy(2), Counts{OnDemand: 1, Spot: 5}, PlacementOnDemand, true, "on-demand base 2, 1 placed before this pod"},
-		{"auto base full", autoPolicy(2), Counts{OnDemand: 2}, PlacementSpot, false, "on-demand base 2 filled"},
-		{"auto base over-full after a scale-down race", autoPolicy(2), Counts{OnDemand: 3}, PlacementSpot, false, "filled"},
-		{"auto no base", autoPolicy(0), Counts{}, PlacementSpot, false, "no on-demand base"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p, req, reason := choose(tc.policy, tc.counts)
-			if p != tc.placement || req != tc.required || !strings.Contains(reason, tc.reason) {
-				t.Errorf("choose = %s, required %v, %q; want %s, required %v, reason containing %q", p, req, reason, tc.placement, tc.required, tc.reason)
-			}
-		})
+}
+
+// offSpot is a SplitSource whose market is off spot, as the Decision will
+// say during a forecast spike.
+type offSpot struct{}
+
+func (offSpot) Split(_ context.Context, _ Workload, in config.Inputs) (capacity.Split, error) {
+	return capacity.Decide(in.Capacity, capacity.Outlook{OffSpot: true, Reason: "spike forecast"})
+}
+
+// The handler places by the split its SplitSource gives, not by a rule of
+// its own: with the market off spot, pods past the base go to on-demand.
+func TestHandlePlacesBySplitSource(t *testing.T) {
+	h := newTestHandler(map[string]string{config.AnnotationClass: "batch", config.AnnotationMode: "enforce"})
+	h.Splits = offSpot{}
+	req := podRequest(t, "uid", basePod())
+	pod := applied(t, req, h.Handle(context.Background(), req))
+	if pod.Labels[LabelPlacement] != "on-demand" || !strings.Contains(pod.Annotations[config.AnnotationDecision], "off spot: spike forecast") {
+		t.Errorf("placement %q, decision %q: want on-demand, off spot", pod.Labels[LabelPlacement], pod.Annotations[config.AnnotationDecision])
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/trimtab-dev/trimtab/config"
 )
 
-// workloadIndex indexes cached pods by "namespace/Kind/name" of the workload
-// their decision names.
+// workloadIndex indexes cached pods by the WorkloadKey (as a string) of the
+// workload their decision names.
 const workloadIndex = "trimtab.dev/workload"
 
 // CacheByObject restricts the manager's pod cache to the pods trimtab placed
@@ -44,13 +44,16 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 		if !ok || d.Placement == "" {
 			return nil
 		}
-		return []string{d.workloadKey(o.GetNamespace())}
+		key, ok := keyOf(o.GetNamespace(), d.Workload)
+		if !ok {
+			return nil
+		}
+		return []string{key.String()}
 	}); err != nil {
 		return fmt.Errorf("indexing pods by workload: %w", err)
 	}
 	c := clock.RealClock{}
-	ledger := NewLedger(cachedPods{mgr.GetCache()}, c, DefaultReservationTTL)
-	pendingGauge = ledger.Pending
+	ledger := NewLedger(cachedPods{mgr.GetCache()}, c, DefaultReservationTTL, pendingPlacements)
 	queue := NewEventQueue(mgr.GetEventRecorder("trimtab-webhook"), c, DefaultReservationTTL)
 	h := &Handler{
 		Settings: s,
@@ -66,12 +69,12 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 // cachedPods lists a workload's placed pods from the informer cache.
 type cachedPods struct{ reader client.Reader }
 
-func (c cachedPods) PlacedPods(ctx context.Context, namespace, workload string) ([]PlacedPod, error) {
+func (c cachedPods) PlacedPods(ctx context.Context, workload WorkloadKey) ([]PlacedPod, error) {
 	var list corev1.PodList
 	// Read-only: skip the cache's per-object deep copy, which would copy
 	// every pod of the workload on every admission.
-	if err := c.reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{workloadIndex: namespace + "/" + workload}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing placed pods of %s/%s: %w", namespace, workload, err)
+	if err := c.reader.List(ctx, &list, client.InNamespace(workload.Namespace), client.MatchingFields{workloadIndex: workload.String()}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing placed pods of %s: %w", workload, err)
 	}
 	out := make([]PlacedPod, 0, len(list.Items))
 	for i := range list.Items {

@@ -8,12 +8,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // A step is one concern of the pod mutation: it changes the pod for the
 // decision and records what it injected, or what the user had set and it
 // kept, on the decision. Steps run in order and only in enforce mode.
-type step func(pod *corev1.Pod, d *Decision, s config.Settings)
+type step func(pod *corev1.Pod, d *PodDecision, s config.Settings)
 
 // steps are the mutation steps, in order. The decider's request sizing joins
 // this list as its own step.
@@ -27,9 +28,9 @@ const preferredWeight = 100
 // capacityAffinity steers the pod to nodes of the chosen capacity type with
 // node affinity on s.CapacityTypeLabel: required, or preferred with the
 // maximum weight.
-func capacityAffinity(pod *corev1.Pod, d *Decision, s config.Settings) {
+func capacityAffinity(pod *corev1.Pod, d *PodDecision, s config.Settings) {
 	value := s.OnDemandValue
-	if d.Placement == PlacementSpot {
+	if d.Placement == capacity.Spot {
 		value = s.SpotValue
 	}
 	req := corev1.NodeSelectorRequirement{Key: s.CapacityTypeLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{value}}
@@ -62,8 +63,8 @@ func capacityAffinity(pod *corev1.Pod, d *Decision, s config.Settings) {
 
 // spotToleration lets a pod placed on spot tolerate the spot taint. A pod
 // that already tolerates it keeps its own toleration.
-func spotToleration(pod *corev1.Pod, d *Decision, s config.Settings) {
-	if d.Placement != PlacementSpot || s.SpotTaint.Key == "" {
+func spotToleration(pod *corev1.Pod, d *PodDecision, s config.Settings) {
+	if d.Placement != capacity.Spot || s.SpotTaint.Key == "" {
 		return
 	}
 	taint := s.SpotTaint

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 func TestCapacityAffinityRequiredJoinsEveryTerm(t *testing.T) {
@@ -21,7 +22,7 @@ func TestCapacityAffinityRequiredJoinsEveryTerm(t *testing.T) {
 			{MatchExpressions: []corev1.NodeSelectorRequirement{arch}},
 		}},
 	}}}}
-	d := &Decision{Placement: PlacementOnDemand, Required: true}
+	d := &PodDecision{Placement: capacity.OnDemand, Required: true}
 	capacityAffinity(pod, d, s)
 	want := corev1.NodeSelectorRequirement{Key: s.CapacityTypeLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{"on-demand"}}
 	terms := pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
@@ -37,7 +38,7 @@ func TestCapacityAffinityRequiredJoinsEveryTerm(t *testing.T) {
 func TestCapacityAffinityPreferredOnEmptyPod(t *testing.T) {
 	s := config.DefaultSettings()
 	pod := &corev1.Pod{}
-	d := &Decision{Placement: PlacementSpot}
+	d := &PodDecision{Placement: capacity.Spot}
 	capacityAffinity(pod, d, s)
 	pref := pod.Spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	if len(pref) != 1 || pref[0].Weight != 100 || pref[0].Preference.MatchExpressions[0].Values[0] != "spot" {
@@ -52,16 +53,16 @@ func TestSpotToleration(t *testing.T) {
 	s := config.DefaultSettings()
 	for _, tc := range []struct {
 		name      string
-		placement Placement
+		placement capacity.Type
 		existing  []corev1.Toleration
 		settings  func(*config.Settings)
 		added     bool
 		kept      bool
 	}{
-		{name: "spot gets it", placement: PlacementSpot, added: true},
-		{name: "on-demand does not", placement: PlacementOnDemand},
-		{name: "user's exists-toleration is kept", placement: PlacementSpot, existing: []corev1.Toleration{{Operator: corev1.TolerationOpExists}}, kept: true},
-		{name: "untainted spot nodes", placement: PlacementSpot, settings: func(s *config.Settings) { s.SpotTaint = corev1.Taint{} }},
+		{name: "spot gets it", placement: capacity.Spot, added: true},
+		{name: "on-demand does not", placement: capacity.OnDemand},
+		{name: "user's exists-toleration is kept", placement: capacity.Spot, existing: []corev1.Toleration{{Operator: corev1.TolerationOpExists}}, kept: true},
+		{name: "untainted spot nodes", placement: capacity.Spot, settings: func(s *config.Settings) { s.SpotTaint = corev1.Taint{} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ss := s
@@ -69,7 +70,7 @@ func TestSpotToleration(t *testing.T) {
 				tc.settings(&ss)
 			}
 			pod := &corev1.Pod{Spec: corev1.PodSpec{Tolerations: tc.existing}}
-			d := &Decision{Placement: tc.placement}
+			d := &PodDecision{Placement: tc.placement}
 			spotToleration(pod, d, ss)
 			added := len(pod.Spec.Tolerations) > len(tc.existing)
 			if added != tc.added || (len(d.Kept) == 1) != tc.kept {

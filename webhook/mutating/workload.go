@@ -16,12 +16,12 @@ import (
 
 // Workload is the object whose annotations hold a pod's trimtab policy.
 type Workload struct {
-	Kind, Name  string
+	Key         WorkloadKey
 	Annotations map[string]string
 }
 
 // String is "Kind/name", the form decisions and metrics use.
-func (w Workload) String() string { return w.Kind + "/" + w.Name }
+func (w Workload) String() string { return w.Key.Kind + "/" + w.Key.Name }
 
 // Resolver finds a pod's workload by following controller owner references:
 // ReplicaSet → Deployment, StatefulSet, Job → CronJob. It reads the informer
@@ -54,13 +54,13 @@ func (r Resolver) Resolve(ctx context.Context, pod *corev1.Pod) (w Workload, ok 
 		if err := r.get(ctx, ns, owner.Name, d); err != nil {
 			return Workload{}, false, err
 		}
-		return Workload{Kind: "Deployment", Name: d.Name, Annotations: d.Annotations}, true, nil
+		return Workload{Key: WorkloadKey{Namespace: ns, Kind: "Deployment", Name: d.Name}, Annotations: d.Annotations}, true, nil
 	case ref.Kind == "StatefulSet" && isGroup(ref, appsv1.GroupName):
 		s := &appsv1.StatefulSet{}
 		if err := r.get(ctx, ns, ref.Name, s); err != nil {
 			return Workload{}, false, err
 		}
-		return Workload{Kind: "StatefulSet", Name: s.Name, Annotations: s.Annotations}, true, nil
+		return Workload{Key: WorkloadKey{Namespace: ns, Kind: "StatefulSet", Name: s.Name}, Annotations: s.Annotations}, true, nil
 	case ref.Kind == "Job" && isGroup(ref, batchv1.GroupName):
 		j := &batchv1.Job{}
 		if err := r.get(ctx, ns, ref.Name, j); err != nil {
@@ -71,9 +71,9 @@ func (r Resolver) Resolve(ctx context.Context, pod *corev1.Pod) (w Workload, ok 
 			if err := r.get(ctx, ns, owner.Name, cj); err != nil {
 				return Workload{}, false, err
 			}
-			return Workload{Kind: "CronJob", Name: cj.Name, Annotations: cj.Annotations}, true, nil
+			return Workload{Key: WorkloadKey{Namespace: ns, Kind: "CronJob", Name: cj.Name}, Annotations: cj.Annotations}, true, nil
 		}
-		return Workload{Kind: "Job", Name: j.Name, Annotations: j.Annotations}, true, nil
+		return Workload{Key: WorkloadKey{Namespace: ns, Kind: "Job", Name: j.Name}, Annotations: j.Annotations}, true, nil
 	}
 	return Workload{}, false, nil
 }

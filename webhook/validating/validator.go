@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // Workload is the set of kinds the validator handles.
@@ -89,8 +90,14 @@ func (v *Validator[T]) validate(ctx context.Context, obj T, old map[string]strin
 		}
 		return warnings, apierrors.NewInvalid(w.gk, w.name, errs)
 	}
-	for _, check := range policyWarnings {
-		warnings = append(warnings, check(w, policy)...)
+	if split, err := policySplit(policy); err != nil {
+		// A policy that parsed always converts; never block a workload on
+		// a bug here.
+		warnings = append(warnings, fmt.Sprintf("trimtab could not evaluate this policy's capacity split: %v", err))
+	} else {
+		for _, check := range policyWarnings {
+			warnings = append(warnings, check(w, policy, split)...)
+		}
 	}
 	if v.HPAs != nil {
 		timeout := v.HPATimeout
@@ -146,4 +153,14 @@ func trimtabAnnotations(a map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// policySplit is the capacity split decider/capacity makes of a valid
+// policy with no price outlook: what the webhook will stamp on its pods.
+func policySplit(p config.Policy) (capacity.Split, error) {
+	in, err := p.Inputs()
+	if err != nil {
+		return capacity.Split{}, err
+	}
+	return capacity.Decide(in.Capacity, capacity.Outlook{})
 }

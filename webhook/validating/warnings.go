@@ -10,34 +10,30 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 )
 
 // policyWarnings are the pure checks of a valid policy: each returns the
-// admission warnings for one risky-but-valid combination, or none.
-var policyWarnings = []func(workload, config.Policy) []string{
-	criticalOnSpot,
-	criticalWithoutBase,
+// admission warnings for one risky-but-valid combination, or none. Each is
+// given the capacity split decider/capacity makes of the policy, so a
+// warning describes what trimtab will actually do.
+var policyWarnings = []func(workload, config.Policy, capacity.Split) []string{
+	criticalAllSpot,
 	baseCoversMax,
 	scalingKeysOnBatchKinds,
 }
 
-// criticalOnSpot warns when a critical workload may run only on spot nodes,
-// where one reclaim wave can take every pod at once.
-func criticalOnSpot(w workload, p config.Policy) []string {
-	if p.Class != config.ClassCritical || p.Capacity != config.CapacitySpot {
+// criticalAllSpot warns when no pod of a critical workload runs on
+// on-demand: one spot reclaim wave can take every pod at once.
+func criticalAllSpot(w workload, p config.Policy, s capacity.Split) []string {
+	if p.Class != config.ClassCritical || s.OnDemandBase > 0 || s.Rest != capacity.Spot {
 		return nil
 	}
-	return []string{fmt.Sprintf(
-		"%s: %q with %s: %q: a spot reclaim can stop every pod of this critical %s at once; consider %s: %q (on-demand base %d) or %q",
-		config.AnnotationClass, p.Class, config.AnnotationCapacity, p.Capacity, w.gk.Kind,
-		config.AnnotationCapacity, config.CapacityAuto, config.DefaultOnDemandBase(config.ClassCritical), config.CapacityOnDemand)}
-}
-
-// criticalWithoutBase warns when a critical workload with capacity auto has
-// its on-demand base set to zero, which makes it all-spot.
-func criticalWithoutBase(w workload, p config.Policy) []string {
-	if p.Class != config.ClassCritical || p.Capacity != config.CapacityAuto || p.OnDemandBase != 0 {
-		return nil
+	if p.Capacity == config.CapacitySpot {
+		return []string{fmt.Sprintf(
+			"%s: %q with %s: %q: a spot reclaim can stop every pod of this critical %s at once; consider %s: %q (on-demand base %d) or %q",
+			config.AnnotationClass, p.Class, config.AnnotationCapacity, p.Capacity, w.gk.Kind,
+			config.AnnotationCapacity, config.CapacityAuto, config.DefaultOnDemandBase(config.ClassCritical), config.CapacityOnDemand)}
 	}
 	return []string{fmt.Sprintf(
 		"%s: \"0\" puts every pod of this critical %s on spot; the critical default is %d",
@@ -47,9 +43,11 @@ func criticalWithoutBase(w workload, p config.Policy) []string {
 // baseCoversMax warns when an explicit on-demand base is at least the
 // replica maximum: every pod runs on on-demand, which capacity: on-demand
 // says more plainly.
-func baseCoversMax(w workload, p config.Policy) []string {
-	if _, set := w.annotations[config.AnnotationOnDemandBase]; !set || p.Capacity != config.CapacityAuto ||
-		p.MaxReplicas == 0 || int64(p.OnDemandBase) < int64(p.MaxReplicas) {
+func baseCoversMax(w workload, p config.Policy, s capacity.Split) []string {
+	if _, set := w.annotations[config.AnnotationOnDemandBase]; !set || p.Capacity != config.CapacityAuto || p.MaxReplicas == 0 {
+		return nil
+	}
+	if _, spot := s.Of(p.MaxReplicas); spot > 0 {
 		return nil
 	}
 	return []string{fmt.Sprintf(
@@ -66,7 +64,7 @@ var scalingKeys = []string{
 
 // scalingKeysOnBatchKinds warns that replica annotations do nothing on a Job
 // or CronJob: trimtab places and sizes their pods but does not scale them.
-func scalingKeysOnBatchKinds(w workload, _ config.Policy) []string {
+func scalingKeysOnBatchKinds(w workload, _ config.Policy, _ capacity.Split) []string {
 	if w.scalable {
 		return nil
 	}
