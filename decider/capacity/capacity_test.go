@@ -84,6 +84,9 @@ func TestOutlookOf(t *testing.T) {
 		{"no data", 0, 0, nil, false, ""},
 		{"cheap spot", 0.03, 0.21, nil, false, ""},
 		{"spot not cheaper", 0.0425, 0.0425, nil, true, "not cheaper"},
+		// The forecaster's hysteresis governs when it runs: a price at
+		// on-demand that it has not (yet) moved out for stays on spot.
+		{"forecaster calm at the price", 0.21, 0.21, &spot.Assessment{Action: spot.Stay, Reason: spot.ReasonSteady}, false, ""},
 		{"forecast spike", 0.03, 0.21, off, true, "crossing forecast"},
 		{"stale after a spike keeps off", 0.03, 0.21, heldOff, true, "held: stale"},
 		{"stale while on stays on", 0.03, 0.21, heldOn, false, ""},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
 	"github.com/trimtab-dev/trimtab/decider/spot"
 	"github.com/trimtab-dev/trimtab/prices"
 )
@@ -92,6 +94,9 @@ type run struct {
 	done   bool
 	spikes []Spike
 	nextSp int // first spike not yet ended, for the oracle
+	// rule is the replayed batch workload's capacity rule, from its policy
+	// through config.Policy.Inputs as the live path converts it.
+	rule capacity.Rule
 }
 
 // Transition is a change of trimtab's placement in a market, for plots.
@@ -115,6 +120,10 @@ func Run(hs []prices.History, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	rule, err := batchRule()
+	if err != nil {
+		return nil, err
+	}
 	var runs []*run
 	var start, end time.Time
 	for _, h := range hs {
@@ -130,7 +139,7 @@ func Run(hs []prices.History, cfg Config) (*Result, error) {
 		if err := fc.Track(h.Market, h.OnDemand); err != nil {
 			return nil, err
 		}
-		r := &run{h: h, spikes: Spikes(h, h.OnDemand, cfg.SpikeMerge)}
+		r := &run{h: h, spikes: Spikes(h, h.OnDemand, cfg.SpikeMerge), rule: rule}
 		for _, name := range Strategies {
 			r.st = append(r.st, &strat{name: name})
 		}
@@ -271,20 +280,42 @@ func (r *run) step(tick time.Time, fc *spot.Forecaster, cfg Config) error {
 				s.goOn(tick, cfg, r.h.OnDemand)
 			}
 		case Trimtab:
-			if a.Action == spot.Hold || a.Off == s.off {
+			if a.Action == spot.Hold {
+				continue // nothing moves on data that cannot be trusted
+			}
+			// The capacity rule decides, as at admission: with the batch
+			// policy's base of 0, off spot means every pod on on-demand.
+			split, err := capacity.Decide(r.rule, capacity.OutlookOf(r.price, r.h.OnDemand, &a))
+			if err != nil {
+				return err
+			}
+			off := split.Rest == capacity.OnDemand
+			if off == s.off {
 				continue
 			}
-			if a.Off {
+			if off {
 				s.moves++
 				s.cost += float64(cfg.Pods) * cfg.MoveLoss.Hours() * r.h.OnDemand
 				s.off, s.offStart, s.proactive = true, tick, true
 			} else {
 				s.goOn(tick, cfg, r.h.OnDemand)
 			}
-			r.trans = append(r.trans, Transition{Time: tick, Off: a.Off, Reason: a.Reason.String()})
+			r.trans = append(r.trans, Transition{Time: tick, Off: off, Reason: a.Reason.String()})
 		}
 	}
 	return nil
+}
+
+// batchRule is the capacity rule of the workload the replay prices: a batch
+// workload with the default policy for its class.
+func batchRule() (capacity.Rule, error) {
+	p := config.DefaultPolicy()
+	p.Class, p.OnDemandBase = config.ClassBatch, config.DefaultOnDemandBase(config.ClassBatch)
+	in, err := p.Inputs()
+	if err != nil {
+		return capacity.Rule{}, fmt.Errorf("batch policy: %w", err)
+	}
+	return in.Capacity, nil
 }
 
 // goOn moves a strategy back to spot at t.

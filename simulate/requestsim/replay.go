@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/requests"
 )
 
@@ -128,7 +129,11 @@ func Run(tr Trace, opt Options) (Result, error) {
 		res.LeakRate, res.LeakStart, res.LeakOOM = opt.LeakRate, &leakStart, map[string]string{}
 	}
 
-	tcfg, vcfg := requests.DefaultConfig(), requests.VPAConfig()
+	tcfg, err := trimtabConfig()
+	if err != nil {
+		return Result{}, err
+	}
+	vcfg := requests.VPAConfig()
 	if opt.Trimtab != nil {
 		tcfg = *opt.Trimtab
 	}
@@ -272,4 +277,17 @@ func oracleChanges(o *oracle, from, to time.Time) int {
 		}
 	}
 	return n
+}
+
+// trimtabConfig is the request model's configuration of a workload with
+// `trimtab.dev/requests: auto`, converted by config.Policy.Inputs as the
+// live path converts it.
+func trimtabConfig() (requests.Config, error) {
+	p := config.DefaultPolicy()
+	p.Requests = config.RequestsAuto
+	in, err := p.Inputs()
+	if err != nil {
+		return requests.Config{}, fmt.Errorf("requests policy: %w", err)
+	}
+	return in.Requests.Config, nil
 }
