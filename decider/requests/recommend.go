@@ -38,11 +38,29 @@ type Recommendation struct {
 
 // Recommend computes the recommendation as of now. memoryLimit is the
 // container's current memory limit (bytes; 0 if unknown), against which the
-// leak detector projects the OOM.
+// leak detector projects the OOM. It is the histograms' percentiles times
+// the learned margins, raised by the memory floors (recent peak, weekly
+// envelope, OOM bump, leak), then bounded by the policy and the largest
+// node and rounded.
 func (c *Container) Recommend(now time.Time, p Bounds, memoryLimit float64) Recommendation {
+	m := c.memoryMargin(now)
+	r := c.percentiles(now, m)
+	c.raiseMemory(&r, now, m, memoryLimit)
+	r.Lower.Memory = math.Min(r.Lower.Memory, r.Target.Memory)
+	r.Upper.Memory = math.Max(r.Upper.Memory, r.Target.Memory)
+	r.Lower.CPU = math.Min(r.Lower.CPU, r.Target.CPU)
+	r.Upper.CPU = math.Max(r.Upper.CPU, r.Target.CPU)
+	c.bound(&r, p)
+	return r
+}
+
+// percentiles is the VPA-style part of the recommendation: each resource's
+// target, lower and upper percentiles times its learned margin (memory's is
+// m), widened for a young history when Config.ConfidenceBounds is set.
+func (c *Container) percentiles(now time.Time, m float64) Recommendation {
 	cfg := c.cfg
 	var r Recommendation
-	mc, m := c.cpuMargin(now), c.memoryMargin(now)
+	mc := c.cpuMargin(now)
 	r.Target.CPU = c.cpuPercentile(cfg.CPUTarget) * mc
 	r.Lower.CPU = c.cpuPercentile(cfg.CPULower) * mc
 	r.Upper.CPU = c.cpuPercentile(cfg.CPUUpper) * mc
@@ -60,6 +78,16 @@ func (c *Container) Recommend(now time.Time, p Bounds, memoryLimit float64) Reco
 			r.Lower.Memory *= lo
 		}
 	}
+	return r
+}
+
+// raiseMemory applies trimtab's memory floors to r's target, each only when
+// it is higher, the last that applies giving the reason: the recent peak,
+// the weekly envelope, a recent OOM kill's bump, a remembered leak raise,
+// a detected leak (held at the limit, raised ahead of a projected OOM), and
+// a floor above its week's range. m is the memory margin.
+func (c *Container) raiseMemory(r *Recommendation, now time.Time, m, memoryLimit float64) {
+	cfg := c.cfg
 	if w := cfg.PeakMemory; w > 0 {
 		if top, ok := c.recentPeak(now, w); ok && top*m > r.Target.Memory {
 			r.Target.Memory = top * m
@@ -103,11 +131,13 @@ func (c *Container) Recommend(now time.Time, p Bounds, memoryLimit float64) Reco
 		r.Target.Memory = memoryLimit
 		r.MemoryReason = fmt.Sprintf("memory floor above its range of the past week; holding %s", FormatBytes(memoryLimit))
 	}
-	r.Lower.Memory = math.Min(r.Lower.Memory, r.Target.Memory)
-	r.Upper.Memory = math.Max(r.Upper.Memory, r.Target.Memory)
-	r.Lower.CPU = math.Min(r.Lower.CPU, r.Target.CPU)
-	r.Upper.CPU = math.Max(r.Upper.CPU, r.Target.CPU)
+}
 
+// bound clamps r to the configured minimums, the policy's bounds and the
+// largest node's allocatable, notes on the target's reasons why it moved,
+// and rounds every value.
+func (c *Container) bound(r *Recommendation, p Bounds) {
+	cfg := c.cfg
 	floor := Resources{CPU: math.Max(cfg.MinCPU, p.Min.CPU), Memory: math.Max(cfg.MinMemory, p.Min.Memory)}
 	var notes []string
 	r.Target.CPU, notes = clamp("cpu", r.Target.CPU, floor.CPU, p.Max.CPU, p.NodeAllocatable.CPU, notes)
@@ -126,7 +156,6 @@ func (c *Container) Recommend(now time.Time, p Bounds, memoryLimit float64) Reco
 	r.Target = Round(r.Target)
 	r.Lower = Round(r.Lower)
 	r.Upper = Round(r.Upper)
-	return r
 }
 
 // clamp bounds v by lo, hi (0 = none) and the node allocatable (0 =
