@@ -24,7 +24,7 @@ func newManagerCmd() *cobra.Command {
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
 		Use:   "manager",
-		Short: "Run the trimtab manager (admission webhooks, decider, placer)",
+		Short: "Run the trimtab manager: the pod placement and policy validation webhooks",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))

@@ -14,8 +14,9 @@ func newSimulateCmd() *cobra.Command {
 		Use:   "simulate",
 		Short: "Replay recorded traces through trimtab and its baselines, offline",
 		Long: `simulate replays recorded traffic, usage or price traces through trimtab's
-decider and placer side by side with the baselines they replace (the HPA,
-VPA, always-spot, ...) and reports what each would have cost and risked.`,
+deciders (replicas, requests, spot placement), with the defaults the manager
+uses, side by side with the baselines they replace (the HPA, the VPA,
+always-spot, ...) and reports what each would have cost and risked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
