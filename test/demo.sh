@@ -48,7 +48,7 @@ done
 curl -fsS http://127.0.0.1:18081/readyz >/dev/null || { echo "manager not ready; see $state/logs/manager.log"; tail -20 "$state/logs/manager.log"; exit 1; }
 echo "manager ready (pid $(cat "$pidfile"))"
 
-step "applying examples/: namespace shop (opted in), Deployment web (auto, on-demand base 2), Deployment reports (batch, spot)"
+step "applying examples/: namespace shop (opted in), Deployment web (auto, on-demand base 2), Deployment reports (batch: base 0, every pod prefers spot)"
 kubectl delete namespace shop --ignore-not-found --wait=true >/dev/null
 kubectl apply -f examples/00-namespace.yaml
 # The apiserver picks up new webhook configurations asynchronously: wait
