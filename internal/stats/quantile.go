@@ -27,23 +27,24 @@ type Number interface{ ~float64 | ~int64 }
 // caller that wants NaN to mean "no value" filters it out first.
 // A q outside [0, 1] is a programming error and panics.
 func Quantile[T Number](xs []T, q float64) (T, bool) {
+	for _, x := range xs {
+		if x != x { // NaN; never true for an integer type
+			checkQ(q)
+			return x, true
+		}
+	}
 	return QuantileInPlace(slices.Clone(xs), q)
 }
 
-// QuantileInPlace is Quantile without the copy: it reorders xs (as Select
-// does) and allocates nothing, for hot paths that own a scratch slice.
+// QuantileInPlace is Quantile without the copy and without the NaN check:
+// it reorders xs (as Select does) and allocates nothing, for hot paths that
+// own a scratch slice of values they know are not NaN. (The check is a
+// fifth of a 1128-value median; with a NaN the result is unspecified.)
 func QuantileInPlace[T Number](xs []T, q float64) (T, bool) {
-	if !(q >= 0 && q <= 1) {
-		panic("stats: quantile outside [0, 1]")
-	}
+	checkQ(q)
 	n := len(xs)
 	if n == 0 {
 		return 0, false
-	}
-	for _, x := range xs {
-		if x != x { // NaN; never true for an integer type
-			return x, true
-		}
 	}
 	h := q * float64(n-1)
 	k := int(h)
@@ -61,8 +62,15 @@ func QuantileInPlace[T Number](xs []T, q float64) (T, bool) {
 // of the two middle values of an even one.
 func Median[T Number](xs []T) (T, bool) { return Quantile(xs, 0.5) }
 
-// MedianInPlace is QuantileInPlace(xs, 0.5): it reorders xs.
+// MedianInPlace is QuantileInPlace(xs, 0.5): it reorders xs, which holds
+// no NaN.
 func MedianInPlace[T Number](xs []T) (T, bool) { return QuantileInPlace(xs, 0.5) }
+
+func checkQ(q float64) {
+	if !(q >= 0 && q <= 1) {
+		panic("stats: quantile outside [0, 1]")
+	}
+}
 
 // interpolate returns (1−f)·a + f·b. Written this way, f = ½ gives exactly
 // (a+b)/2 for floats (halving is exact), and f = 0 is never asked for.

@@ -45,6 +45,9 @@ func TestQuantile(t *testing.T) {
 			if !slices.EqualFunc(in, tc.xs, same) {
 				t.Errorf("Quantile reordered its input: %v, was %v", in, tc.xs)
 			}
+			if slices.ContainsFunc(in, math.IsNaN) {
+				return // QuantileInPlace requires no NaN
+			}
 			if got2, ok2 := QuantileInPlace(in, tc.q); ok2 != ok || !same(got2, got) {
 				t.Errorf("QuantileInPlace = %v, %v; Quantile = %v, %v", got2, ok2, got, ok)
 			}
