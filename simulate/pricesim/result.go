@@ -1,9 +1,9 @@
 package pricesim
 
 import (
-	"sort"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/internal/stats"
 	"github.com/trimtab-dev/trimtab/prices"
 )
 
@@ -99,14 +99,9 @@ func (s *Stats) finish(target time.Duration) {
 	}
 }
 
-// quantile is the q-quantile of the leads in minutes (nearest rank), 0 when
-// there are none.
+// quantile is the q-quantile (stats.Quantile) of the leads in minutes, 0
+// when there are none.
 func quantile(ds []time.Duration, q float64) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := int(q * float64(len(s)-1))
-	return s[i].Minutes()
+	v, _ := stats.Quantile(ds, q)
+	return v.Minutes()
 }

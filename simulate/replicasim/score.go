@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // Float is a float64 that encodes NaN (no value, e.g. a median of no
@@ -75,7 +77,10 @@ func score(tr Trace, cfg Config, r run, from, to int, target float64) Score {
 		s.MeanReplicas = sum / float64(to-from)
 	}
 	s.PeakLeadMinutes = peakLeads(tr, cfg, r, from, to)
-	s.PeakLeadMinutesMedian = Float(median(s.PeakLeadMinutes))
+	s.PeakLeadMinutesMedian = Float(math.NaN())
+	if m, ok := stats.Median(s.PeakLeadMinutes); ok {
+		s.PeakLeadMinutesMedian = Float(m)
+	}
 	return s
 }
 

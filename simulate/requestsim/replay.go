@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // Strategy names, in report order.
@@ -251,13 +251,15 @@ func staticGuess(samples []requests.Sample, scoredFrom time.Time, have requests.
 	return have
 }
 
+// medianStep is the median (stats.Median) spacing of s, which has at
+// least two samples.
 func medianStep(s []requests.Sample) time.Duration {
 	d := make([]time.Duration, 0, len(s)-1)
 	for i := 1; i < len(s); i++ {
 		d = append(d, s[i].Time.Sub(s[i-1].Time))
 	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
+	m, _ := stats.MedianInPlace(d)
+	return m
 }
 
 // oracleChanges counts the days after from's, up to to's, whose peak

@@ -1,10 +1,10 @@
 package requestsim
 
 import (
-	"slices"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // scorer accumulates one strategy's metrics.
@@ -89,6 +89,8 @@ func (sc *scorer) finish(days float64, _ int) {
 	}
 }
 
+// meanMedian returns the mean and the median (stats.Median) of v, 0 and 0
+// for none. v is reordered.
 func meanMedian(v []float64) (mean, median float64) {
 	if len(v) == 0 {
 		return 0, 0
@@ -97,7 +99,6 @@ func meanMedian(v []float64) (mean, median float64) {
 	for _, x := range v {
 		sum += x
 	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return sum / float64(len(v)), s[len(s)/2]
+	median, _ = stats.MedianInPlace(v) // slack is finite: requests are > 0
+	return sum / float64(len(v)), median
 }
