@@ -20,7 +20,8 @@ type Series struct {
 	Times  []time.Time
 	Values []float64
 	// Step draws the line as a staircase (each value holds until the next
-	// time), which is how replica counts and requests behave.
+	// time, also when the next value is NaN), which is how replica counts,
+	// requests and placements behave.
 	Step bool
 }
 
@@ -134,6 +135,12 @@ func (c Chart) WriteSVG(w io.Writer) error {
 		for j, t := range s.Times {
 			v := s.Values[j]
 			if !isFinite(v) {
+				if pen && s.Step {
+					// A step holds until the next time, also when a gap
+					// begins there: without this, a step followed by NaN
+					// drew nothing at all.
+					fmt.Fprintf(&path, "H%.1f", x(t))
+				}
 				pen = false
 				continue
 			}

@@ -76,3 +76,50 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+// A step's value holds until the next time, also when the next value is NaN:
+// trimtab's off-spot placement (the on-demand price while off, NaN while on
+// spot) is a step followed by NaN for every stretch off spot, and nothing
+// was drawn for it.
+func TestStepHoldsUntilNaN(t *testing.T) {
+	t0 := time.Date(2015, 3, 11, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	nan := math.NaN()
+	c := Chart{Series: []Series{
+		{Name: "price", Times: []time.Time{at(0), at(10)}, Values: []float64{1, 1}},
+		{Name: "off spot", Step: true, Times: []time.Time{at(0), at(2), at(4), at(6), at(7)}, Values: []float64{nan, 2, nan, 2, nan}},
+	}}
+	var buf bytes.Buffer
+	if err := c.WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	paths := pathsOf(t, buf.Bytes())
+	if len(paths) != 2 {
+		t.Fatalf("got %d paths, want 2", len(paths))
+	}
+	// Two stretches off spot: each a move-to and a horizontal line to the
+	// time the NaN begins (x = 70 + 1110·h/10).
+	if got := paths[1]; !strings.HasPrefix(got, "M292.0 ") || !strings.Contains(got, "H514.0M736.0 ") || !strings.HasSuffix(got, "H847.0") {
+		t.Errorf("off-spot path = %q, want stretches 2h..4h and 6h..7h drawn (H514.0, H847.0)", got)
+	}
+}
+
+func pathsOf(t *testing.T, svg []byte) []string {
+	t.Helper()
+	var out []string
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "path" {
+			for _, a := range se.Attr {
+				if a.Name.Local == "d" {
+					out = append(out, a.Value)
+				}
+			}
+		}
+	}
+	return out
+}
