@@ -4,15 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trimtab-dev/trimtab/decider/spot"
-	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/prices"
 	"github.com/trimtab-dev/trimtab/prices/file"
 	"github.com/trimtab-dev/trimtab/simulate/pricesim"
@@ -51,7 +48,7 @@ The cost model is described in docs/prices.md.`,
 				return err
 			}
 			table := prices.DefaultOnDemand.With(o)
-			all, err := file.ReadFiles(files)
+			all, sources, err := file.ReadFilesSources(files)
 			if err != nil {
 				return err
 			}
@@ -75,7 +72,18 @@ The cost model is described in docs/prices.md.`,
 				return err
 			}
 			if plotFile != "" {
-				if err := writePricesPlot(plotFile, plotMkt, res); err != nil {
+				var mr *pricesim.MarketResult
+				for i := range res.Markets {
+					if plotMkt == "" || res.Markets[i].Market.InstanceType == plotMkt {
+						mr = &res.Markets[i]
+						break
+					}
+				}
+				if mr == nil {
+					return fmt.Errorf("--plot-market %q: not among the replayed markets", plotMkt)
+				}
+				chart := pricesChart(mr, sources[mr.Market])
+				if err := writeFile(plotFile, func(w io.Writer) error { return chart.WriteSVG(w) }); err != nil {
 					return err
 				}
 			}
@@ -122,52 +130,4 @@ func writePricesTable(w io.Writer, res *pricesim.Result) error {
 		row("ALL", n, res.Strategies[n])
 	}
 	return tw.Flush()
-}
-
-func writePricesPlot(path, market string, res *pricesim.Result) error {
-	var mr *pricesim.MarketResult
-	for i := range res.Markets {
-		if market == "" || res.Markets[i].Market.InstanceType == market {
-			mr = &res.Markets[i]
-			break
-		}
-	}
-	if mr == nil {
-		return fmt.Errorf("--plot-market %q: not among the replayed markets", market)
-	}
-	h := mr.History
-	spot := plot.Series{Name: "spot price", Step: true}
-	od := plot.Series{Name: "on-demand price", Color: "#d62728"}
-	for _, p := range h.Points {
-		spot.Times = append(spot.Times, p.Time)
-		spot.Values = append(spot.Values, p.Price)
-	}
-	od.Times = []time.Time{h.Points[0].Time, h.Points[len(h.Points)-1].Time}
-	od.Values = []float64{h.OnDemand, h.OnDemand}
-	// trimtab off spot: drawn at the on-demand price, gaps while on spot.
-	off := plot.Series{Name: "trimtab off spot", Color: "#2ca02c", Step: true}
-	off.Times = append(off.Times, h.Points[0].Time)
-	off.Values = append(off.Values, math.NaN())
-	for _, t := range mr.Transitions {
-		v := math.NaN()
-		if t.Off {
-			v = h.OnDemand * 1.05
-		}
-		off.Times = append(off.Times, t.Time)
-		off.Values = append(off.Values, v)
-	}
-	chart := plot.Chart{
-		Title:  fmt.Sprintf("%s: spot price and trimtab placement", mr.Market),
-		YLabel: "USD per instance-hour",
-		Series: []plot.Series{spot, od, off},
-	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing plot: %w", err)
-	}
-	defer fh.Close()
-	if err := chart.WriteSVG(fh); err != nil {
-		return fmt.Errorf("writing plot %s: %w", path, err)
-	}
-	return fh.Close()
 }

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
-	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/simulate/requestsim"
 )
 
@@ -72,7 +71,7 @@ of the scored period and reports how long before the OOM memory was raised.`,
 				return fmt.Errorf("replaying %s: %w", usage, err)
 			}
 			if plotFile != "" {
-				if err := writeRequestsPlot(plotFile, res); err != nil {
+				if err := writeRequestsPlot(plotFile, usage, res); err != nil {
 					return err
 				}
 			}
@@ -148,45 +147,4 @@ func writeRequestsTable(w io.Writer, name string, r requestsim.Result) error {
 		fmt.Fprintf(w, "trimtab's last change: %s\n", m.LastChange)
 	}
 	return nil
-}
-
-func writeRequestsPlot(file string, r requestsim.Result) error {
-	mem := plot.Chart{Title: "memory: usage vs requests", YLabel: "GiB"}
-	cpu := plot.Chart{Title: "CPU: usage vs requests", YLabel: "cores"}
-	s := r.Series
-	mem.Series = append(mem.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
-	cpu.Series = append(cpu.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.CPU })})
-	for _, n := range requestsim.Names {
-		mem.Series = append(mem.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
-		cpu.Series = append(cpu.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.CPU })})
-	}
-	cpuFile := file + "-cpu"
-	if i := strings.LastIndex(file, "."); i > strings.LastIndex(file, "/") {
-		cpuFile = file[:i] + "-cpu" + file[i:]
-	}
-	for _, out := range []struct {
-		name string
-		c    plot.Chart
-	}{{file, mem}, {cpuFile, cpu}} {
-		f, err := os.Create(out.name)
-		if err != nil {
-			return fmt.Errorf("writing plot: %w", err)
-		}
-		if err := out.c.WriteSVG(f); err != nil {
-			f.Close()
-			return fmt.Errorf("drawing %s: %w", out.name, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing plot %s: %w", out.name, err)
-		}
-	}
-	return nil
-}
-
-func pick(v []requests.Resources, f func(requests.Resources) float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = f(x)
-	}
-	return out
 }

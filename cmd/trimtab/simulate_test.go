@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,50 @@ func TestSimulateTableAndPlot(t *testing.T) {
 	b, err := os.ReadFile(plot)
 	if err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
 		t.Errorf("plot %s: %v, starts %.20q", plot, err, b)
+	}
+}
+
+// Each plot names the trace, its time zone and the window, and marks what
+// the replay is about: overload minutes, OOMs and the leak's start, and
+// trimtab's stretches off spot.
+func TestSimulatePlots(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		file string
+		want []string
+	}{
+		{"replicas", []string{"simulate", "replicas", "--traffic", testdata("traffic", "nasa-http-1995-07-03-3days.csv")}, "r.svg",
+			[]string{"nasa-http-1995-07-03-3days.csv · times UTC · evaluation window 1995-07-04 00:00 .. 1995-07-06 00:00", "trimtab overloaded (", "hpa overloaded ("}},
+		{"requests", []string{"simulate", "requests", "--usage", testdata("usage", "bitbrains-2013-8-vm386-10d.csv"), "--inject-leak", "40MiB/h"}, "m.svg",
+			[]string{"bitbrains-2013-8-vm386-10d.csv · times UTC · scored period ", "trimtab OOM (", "injected leak (40 MiB/h) starts ", `stroke-dasharray`}},
+		{"prices", []string{"simulate", "prices", "--prices", testdata("prices", "r3.large-2015-head.csv.gz")}, "p.svg",
+			[]string{"r3.large-2015-head.csv.gz · times UTC · whole history 2015-03-11 16:50 .. 2015-03-23 22:38", "trimtab off spot (", "trimtab interrupted ("}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.file)
+			if _, err := run(t, append(tc.args, "--plot", path)...); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("plot lacks %q", w)
+				}
+			}
+			if tc.name == "prices" {
+				// The off-spot series (the third path) is drawn: each stretch
+				// off spot a move-to and a horizontal run.
+				paths := regexp.MustCompile(`<path d="([^"]*)"`).FindAllStringSubmatch(string(b), -1)
+				if len(paths) != 3 || !strings.Contains(paths[2][1], "H") {
+					t.Errorf("off-spot path not drawn: %d paths, third %.80q", len(paths), paths[min(2, len(paths)-1)][1])
+				}
+			}
+		})
 	}
 }
 

@@ -60,15 +60,23 @@ func timeStep(span time.Duration, n int) (time.Duration, string) {
 	return 56 * 24 * time.Hour, "2006-01-02"
 }
 
-func formatValue(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e6:
-		return fmt.Sprintf("%.1fM", v/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	case a >= 10 || a == 0:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
+// tickStep is the spacing of ticks from niceTicks (1 for a single tick).
+func tickStep(ticks []float64) float64 {
+	if len(ticks) < 2 {
+		return 1
 	}
+	return ticks[1] - ticks[0]
+}
+
+// formatValue labels a tick with as many decimals as the tick step needs,
+// so every label on an axis has the same precision.
+func formatValue(v, step float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6 && step >= 1e5:
+		return fmt.Sprintf("%.1fM", v/1e6)
+	case a >= 1e3 && step >= 100:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+	return fmt.Sprintf("%.*f", decimals, v)
 }

@@ -16,6 +16,9 @@ const (
 	keyDashed
 )
 
+// textWidth estimates the width of s in pixels at font-size 12.
+func textWidth(s string) float64 { return charWidth * float64(utf8.RuneCountInString(s)) }
+
 type legendEntry struct {
 	name, color string
 	kind        legendKind
@@ -34,7 +37,7 @@ const (
 func legendLayout(entries []legendEntry, x0, right int) (xs, rows []int, nrows int) {
 	x, row := x0, 0
 	for _, e := range entries {
-		w := legendKey + 6 + int(charWidth*float64(utf8.RuneCountInString(e.name))) + legendSpace
+		w := legendKey + 6 + int(textWidth(e.name)) + legendSpace
 		if x > x0 && x+w > right {
 			x, row = x0, row+1
 		}

@@ -70,16 +70,21 @@ func (c Chart) WriteSVG(w io.Writer) error {
 	}
 
 	// Axes and grid, on round values and round times.
-	for _, v := range niceTicks(y0, y1, 6) {
+	vticks := niceTicks(y0, y1, 6)
+	for _, v := range vticks {
 		yy := y(v)
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e0e0e0"/>`+"\n", marginLeft, yy, right, yy)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, yy+4, formatValue(v))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, yy+4, formatValue(v, tickStep(vticks)))
 	}
 	ticks, layout := timeTicks(t0, t1, loc, 7)
 	for _, t := range ticks {
 		xx := x(t)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e0e0e0"/>`+"\n", xx, top, xx, bottom)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", xx, bottom+lanes+16, t.In(loc).Format(layout))
+		label := t.In(loc).Format(layout)
+		// Keep the first and last labels inside the figure.
+		lx := math.Max(xx, 2+textWidth(label)/2)
+		lx = math.Min(lx, float64(width-2)-textWidth(label)/2)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", lx, bottom+lanes+16, label)
 	}
 	fmt.Fprintf(&b, `<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>`+"\n", top+int(ph/2), top+int(ph/2), escape(c.YLabel))
 

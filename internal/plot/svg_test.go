@@ -307,3 +307,17 @@ func TestSpansWhere(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatValue(t *testing.T) {
+	for _, tc := range []struct {
+		v, step float64
+		want    string
+	}{
+		{0, 5, "0"}, {15, 5, "15"}, {0, 0.5, "0.0"}, {1.5, 0.5, "1.5"}, {0.2, 0.2, "0.2"},
+		{0.05, 0.05, "0.05"}, {50000, 50000, "50.0k"}, {2e6, 5e5, "2.0M"}, {1000, 50, "1000"},
+	} {
+		if got := formatValue(tc.v, tc.step); got != tc.want {
+			t.Errorf("formatValue(%v, %v) = %q, want %q", tc.v, tc.step, got, tc.want)
+		}
+	}
+}
