@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -88,9 +87,7 @@ The cost model is described in docs/prices.md.`,
 				}
 			}
 			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(cmd.OutOrStdout(), newPricesDoc(files, product, o, cfg, res))
 			}
 			return writePricesTable(cmd.OutOrStdout(), res)
 		},
@@ -118,8 +115,9 @@ func writePricesTable(w io.Writer, res *pricesim.Result) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "market\tstrategy\tcost $\tinterrupts\tmoves\tspikes\tcaught\tcaught>=lead\tlead med (m)\tlead p10 (m)\tfalse/mkt-wk\toff-spot\t")
 	row := func(name, strat string, s *pricesim.Stats) {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
-			s.Spikes, s.SpikesCaught, s.SpikesCaughtInTime, s.LeadMinutesMedian, s.LeadMinutesP10, s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
+			s.Spikes, orDash(s.SpikesCaught, "%d"), orDash(s.SpikesCaughtInTime, "%d"), orDash(s.LeadMinutesMedian, "%.1f"), orDash(s.LeadMinutesP10, "%.1f"),
+			s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
 	}
 	for _, m := range res.Markets {
 		for _, n := range pricesim.Strategies {
@@ -130,4 +128,12 @@ func writePricesTable(w io.Writer, res *pricesim.Result) error {
 		row("ALL", n, res.Strategies[n])
 	}
 	return tw.Flush()
+}
+
+// orDash prints *v with format, or "-" for a figure that does not apply.
+func orDash[T any](v *T, format string) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -70,9 +69,7 @@ before daily peaks and cost. See docs/replicas.md.`,
 			}
 			out := cmd.OutOrStdout()
 			if format == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSON(out, newReplicasDoc(traffic, timeCol, valueCol, tr, cfg, rep))
 			}
 			return writeTable(out, rep)
 		},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -76,9 +75,7 @@ of the scored period and reports how long before the OOM memory was raised.`,
 				}
 			}
 			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(cmd.OutOrStdout(), newRequestsDoc(usage, opt, res))
 			}
 			return writeRequestsTable(cmd.OutOrStdout(), usage, res)
 		},
@@ -143,8 +140,8 @@ func writeRequestsTable(w io.Writer, name string, r requestsim.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if m := r.Strategies[requestsim.Trimtab]; m.LastChange != "" {
-		fmt.Fprintf(w, "trimtab's last change: %s\n", m.LastChange)
+	if m := r.Strategies[requestsim.Trimtab]; m.LastChange != nil {
+		fmt.Fprintf(w, "trimtab's last change: %s\n", *m.LastChange)
 	}
 	return nil
 }

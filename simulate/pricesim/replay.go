@@ -54,6 +54,13 @@ func (c Config) Validate() error {
 	return c.Forecast.Validate()
 }
 
+// WithDefaults returns c with its unset fields set as Run sets them, for a
+// report that echoes the settings replayed.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
+
 func (c *Config) defaults() {
 	if c.Tick == 0 {
 		c.Tick = time.Minute

@@ -55,6 +55,9 @@ type run struct {
 	reasons  []string
 	period   string // trimtab's detected period at the end
 	method   string // the forecaster's arm at the end
+	// fixed: the count never changes, so a lead before a peak measures
+	// only how long ago the window began; its leads are null.
+	fixed bool
 }
 
 type podSet struct {
@@ -221,7 +224,7 @@ func runStatic(tr Trace, cfg Config, evalFrom int) run {
 	}
 	c := min(max(int32(math.Ceil(peak/(cfg.CapacityPerPod*cfg.TargetUtilization))), cfg.MinReplicas, 1), cfg.MaxReplicas)
 	n := cfg.syncs(tr)
-	r := run{desired: make([]int32, n), ready: make([]int32, n)}
+	r := run{desired: make([]int32, n), ready: make([]int32, n), fixed: true}
 	for k := range n {
 		r.desired[k], r.ready[k] = c, c
 	}

@@ -37,7 +37,8 @@ type Options struct {
 	Trimtab, VPA *requests.Config
 }
 
-// Metrics score one strategy over the scored period.
+// Metrics score one strategy over the scored period. Every strategy has
+// every field (docs/requests.md); a figure that does not apply is null.
 type Metrics struct {
 	CPUSlackMean          float64 `json:"cpu_slack_mean"`
 	CPUSlackP50           float64 `json:"cpu_slack_p50"`
@@ -48,37 +49,44 @@ type Metrics struct {
 	OOMKills              int     `json:"oom_kills"`
 	RequestChanges        int     `json:"request_changes"`
 	RequestChangesPerDay  float64 `json:"request_changes_per_day"`
+	// LeakOOMAt is when the leak would have OOM-killed the container at
+	// the memory request in force when it began (null: no leak, the leak
+	// never reached that request, or the oracle, which knows the future).
+	LeakOOMAt *time.Time `json:"leak_oom_at"`
 	// LeakLeadMinutes is the time from the first memory raise after the
-	// leak began to the OOM the leak would have caused at the memory
-	// request in force when it began (negative: raised after it; null:
-	// never raised, or no leak). Always present, so every strategy carries
-	// the field the issue's JSON contract names.
+	// leak began to that OOM (negative: raised after it; null: never
+	// raised, no leak, or the oracle).
 	LeakLeadMinutes *float64 `json:"leak_lead_minutes"`
 	// LeakCaught is whether memory was raised before that OOM and the
-	// request then in force held the leaked usage.
-	LeakCaught *bool `json:"leak_caught,omitempty"`
-	// LeakOOMMinutes are the OOM minutes after the leak began.
-	LeakOOMMinutes float64 `json:"leak_oom_minutes,omitempty"`
+	// request then in force held the leaked usage (null: no leak, the
+	// leak never reached the request, or the oracle).
+	LeakCaught *bool `json:"leak_caught"`
+	// LeakOOMMinutes are the OOM minutes after the leak began (null: no
+	// leak).
+	LeakOOMMinutes *float64 `json:"leak_oom_minutes"`
 	// LeakRaises counts changes made because of a detected leak; without
-	// an injected leak every one is a false alarm.
+	// an injected leak every one is a false alarm. A strategy without a
+	// leak detector makes none.
 	LeakRaises int `json:"leak_raises"`
-	// LastChange is the reason of the last change.
-	LastChange string `json:"last_change,omitempty"`
+	// LastChange is the reason of the last change (null: none, or the
+	// oracle, which changes at each day's peak).
+	LastChange *string `json:"last_change"`
 
 	cpuSlack, memSlack []float64
 }
 
 // Result is a whole replay.
 type Result struct {
-	Start       time.Time           `json:"start"`
-	ScoredFrom  time.Time           `json:"scored_from"`
-	End         time.Time           `json:"end"`
-	ScoredDays  float64             `json:"scored_days"`
-	Provisioned requests.Resources  `json:"provisioned"`
-	LeakRate    float64             `json:"leak_bytes_per_hour,omitempty"`
-	LeakStart   *time.Time          `json:"leak_start,omitempty"`
-	LeakOOM     map[string]string   `json:"leak_oom_at,omitempty"`
-	Strategies  map[string]*Metrics `json:"strategies"`
+	Start       time.Time          `json:"start"`
+	ScoredFrom  time.Time          `json:"scored_from"`
+	End         time.Time          `json:"end"`
+	ScoredDays  float64            `json:"scored_days"`
+	Provisioned requests.Resources `json:"provisioned"`
+	// LeakRate and LeakStart describe the injected leak: 0 and null
+	// without one.
+	LeakRate   float64             `json:"leak_bytes_per_hour"`
+	LeakStart  *time.Time          `json:"leak_start"`
+	Strategies map[string]*Metrics `json:"strategies"`
 	// Series is the scored period, for plotting.
 	Series Series `json:"-"`
 }
@@ -125,7 +133,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 				samples[i].Memory += opt.LeakRate * d.Hours()
 			}
 		}
-		res.LeakRate, res.LeakStart, res.LeakOOM = opt.LeakRate, &leakStart, map[string]string{}
+		res.LeakRate, res.LeakStart = opt.LeakRate, &leakStart
 	}
 
 	tcfg, vcfg := requests.DefaultConfig(), requests.VPAConfig()
@@ -199,7 +207,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 				next, why := st.decide(s.Time)
 				if why != "" && next != current[n] {
 					sc.m.RequestChanges++
-					sc.m.LastChange = why
+					sc.m.LastChange = &why
 					if st.leakRaise() {
 						sc.m.LeakRaises++
 					}
@@ -213,10 +221,10 @@ func Run(tr Trace, opt Options) (Result, error) {
 	}
 	for n, sc := range scores {
 		sc.finish(res.ScoredDays, len(orc.peaks))
-		if !leakStart.IsZero() && n != Oracle { // the oracle knows the future; lead means nothing
-			sc.leakResult()
-			if !sc.oomAt.IsZero() {
-				res.LeakOOM[n] = sc.oomAt.Format(time.RFC3339)
+		if !leakStart.IsZero() {
+			sc.m.LeakOOMMinutes = &sc.leakOOM
+			if n != Oracle { // the oracle knows the future; lead means nothing
+				sc.leakResult()
 			}
 		}
 	}

@@ -16,6 +16,7 @@ type scorer struct {
 	raise  time.Time // first memory raise after the leak began
 	// killedAtOOM: the request in force at oomAt was below the usage.
 	killedAtOOM bool
+	leakOOM     float64 // OOM minutes since the leak began
 }
 
 // score adds one sample held for dt under req, and reports an OOM kill.
@@ -57,7 +58,7 @@ func (sc *scorer) trackLeak(s requests.Sample, unleaked float64, req requests.Re
 		sc.killedAtOOM = s.Memory > req.Memory
 	}
 	if s.Memory > req.Memory {
-		sc.m.LeakOOMMinutes += dt.Minutes()
+		sc.leakOOM += dt.Minutes()
 	}
 }
 
@@ -71,6 +72,8 @@ func (sc *scorer) leakResult() {
 	if sc.oomAt.IsZero() {
 		return // the leak never reached this strategy's request
 	}
+	at := sc.oomAt
+	sc.m.LeakOOMAt = &at
 	if sc.raise.IsZero() {
 		caught := false
 		sc.m.LeakCaught = &caught
