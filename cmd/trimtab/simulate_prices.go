@@ -66,10 +66,13 @@ The cost model is described in docs/prices.md.`,
 			if len(hs) == 0 {
 				return fmt.Errorf("--product %q: no market in the traces has it", product)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "prices", files, "minute")
+			cfg.Progress = meter.Func()
 			res, err := pricesim.Run(hs, cfg)
 			if err != nil {
 				return err
 			}
+			meter.Done()
 			if plotFile != "" {
 				var mr *pricesim.MarketResult
 				for i := range res.Markets {

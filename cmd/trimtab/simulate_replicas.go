@@ -53,10 +53,13 @@ before daily peaks and cost. See docs/replicas.md.`,
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", traffic, err)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "replicas", []string{traffic}, "sync")
+			cfg.Progress = meter.Func()
 			rep, steps, err := replicasim.Simulate(tr, cfg)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", traffic, err)
 			}
+			meter.Done()
 			if stepsFile != "" {
 				if err := writeFile(stepsFile, func(w io.Writer) error { return writeSteps(w, steps) }); err != nil {
 					return err

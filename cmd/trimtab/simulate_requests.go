@@ -65,10 +65,13 @@ of the scored period and reports how long before the OOM memory was raised.`,
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", usage, err)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "requests", []string{usage}, "sample")
+			opt.Progress = meter.Func()
 			res, err := requestsim.Run(tr, opt)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", usage, err)
 			}
+			meter.Done()
 			if plotFile != "" {
 				if err := writeRequestsPlot(plotFile, usage, res); err != nil {
 					return err

@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // run executes the trimtab command tree with args and returns its stdout.
@@ -297,5 +300,62 @@ func TestVersion(t *testing.T) {
 	out, err := run(t, "version")
 	if err != nil || !strings.HasPrefix(out, "trimtab ") {
 		t.Errorf("version = %q, %v", out, err)
+	}
+}
+
+// steppingClock advances by step at every reading: a replay's progress
+// hook reads it every few thousand units, so a test sees lines without
+// sleeping.
+type steppingClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *steppingClock) Now() time.Time                  { c.t = c.t.Add(c.step); return c.t }
+func (c *steppingClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// runBoth executes the command tree and returns its stdout and stderr.
+func runBoth(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("trimtab %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String()
+}
+
+// A slow replay writes progress to standard error, never to standard
+// output (the JSON stays clean); a fast one writes nothing.
+func TestSimulateProgress(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // in a progress line
+	}{
+		{[]string{"simulate", "replicas", "--traffic", testdata("traffic", "nasa-http-1995-07-03-3days.csv")}, "trimtab simulate replicas nasa-http-1995-07-03-3days.csv: trimtab: sync "},
+		{[]string{"simulate", "requests", "--usage", testdata("usage", "bitbrains-2013-8-vm386-10d.csv")}, "trimtab simulate requests bitbrains-2013-8-vm386-10d.csv: four strategies: sample 1024 of "},
+		{[]string{"simulate", "prices", "--prices", testdata("prices", "r3.large-2015-head.csv.gz")}, "trimtab simulate prices r3.large-2015-head.csv.gz: 1 market: minute "},
+	} {
+		t.Run(tc.args[1], func(t *testing.T) {
+			defer func(c clock.PassiveClock) { progressClock = c }(progressClock)
+			args := append(tc.args, "--format", "json")
+
+			progressClock = &steppingClock{t: time.Unix(0, 0), step: time.Second}
+			out, errOut := runBoth(t, args...)
+			if !json.Valid([]byte(out)) {
+				t.Errorf("stdout is not just the JSON document:\n%.300s", out)
+			}
+			if !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "elapsed") || !strings.Contains(errOut, ": done in ") {
+				t.Errorf("stderr lacks progress %q ... done:\n%s", tc.want, errOut)
+			}
+
+			progressClock = &steppingClock{t: time.Unix(0, 0)} // time stands still: a fast run
+			if _, errOut := runBoth(t, args...); errOut != "" {
+				t.Errorf("a fast run wrote to stderr:\n%s", errOut)
+			}
+		})
 	}
 }

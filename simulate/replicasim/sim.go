@@ -37,6 +37,20 @@ type Config struct {
 	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
 	// the evaluation uses it to replay a clairvoyant bound.
 	Forecaster replicas.Forecaster
+	// Progress, when set, hears how far each run of the replay has got,
+	// every progressEvery syncs: what runs (trimtab, or the HPA at a
+	// target), and done and total syncs.
+	Progress func(what string, done, total int)
+}
+
+// progressEvery is how many syncs pass between Progress calls: often
+// enough for a line every few seconds, rarely enough to cost nothing.
+const progressEvery = 4096
+
+func (cfg Config) progress(what string, k, n int) {
+	if cfg.Progress != nil && k%progressEvery == 0 {
+		cfg.Progress(what, k, n)
+	}
 }
 
 // Strategy names.
@@ -133,7 +147,12 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	spec := hpa.Spec{MinReplicas: max(cfg.MinReplicas, 1), MaxReplicas: cfg.MaxReplicas, Behavior: defaultBehavior()}
 	var buf []hpa.Pod
 	opts := hpa.DefaultOptions
+	what := HPA
+	if pct != int32(math.Round(cfg.TargetUtilization*100)) {
+		what = fmt.Sprintf("%s search, the HPA at a %d%% target", HPAMatched, pct)
+	}
 	for k := range n {
+		cfg.progress(what, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
 		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
 		if !math.IsNaN(load) {
@@ -178,6 +197,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 		r.reasons = make([]string, n)
 	}
 	for k := range n {
+		cfg.progress(Trimtab, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
 		// Samples become visible once complete and past the metrics delay.
 		for seen < len(tr.Values) && !tr.At(seen+1).Add(cfg.MetricsDelay).After(now) {

@@ -35,7 +35,14 @@ type Options struct {
 	// Trimtab and VPA are the two models' configurations; zero values mean
 	// requests.DefaultConfig and requests.VPAConfig.
 	Trimtab, VPA *requests.Config
+	// Progress, when set, hears how far the replay has got, every
+	// progressEvery samples: what runs (all four strategies, side by
+	// side), and done and total samples.
+	Progress func(what string, done, total int)
 }
+
+// progressEvery is how many samples pass between Progress calls.
+const progressEvery = 1024
 
 // Metrics score one strategy over the scored period. Every strategy has
 // every field (docs/requests.md); a figure that does not apply is null.
@@ -168,6 +175,9 @@ func Run(tr Trace, opt Options) (Result, error) {
 	current := map[string]requests.Resources{}
 	started := false
 	for i, s := range samples {
+		if opt.Progress != nil && i%progressEvery == 0 {
+			opt.Progress("four strategies", i, len(samples))
+		}
 		dt := step
 		if i+1 < len(samples) {
 			dt = min(samples[i+1].Time.Sub(s.Time), 2*step)
