@@ -97,9 +97,10 @@ func replicasChart(name string, rep replicasim.Report, s replicasim.Steps, plotD
 		}
 		over.Name = fmt.Sprintf("%s overloaded (%.4g min in this window)", n, minutes)
 		c.Spans = append(c.Spans, over)
-		if top := maxOf(caps[n]); top > 3*peak && peak > 0 {
+		if top := maxOf(caps[n]); n == replicasim.Static && top > 3*peak && peak > 0 {
 			// A peak-sized static fleet on a spiky trace would flatten every
-			// other line; say so instead of drawing it.
+			// other line; say so instead of drawing it. The scaling
+			// strategies are the subject: they are always drawn.
 			c.Title += fmt.Sprintf(" (%s off-scale at %.0f)", n, top)
 			continue
 		}
