@@ -1,7 +1,14 @@
 package main
 
 import (
+	"io"
+	"path/filepath"
+	"strings"
+
 	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
+
+	"github.com/trimtab-dev/trimtab/internal/progress"
 )
 
 // simulations are the `trimtab simulate` subcommands; each file that defines
@@ -24,4 +31,18 @@ always-spot, ...) and reports what each would have cost and risked.`,
 		cmd.AddCommand(newSim())
 	}
 	return cmd
+}
+
+// progressClock times the progress lines replays write to standard error;
+// tests replace it with one that steps.
+var progressClock clock.PassiveClock = clock.RealClock{}
+
+// newMeter starts the progress lines of `trimtab simulate <sub>` on files,
+// written to w (the command's standard error, never its output).
+func newMeter(w io.Writer, sub string, files []string, unit string) *progress.Meter {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	return progress.New(w, progressClock, progress.Every, "trimtab simulate "+sub+" "+strings.Join(names, ","), unit)
 }

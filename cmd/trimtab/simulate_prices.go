@@ -1,18 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trimtab-dev/trimtab/decider/spot"
-	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/prices"
 	"github.com/trimtab-dev/trimtab/prices/file"
 	"github.com/trimtab-dev/trimtab/simulate/pricesim"
@@ -51,7 +47,7 @@ The cost model is described in docs/prices.md.`,
 				return err
 			}
 			table := prices.DefaultOnDemand.With(o)
-			all, err := file.ReadFiles(files)
+			all, sources, err := file.ReadFilesSources(files)
 			if err != nil {
 				return err
 			}
@@ -70,19 +66,31 @@ The cost model is described in docs/prices.md.`,
 			if len(hs) == 0 {
 				return fmt.Errorf("--product %q: no market in the traces has it", product)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "prices", files, "minute")
+			cfg.Progress = meter.Func()
 			res, err := pricesim.Run(hs, cfg)
 			if err != nil {
 				return err
 			}
+			meter.Done()
 			if plotFile != "" {
-				if err := writePricesPlot(plotFile, plotMkt, res); err != nil {
+				var mr *pricesim.MarketResult
+				for i := range res.Markets {
+					if plotMkt == "" || res.Markets[i].Market.InstanceType == plotMkt {
+						mr = &res.Markets[i]
+						break
+					}
+				}
+				if mr == nil {
+					return fmt.Errorf("--plot-market %q: not among the replayed markets", plotMkt)
+				}
+				chart := pricesChart(mr, sources[mr.Market])
+				if err := writeFile(plotFile, func(w io.Writer) error { return chart.WriteSVG(w) }); err != nil {
 					return err
 				}
 			}
 			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(cmd.OutOrStdout(), newPricesDoc(files, product, o, cfg, res))
 			}
 			return writePricesTable(cmd.OutOrStdout(), res)
 		},
@@ -110,8 +118,9 @@ func writePricesTable(w io.Writer, res *pricesim.Result) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "market\tstrategy\tcost $\tinterrupts\tmoves\tspikes\tcaught\tcaught>=lead\tlead med (m)\tlead p10 (m)\tfalse/mkt-wk\toff-spot\t")
 	row := func(name, strat string, s *pricesim.Stats) {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
-			s.Spikes, s.SpikesCaught, s.SpikesCaughtInTime, s.LeadMinutesMedian, s.LeadMinutesP10, s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.2f\t%.1f%%\t\n", name, strat, s.Cost, s.Interruptions, s.Moves,
+			s.Spikes, orDash(s.SpikesCaught, "%d"), orDash(s.SpikesCaughtInTime, "%d"), orDash(s.LeadMinutesMedian, "%.1f"), orDash(s.LeadMinutesP10, "%.1f"),
+			s.FalseMovesPerMarketWeek, 100*s.OffSpotFraction)
 	}
 	for _, m := range res.Markets {
 		for _, n := range pricesim.Strategies {
@@ -124,50 +133,10 @@ func writePricesTable(w io.Writer, res *pricesim.Result) error {
 	return tw.Flush()
 }
 
-func writePricesPlot(path, market string, res *pricesim.Result) error {
-	var mr *pricesim.MarketResult
-	for i := range res.Markets {
-		if market == "" || res.Markets[i].Market.InstanceType == market {
-			mr = &res.Markets[i]
-			break
-		}
+// orDash prints *v with format, or "-" for a figure that does not apply.
+func orDash[T any](v *T, format string) string {
+	if v == nil {
+		return "-"
 	}
-	if mr == nil {
-		return fmt.Errorf("--plot-market %q: not among the replayed markets", market)
-	}
-	h := mr.History
-	spot := plot.Series{Name: "spot price", Step: true}
-	od := plot.Series{Name: "on-demand price", Color: "#d62728"}
-	for _, p := range h.Points {
-		spot.Times = append(spot.Times, p.Time)
-		spot.Values = append(spot.Values, p.Price)
-	}
-	od.Times = []time.Time{h.Points[0].Time, h.Points[len(h.Points)-1].Time}
-	od.Values = []float64{h.OnDemand, h.OnDemand}
-	// trimtab off spot: drawn at the on-demand price, gaps while on spot.
-	off := plot.Series{Name: "trimtab off spot", Color: "#2ca02c", Step: true}
-	off.Times = append(off.Times, h.Points[0].Time)
-	off.Values = append(off.Values, math.NaN())
-	for _, t := range mr.Transitions {
-		v := math.NaN()
-		if t.Off {
-			v = h.OnDemand * 1.05
-		}
-		off.Times = append(off.Times, t.Time)
-		off.Values = append(off.Values, v)
-	}
-	chart := plot.Chart{
-		Title:  fmt.Sprintf("%s: spot price and trimtab placement", mr.Market),
-		YLabel: "USD per instance-hour",
-		Series: []plot.Series{spot, od, off},
-	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing plot: %w", err)
-	}
-	defer fh.Close()
-	if err := chart.WriteSVG(fh); err != nil {
-		return fmt.Errorf("writing plot %s: %w", path, err)
-	}
-	return fh.Close()
+	return fmt.Sprintf(format, *v)
 }

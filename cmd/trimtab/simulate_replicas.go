@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
-	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/simulate/replicasim"
 )
 
@@ -55,10 +53,13 @@ before daily peaks and cost. See docs/replicas.md.`,
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", traffic, err)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "replicas", []string{traffic}, "sync")
+			cfg.Progress = meter.Func()
 			rep, steps, err := replicasim.Simulate(tr, cfg)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", traffic, err)
 			}
+			meter.Done()
 			if stepsFile != "" {
 				if err := writeFile(stepsFile, func(w io.Writer) error { return writeSteps(w, steps) }); err != nil {
 					return err
@@ -71,9 +72,7 @@ before daily peaks and cost. See docs/replicas.md.`,
 			}
 			out := cmd.OutOrStdout()
 			if format == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSON(out, newReplicasDoc(traffic, timeCol, valueCol, tr, cfg, rep))
 			}
 			return writeTable(out, rep)
 		},
@@ -182,63 +181,4 @@ func num(v float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// replicasChart plots load, the forecast band and each strategy's ready
-// capacity (in load units) over the last plotDays of the evaluation window,
-// thinned to about 2000 points (load keeps each block's maximum).
-func replicasChart(name string, rep replicasim.Report, s replicasim.Steps, plotDays int) plot.Chart {
-	from := 0
-	start := rep.EvalFrom
-	if plotDays > 0 {
-		if t := rep.EvalTo.Add(-time.Duration(plotDays) * 24 * time.Hour); t.After(start) {
-			start = t
-		}
-	}
-	for from < len(s.Times) && s.Times[from].Before(start) {
-		from++
-	}
-	stride := max((len(s.Times)-from)/2000, 1)
-	var times []time.Time
-	var load, lo, hi []float64
-	caps := map[string][]float64{}
-	for k := from; k < len(s.Times); k += stride {
-		end := min(k+stride, len(s.Times))
-		mx := 0.0
-		for j := k; j < end; j++ {
-			mx = math.Max(mx, s.Load[j])
-		}
-		times = append(times, s.Times[k])
-		load = append(load, mx)
-		lo = append(lo, s.Forecast[k])
-		hi = append(hi, s.Upper[k])
-		for _, n := range strategyOrder {
-			caps[n] = append(caps[n], float64(s.Ready[n][k])*rep.PerPodCapacity)
-		}
-	}
-	c := plot.Chart{Title: "trimtab simulate replicas: " + name, YLabel: "load per sample (capacity = ready pods × per-pod capacity)",
-		Series: []plot.Series{{Name: "load", Times: times, Values: load}},
-		Bands:  []plot.Band{{Name: "forecast (point..p-quantile)", Times: times, Lo: lo, Hi: hi}}}
-	peak := 0.0
-	for _, v := range load {
-		peak = math.Max(peak, v)
-	}
-	for _, n := range strategyOrder {
-		if top := maxOf(caps[n]); top > 3*peak && peak > 0 {
-			// A peak-sized static fleet on a spiky trace would flatten every
-			// other line; say so instead of drawing it.
-			c.Title += fmt.Sprintf(" (%s off-scale at %.0f)", n, top)
-			continue
-		}
-		c.Series = append(c.Series, plot.Series{Name: n + " capacity", Times: times, Values: caps[n], Step: true})
-	}
-	return c
-}
-
-func maxOf(xs []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range xs {
-		m = math.Max(m, x)
-	}
-	return m
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
-	"github.com/trimtab-dev/trimtab/internal/plot"
 	"github.com/trimtab-dev/trimtab/simulate/requestsim"
 )
 
@@ -67,19 +65,20 @@ of the scored period and reports how long before the OOM memory was raised.`,
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", usage, err)
 			}
+			meter := newMeter(cmd.ErrOrStderr(), "requests", []string{usage}, "sample")
+			opt.Progress = meter.Func()
 			res, err := requestsim.Run(tr, opt)
 			if err != nil {
 				return fmt.Errorf("replaying %s: %w", usage, err)
 			}
+			meter.Done()
 			if plotFile != "" {
-				if err := writeRequestsPlot(plotFile, res); err != nil {
+				if err := writeRequestsPlot(plotFile, usage, res); err != nil {
 					return err
 				}
 			}
 			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(cmd.OutOrStdout(), newRequestsDoc(usage, opt, res))
 			}
 			return writeRequestsTable(cmd.OutOrStdout(), usage, res)
 		},
@@ -144,49 +143,8 @@ func writeRequestsTable(w io.Writer, name string, r requestsim.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if m := r.Strategies[requestsim.Trimtab]; m.LastChange != "" {
-		fmt.Fprintf(w, "trimtab's last change: %s\n", m.LastChange)
+	if m := r.Strategies[requestsim.Trimtab]; m.LastChange != nil {
+		fmt.Fprintf(w, "trimtab's last change: %s\n", *m.LastChange)
 	}
 	return nil
-}
-
-func writeRequestsPlot(file string, r requestsim.Result) error {
-	mem := plot.Chart{Title: "memory: usage vs requests", YLabel: "GiB"}
-	cpu := plot.Chart{Title: "CPU: usage vs requests", YLabel: "cores"}
-	s := r.Series
-	mem.Series = append(mem.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
-	cpu.Series = append(cpu.Series, plot.Series{Name: "usage", Times: s.Times, Values: pick(s.Usage, func(x requests.Resources) float64 { return x.CPU })})
-	for _, n := range requestsim.Names {
-		mem.Series = append(mem.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.Memory / (1 << 30) })})
-		cpu.Series = append(cpu.Series, plot.Series{Name: n, Step: true, Times: s.Times, Values: pick(s.Requests[n], func(x requests.Resources) float64 { return x.CPU })})
-	}
-	cpuFile := file + "-cpu"
-	if i := strings.LastIndex(file, "."); i > strings.LastIndex(file, "/") {
-		cpuFile = file[:i] + "-cpu" + file[i:]
-	}
-	for _, out := range []struct {
-		name string
-		c    plot.Chart
-	}{{file, mem}, {cpuFile, cpu}} {
-		f, err := os.Create(out.name)
-		if err != nil {
-			return fmt.Errorf("writing plot: %w", err)
-		}
-		if err := out.c.WriteSVG(f); err != nil {
-			f.Close()
-			return fmt.Errorf("drawing %s: %w", out.name, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing plot %s: %w", out.name, err)
-		}
-	}
-	return nil
-}
-
-func pick(v []requests.Resources, f func(requests.Resources) float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = f(x)
-	}
-	return out
 }

@@ -1,7 +1,3 @@
-// Package plot draws the time-series charts that `trimtab simulate --plot`
-// writes: a few lines (and optionally a shaded band) over a shared time axis,
-// as a self-contained SVG any browser opens. It is deliberately small; it knows
-// nothing about trimtab's domain.
 package plot
 
 import (
@@ -12,44 +8,14 @@ import (
 	"time"
 )
 
-// Series is one line on the chart. Times and Values have equal length; a NaN
-// value leaves a gap.
-type Series struct {
-	Name   string
-	Color  string // any SVG colour; empty picks one from the palette
-	Times  []time.Time
-	Values []float64
-	// Step draws the line as a staircase (each value holds until the next
-	// time), which is how replica counts and requests behave.
-	Step bool
-}
-
-// Band is a shaded range, e.g. a forecast interval.
-type Band struct {
-	Name  string
-	Color string
-	Times []time.Time
-	Lo    []float64
-	Hi    []float64
-}
-
-// Chart is one SVG figure.
-type Chart struct {
-	Title  string
-	YLabel string
-	Width  int // pixels; 0 means 1200
-	Height int // pixels; 0 means 480
-	Series []Series
-	Bands  []Band
-}
-
-var palette = []string{"#444444", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"}
-
 const (
 	marginLeft   = 70
 	marginRight  = 20
-	marginTop    = 40
-	marginBottom = 60
+	titleHeight  = 40 // the title's line
+	subtitleLine = 18
+	tickLabels   = 30 // under the plot area (and its lanes)
+	laneHeight   = 8
+	laneGap      = 4
 )
 
 // WriteSVG renders c to w. It returns an error if the chart has no data or a
@@ -66,8 +32,18 @@ func (c Chart) WriteSVG(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pw := float64(width - marginLeft - marginRight)
-	ph := float64(height - marginTop - marginBottom)
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	top := titleHeight
+	if c.Subtitle != "" {
+		top += subtitleLine
+	}
+	bottom := height - tickLabels // of the plot area
+	lanes := len(c.Spans) * (laneHeight + laneGap)
+	right := width - marginRight
+	pw, ph := float64(right-marginLeft), float64(bottom-top)
 	x := func(t time.Time) float64 {
 		span := t1.Sub(t0).Seconds()
 		if span <= 0 {
@@ -77,98 +53,144 @@ func (c Chart) WriteSVG(w io.Writer) error {
 	}
 	y := func(v float64) float64 {
 		if y1 == y0 {
-			return marginTop + ph/2
+			return float64(top) + ph/2
 		}
-		return marginTop + ph*(1-(v-y0)/(y1-y0))
+		return float64(top) + ph*(1-(v-y0)/(y1-y0))
 	}
+	legend := c.legend()
+	_, _, rows := legendLayout(legend, marginLeft, right)
+	total := height + lanes + rows*legendRow + 8
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, total, width, total)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16">%s</text>`+"\n", marginLeft, escape(c.Title))
+	if c.Subtitle != "" {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555555">%s</text>`+"\n", marginLeft, 24+subtitleLine, escape(c.Subtitle))
+	}
 
 	// Axes and grid, on round values and round times.
-	for _, v := range niceTicks(y0, y1, 6) {
+	vticks := niceTicks(y0, y1, 6)
+	for _, v := range vticks {
 		yy := y(v)
-		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e0e0e0"/>`+"\n", marginLeft, yy, width-marginRight, yy)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, yy+4, formatValue(v))
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e0e0e0"/>`+"\n", marginLeft, yy, right, yy)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, yy+4, formatValue(v, tickStep(vticks)))
 	}
-	step, layout := timeStep(t1.Sub(t0), 7)
-	for t := t0.UTC().Truncate(step); !t.After(t1); t = t.Add(step) {
-		if t.Before(t0) {
-			continue
-		}
+	ticks, layout := timeTicks(t0, t1, loc, 7)
+	for _, t := range ticks {
 		xx := x(t)
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e0e0e0"/>`+"\n", xx, marginTop, xx, height-marginBottom)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", xx, height-marginBottom+16, t.Format(layout))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e0e0e0"/>`+"\n", xx, top, xx, bottom)
+		label := t.In(loc).Format(layout)
+		// Keep the first and last labels inside the figure.
+		lx := math.Max(xx, 2+textWidth(label)/2)
+		lx = math.Min(lx, float64(width-2)-textWidth(label)/2)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", lx, bottom+lanes+16, label)
 	}
-	fmt.Fprintf(&b, `<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>`+"\n", marginTop+int(ph/2), marginTop+int(ph/2), escape(c.YLabel))
+	fmt.Fprintf(&b, `<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>`+"\n", top+int(ph/2), top+int(ph/2), escape(c.YLabel))
 
-	// A white box behind the legend keeps it readable over the data.
-	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="216" height="%d" fill="white" fill-opacity="0.85" stroke="#cccccc"/>`+"\n",
-		width-marginRight-226, marginTop-4, 16*(len(c.Series)+len(c.Bands))+6)
-	legend := 0
 	for i, band := range c.Bands {
-		color := pick(band.Color, i+len(c.Series))
 		var pts []string
 		for j, t := range band.Times {
-			if !isFinite(band.Hi[j]) || !isFinite(band.Lo[j]) {
-				continue
+			if isFinite(band.Hi[j]) && isFinite(band.Lo[j]) {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(t), y(band.Hi[j])))
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(t), y(band.Hi[j])))
 		}
 		for j := len(band.Times) - 1; j >= 0; j-- {
-			if !isFinite(band.Hi[j]) || !isFinite(band.Lo[j]) {
-				continue
+			if isFinite(band.Hi[j]) && isFinite(band.Lo[j]) {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(band.Times[j]), y(band.Lo[j])))
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(band.Times[j]), y(band.Lo[j])))
 		}
-		fmt.Fprintf(&b, `<polygon points="%s" fill="%s" fill-opacity="0.2" stroke="none"/>`+"\n", strings.Join(pts, " "), color)
-		writeLegend(&b, width, legend, band.Name, color, true)
-		legend++
+		fmt.Fprintf(&b, `<polygon points="%s" fill="%s" fill-opacity="0.2" stroke="none"/>`+"\n", strings.Join(pts, " "), pick(band.Color, i+len(c.Series)))
 	}
 	for i, s := range c.Series {
-		color := pick(s.Color, i)
-		var path strings.Builder
-		pen := false
-		for j, t := range s.Times {
-			v := s.Values[j]
-			if !isFinite(v) {
-				pen = false
+		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="1.2"/>`+"\n", seriesPath(s, x, y), pick(s.Color, i))
+	}
+	for i, sp := range c.Spans {
+		yy := bottom + laneGap + i*(laneHeight+laneGap)
+		color := pick(sp.Color, i+len(c.Series)+len(c.Bands))
+		for j := range sp.From {
+			a, z := maxTime(sp.From[j], t0), minTime(sp.To[j], t1)
+			if z.Before(a) {
 				continue
 			}
-			switch {
-			case !pen:
-				fmt.Fprintf(&path, "M%.1f %.1f", x(t), y(v))
-				pen = true
-			case s.Step:
-				fmt.Fprintf(&path, "H%.1fV%.1f", x(t), y(v))
-			default:
-				fmt.Fprintf(&path, "L%.1f %.1f", x(t), y(v))
-			}
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`+"\n", x(a), yy, math.Max(x(z)-x(a), 1), laneHeight, color)
 		}
-		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="1.2"/>`+"\n", path.String(), color)
-		writeLegend(&b, width, legend, s.Name, color, false)
-		legend++
 	}
+	for i, e := range c.Events {
+		if e.Time.Before(t0) || e.Time.After(t1) {
+			continue
+		}
+		xx := x(e.Time)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="4 3"/>`+"\n",
+			xx, top, xx, bottom+lanes, pick(e.Color, i+len(c.Series)+len(c.Bands)+len(c.Spans)))
+	}
+	// The plot area's frame, drawn last so lines end cleanly at it.
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#999999"/>`+"\n", marginLeft, top, pw, ph)
+	writeLegend(&b, legend, marginLeft, right, height+lanes)
 	b.WriteString("</svg>\n")
 	_, err = io.WriteString(w, b.String())
 	return err
 }
 
+// seriesPath is the SVG path of s: a move to each run's first finite point,
+// then lines (or, for a step series, a horizontal then a vertical segment)
+// to the next. A step's value holds until the next time, so a NaN ends the
+// run with a horizontal segment to its time, not at the last finite point.
+func seriesPath(s Series, x func(time.Time) float64, y func(float64) float64) string {
+	var path strings.Builder
+	pen := false
+	for j, t := range s.Times {
+		v := s.Values[j]
+		switch {
+		case !isFinite(v):
+			if pen && s.Step {
+				fmt.Fprintf(&path, "H%.1f", x(t))
+			}
+			pen = false
+		case !pen:
+			fmt.Fprintf(&path, "M%.1f %.1f", x(t), y(v))
+			pen = true
+		case s.Step:
+			fmt.Fprintf(&path, "H%.1fV%.1f", x(t), y(v))
+		default:
+			fmt.Fprintf(&path, "L%.1f %.1f", x(t), y(v))
+		}
+	}
+	return path.String()
+}
+
+func (c Chart) legend() []legendEntry {
+	var out []legendEntry
+	for i, s := range c.Series {
+		out = append(out, legendEntry{s.Name, pick(s.Color, i), keyLine})
+	}
+	for i, b := range c.Bands {
+		out = append(out, legendEntry{b.Name, pick(b.Color, i+len(c.Series)), keyBand})
+	}
+	for i, s := range c.Spans {
+		out = append(out, legendEntry{s.Name, pick(s.Color, i+len(c.Series)+len(c.Bands)), keyBar})
+	}
+	for i, e := range c.Events {
+		out = append(out, legendEntry{e.Name, pick(e.Color, i+len(c.Series)+len(c.Bands)+len(c.Spans)), keyDashed})
+	}
+	return out
+}
+
 func (c Chart) bounds() (t0, t1 time.Time, y0, y1 float64, err error) {
 	y0, y1 = math.Inf(1), math.Inf(-1)
-	see := func(t time.Time, v float64) {
-		if !isFinite(v) {
-			return
-		}
+	seeTime := func(t time.Time) {
 		if t0.IsZero() || t.Before(t0) {
 			t0 = t
 		}
 		if t.After(t1) {
 			t1 = t
 		}
-		y0, y1 = math.Min(y0, v), math.Max(y1, v)
+	}
+	see := func(t time.Time, v float64) {
+		if isFinite(v) {
+			seeTime(t)
+			y0, y1 = math.Min(y0, v), math.Max(y1, v)
+		}
 	}
 	for _, s := range c.Series {
 		if len(s.Times) != len(s.Values) {
@@ -176,6 +198,9 @@ func (c Chart) bounds() (t0, t1 time.Time, y0, y1 float64, err error) {
 		}
 		for i, t := range s.Times {
 			see(t, s.Values[i])
+			if s.Step && i > 0 && !isFinite(s.Values[i]) && isFinite(s.Values[i-1]) {
+				seeTime(t) // the step before holds until here
+			}
 		}
 	}
 	for _, b := range c.Bands {
@@ -185,6 +210,11 @@ func (c Chart) bounds() (t0, t1 time.Time, y0, y1 float64, err error) {
 		for i, t := range b.Times {
 			see(t, b.Lo[i])
 			see(t, b.Hi[i])
+		}
+	}
+	for _, s := range c.Spans {
+		if len(s.From) != len(s.To) {
+			return t0, t1, 0, 0, fmt.Errorf("plot: spans %q have %d starts but %d ends", s.Name, len(s.From), len(s.To))
 		}
 	}
 	if t0.IsZero() {
@@ -197,75 +227,20 @@ func (c Chart) bounds() (t0, t1 time.Time, y0, y1 float64, err error) {
 	return t0, t1, y0, y1, nil
 }
 
-// niceTicks returns about n round values (1, 2 or 5 × 10^k apart) covering
-// [lo, hi].
-func niceTicks(lo, hi float64, n int) []float64 {
-	if hi <= lo {
-		return []float64{lo}
-	}
-	raw := (hi - lo) / float64(n)
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	var ticks []float64
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
-		ticks = append(ticks, v)
-	}
-	return ticks
-}
-
-// timeStep picks a round tick interval giving about n ticks over span, and
-// the layout to label them with.
-func timeStep(span time.Duration, n int) (time.Duration, string) {
-	for _, s := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour} {
-		if span/s <= time.Duration(n) {
-			return s, "01-02 15:04"
-		}
-	}
-	for _, days := range []int{1, 2, 7, 14, 28} {
-		if s := time.Duration(days) * 24 * time.Hour; span/s <= time.Duration(n) {
-			return s, "2006-01-02"
-		}
-	}
-	return 56 * 24 * time.Hour, "2006-01-02"
-}
-
-func writeLegend(b *strings.Builder, width, i int, name, color string, band bool) {
-	xx := width - marginRight - 220
-	yy := marginTop + 8 + 16*i
-	if band {
-		fmt.Fprintf(b, `<rect x="%d" y="%d" width="18" height="8" fill="%s" fill-opacity="0.3"/>`+"\n", xx, yy-6, color)
-	} else {
-		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", xx, yy-2, xx+18, yy-2, color)
-	}
-	fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", xx+24, yy+2, escape(name))
-}
-
-func pick(color string, i int) string {
-	if color != "" {
-		return color
-	}
-	return palette[i%len(palette)]
-}
-
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-func formatValue(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e6:
-		return fmt.Sprintf("%.1fM", v/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	case a >= 10 || a == 0:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
 	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func escape(s string) string {

@@ -17,6 +17,14 @@ var Commit = ""
 
 // String returns a one-line description of the build, as `trimtab version` prints it.
 func String() string {
+	v, c := Get()
+	return fmt.Sprintf("trimtab %s (commit %s, %s, %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// Get returns the release (e.g. v0.1.0, or "devel") and the commit
+// ("unknown" when neither the linker nor Go recorded one), for reports
+// that carry them as separate fields.
+func Get() (release, commit string) {
 	v, c := Version, Commit
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
@@ -34,5 +42,5 @@ func String() string {
 	if c == "" {
 		c = "unknown"
 	}
-	return fmt.Sprintf("trimtab %s (commit %s, %s, %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return v, c
 }

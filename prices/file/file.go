@@ -59,23 +59,30 @@ func ReadFile(path string) ([]prices.History, error) {
 // ReadFiles reads several traces and merges them; a market that appears in
 // two files is an error, since its points would interleave ambiguously.
 func ReadFiles(paths []string) ([]prices.History, error) {
+	all, _, err := ReadFilesSources(paths)
+	return all, err
+}
+
+// ReadFilesSources is ReadFiles that also says which file each market came
+// from, for a report or a plot that names it.
+func ReadFilesSources(paths []string) ([]prices.History, map[prices.Market]string, error) {
 	var all []prices.History
 	seen := map[prices.Market]string{}
 	for _, p := range paths {
 		hs, err := ReadFile(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, h := range hs {
 			if prev, dup := seen[h.Market]; dup {
-				return nil, fmt.Errorf("market %s appears in both %s and %s", h.Market, prev, p)
+				return nil, nil, fmt.Errorf("market %s appears in both %s and %s", h.Market, prev, p)
 			}
 			seen[h.Market] = p
 		}
 		all = append(all, hs...)
 	}
 	prices.SortHistories(all)
-	return all, nil
+	return all, seen, nil
 }
 
 // Read parses one trace from r, gunzipping it first when it starts with the

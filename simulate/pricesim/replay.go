@@ -39,7 +39,14 @@ type Config struct {
 	SpikeMerge   time.Duration // default 15m
 	LeadTarget   time.Duration // lead that counts as "caught in time" (default 10m)
 	Forecast     spot.Config
+	// Progress, when set, hears how far the replay has got, every
+	// progressEvery ticks: how many markets, and done and total ticks over
+	// their span.
+	Progress func(what string, done, total int)
 }
+
+// progressEvery is how many ticks pass between Progress calls.
+const progressEvery = 4096
 
 // Validate names the first bad field.
 func (c Config) Validate() error {
@@ -54,6 +61,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tick, reactive calm, spike merge and lead target must be non-negative")
 	}
 	return c.Forecast.Validate()
+}
+
+// WithDefaults returns c with its unset fields set as Run sets them, for a
+// report that echoes the settings replayed.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
 }
 
 func (c *Config) defaults() {
@@ -151,9 +165,17 @@ func Run(hs []prices.History, cfg Config) (*Result, error) {
 			end = last
 		}
 	}
-	for tick := start.Truncate(cfg.Tick).Add(cfg.Tick); ; tick = tick.Add(cfg.Tick) {
+	total := int(end.Sub(start) / cfg.Tick)
+	for i, tick := 0, start.Truncate(cfg.Tick).Add(cfg.Tick); ; i, tick = i+1, tick.Add(cfg.Tick) {
 		if tick.After(end) {
 			tick = end
+		}
+		if cfg.Progress != nil && i%progressEvery == 0 {
+			what := fmt.Sprintf("%d markets", len(runs))
+			if len(runs) == 1 {
+				what = "1 market"
+			}
+			cfg.Progress(what, i, total)
 		}
 		for _, r := range runs {
 			if err := r.events(tick, fc, cfg); err != nil {

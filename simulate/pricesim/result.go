@@ -1,26 +1,32 @@
 package pricesim
 
 import (
-	"sort"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/internal/stats"
 	"github.com/trimtab-dev/trimtab/prices"
 )
 
-// Stats is one strategy's outcome, in one market or overall.
+// Stats is one strategy's outcome, in one market or overall. Every
+// strategy has every field (docs/prices.md).
 type Stats struct {
-	Cost                    float64 `json:"cost"`
-	Interruptions           int     `json:"interruptions"`
-	Moves                   int     `json:"moves"`
-	Spikes                  int     `json:"spikes"`
-	SpikesCaught            int     `json:"spikes_caught"`
-	SpikesCaughtInTime      int     `json:"spikes_caught_in_time"` // lead >= LeadTarget
-	LeadMinutesMedian       float64 `json:"lead_minutes_median"`
-	LeadMinutesP10          float64 `json:"lead_minutes_p10"`
-	FalseMoves              int     `json:"false_moves"`
-	FalseMovesPerMarketWeek float64 `json:"false_moves_per_market_week"`
-	OffSpotFraction         float64 `json:"off_spot_fraction"`
-	MarketWeeks             float64 `json:"market_weeks"`
+	Cost          float64 `json:"cost"`
+	Interruptions int     `json:"interruptions"`
+	Moves         int     `json:"moves"`
+	Spikes        int     `json:"spikes"`
+	// SpikesCaught (lead > 0), SpikesCaughtInTime (lead ≥ LeadTarget) and
+	// the lead quantiles measure warning ahead of a spike. They are nil
+	// (null) for a strategy that does not Anticipate, whose lead is 0 or
+	// the time since the trace began by construction; the quantiles are
+	// also nil when there are no spikes.
+	SpikesCaught            *int     `json:"spikes_caught"`
+	SpikesCaughtInTime      *int     `json:"spikes_caught_in_time"`
+	LeadMinutesMedian       *float64 `json:"lead_minutes_median"`
+	LeadMinutesP10          *float64 `json:"lead_minutes_p10"`
+	FalseMoves              int      `json:"false_moves"`
+	FalseMovesPerMarketWeek float64  `json:"false_moves_per_market_week"`
+	OffSpotFraction         float64  `json:"off_spot_fraction"`
+	MarketWeeks             float64  `json:"market_weeks"`
 
 	leads   []time.Duration
 	offTime time.Duration
@@ -58,7 +64,7 @@ func summarize(runs []*run, cfg Config) *Result {
 			for _, o := range s.offs {
 				st.offTime += o.end.Sub(o.start)
 			}
-			st.finish(cfg.LeadTarget)
+			st.finish(cfg.LeadTarget, Anticipates(s.name))
 			mr.Strategies[s.name] = st
 			all := res.Strategies[s.name]
 			all.Cost += st.Cost
@@ -72,24 +78,33 @@ func summarize(runs []*run, cfg Config) *Result {
 		}
 		res.Markets = append(res.Markets, mr)
 	}
-	for _, st := range res.Strategies {
-		st.finish(cfg.LeadTarget)
+	for name, st := range res.Strategies {
+		st.finish(cfg.LeadTarget, Anticipates(name))
 	}
 	return res
 }
 
-func (s *Stats) finish(target time.Duration) {
-	s.SpikesCaught, s.SpikesCaughtInTime = 0, 0
-	for _, l := range s.leads {
-		if l > 0 {
-			s.SpikesCaught++
+// Anticipates reports whether strategy name can leave spot ahead of a
+// spike: trimtab on its forecast, the oracle on the future. The others
+// leave only when interrupted, or never run on spot.
+func Anticipates(name string) bool { return name == Trimtab || name == Oracle }
+
+func (s *Stats) finish(target time.Duration, anticipates bool) {
+	s.SpikesCaught, s.SpikesCaughtInTime, s.LeadMinutesMedian, s.LeadMinutesP10 = nil, nil, nil, nil
+	if anticipates {
+		caught, inTime := 0, 0
+		for _, l := range s.leads {
+			if l > 0 {
+				caught++
+			}
+			if l >= target {
+				inTime++
+			}
 		}
-		if l >= target {
-			s.SpikesCaughtInTime++
-		}
+		s.SpikesCaught, s.SpikesCaughtInTime = &caught, &inTime
+		s.LeadMinutesMedian = quantile(s.leads, 0.5)
+		s.LeadMinutesP10 = quantile(s.leads, 0.1)
 	}
-	s.LeadMinutesMedian = quantile(s.leads, 0.5)
-	s.LeadMinutesP10 = quantile(s.leads, 0.1)
 	s.MarketWeeks = s.span.Hours() / (24 * 7)
 	if s.MarketWeeks > 0 {
 		s.FalseMovesPerMarketWeek = float64(s.FalseMoves) / s.MarketWeeks
@@ -99,14 +114,13 @@ func (s *Stats) finish(target time.Duration) {
 	}
 }
 
-// quantile is the q-quantile of the leads in minutes (nearest rank), 0 when
-// there are none.
-func quantile(ds []time.Duration, q float64) float64 {
-	if len(ds) == 0 {
-		return 0
+// quantile is the q-quantile (stats.Quantile) of the leads in minutes, nil
+// when there are none.
+func quantile(ds []time.Duration, q float64) *float64 {
+	v, ok := stats.Quantile(ds, q)
+	if !ok {
+		return nil
 	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := int(q * float64(len(s)-1))
-	return s[i].Minutes()
+	m := v.Minutes()
+	return &m
 }

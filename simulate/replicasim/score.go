@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // Float is a float64 that encodes NaN (no value, e.g. a median of no
@@ -20,7 +22,9 @@ func (f Float) MarshalJSON() ([]byte, error) {
 }
 
 // Score is one strategy's outcome over the evaluation window. The JSON field
-// names are stable; docs/replicas.md documents them.
+// names are stable; docs/replicas.md documents them. Every strategy has
+// every field; the peak leads are null for static (a fixed count's "lead"
+// is only the time since the window began) and with no whole day.
 type Score struct {
 	TargetUtilization     float64   `json:"target_utilization"`
 	ReplicaHours          float64   `json:"replica_hours"`
@@ -74,8 +78,14 @@ func score(tr Trace, cfg Config, r run, from, to int, target float64) Score {
 	if to > from {
 		s.MeanReplicas = sum / float64(to-from)
 	}
+	s.PeakLeadMinutesMedian = Float(math.NaN())
+	if r.fixed {
+		return s // null leads: see run.fixed
+	}
 	s.PeakLeadMinutes = peakLeads(tr, cfg, r, from, to)
-	s.PeakLeadMinutesMedian = Float(median(s.PeakLeadMinutes))
+	if m, ok := stats.Median(s.PeakLeadMinutes); ok {
+		s.PeakLeadMinutesMedian = Float(m)
+	}
 	return s
 }
 

@@ -3,7 +3,6 @@ package replicasim
 import (
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -38,6 +37,20 @@ type Config struct {
 	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
 	// the evaluation uses it to replay a clairvoyant bound.
 	Forecaster replicas.Forecaster
+	// Progress, when set, hears how far each run of the replay has got,
+	// every progressEvery syncs: what runs (trimtab, or the HPA at a
+	// target), and done and total syncs.
+	Progress func(what string, done, total int)
+}
+
+// progressEvery is how many syncs pass between Progress calls: often
+// enough for a line every few seconds, rarely enough to cost nothing.
+const progressEvery = 4096
+
+func (cfg Config) progress(what string, k, n int) {
+	if cfg.Progress != nil && k%progressEvery == 0 {
+		cfg.Progress(what, k, n)
+	}
 }
 
 // Strategy names.
@@ -56,6 +69,9 @@ type run struct {
 	reasons  []string
 	period   string // trimtab's detected period at the end
 	method   string // the forecaster's arm at the end
+	// fixed: the count never changes, so a lead before a peak measures
+	// only how long ago the window began; its leads are null.
+	fixed bool
 }
 
 type podSet struct {
@@ -131,7 +147,12 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	spec := hpa.Spec{MinReplicas: max(cfg.MinReplicas, 1), MaxReplicas: cfg.MaxReplicas, Behavior: defaultBehavior()}
 	var buf []hpa.Pod
 	opts := hpa.DefaultOptions
+	what := HPA
+	if pct != int32(math.Round(cfg.TargetUtilization*100)) {
+		what = fmt.Sprintf("%s search, the HPA at a %d%% target", HPAMatched, pct)
+	}
 	for k := range n {
+		cfg.progress(what, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
 		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
 		if !math.IsNaN(load) {
@@ -176,6 +197,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 		r.reasons = make([]string, n)
 	}
 	for k := range n {
+		cfg.progress(Trimtab, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
 		// Samples become visible once complete and past the metrics delay.
 		for seen < len(tr.Values) && !tr.At(seen+1).Add(cfg.MetricsDelay).After(now) {
@@ -222,7 +244,7 @@ func runStatic(tr Trace, cfg Config, evalFrom int) run {
 	}
 	c := min(max(int32(math.Ceil(peak/(cfg.CapacityPerPod*cfg.TargetUtilization))), cfg.MinReplicas, 1), cfg.MaxReplicas)
 	n := cfg.syncs(tr)
-	r := run{desired: make([]int32, n), ready: make([]int32, n)}
+	r := run{desired: make([]int32, n), ready: make([]int32, n), fixed: true}
 	for k := range n {
 		r.desired[k], r.ready[k] = c, c
 	}
@@ -234,16 +256,4 @@ func runStatic(tr Trace, cfg Config, evalFrom int) run {
 // normalization, so all share the same rate limits and 300 s window.
 func defaultBehavior() *autoscalingv2.HorizontalPodAutoscalerBehavior {
 	return &autoscalingv2.HorizontalPodAutoscalerBehavior{}
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -3,11 +3,11 @@ package replicasim
 import (
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/replicas"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // Report is a replay's result; JSON field names are stable.
@@ -63,8 +63,8 @@ func Defaults(tr Trace, cfg Config) Config {
 				s = append(s, v)
 			}
 		}
-		sort.Float64s(s)
-		cfg.CapacityPerPod = math.Max(s[len(s)/2], 1) / (10 * cfg.TargetUtilization)
+		m, _ := stats.MedianInPlace(s) // ParseTrace keeps at least two rows
+		cfg.CapacityPerPod = math.Max(m, 1) / (10 * cfg.TargetUtilization)
 	}
 	if cfg.Warmup == 0 {
 		span := time.Duration(len(tr.Values)) * tr.Step

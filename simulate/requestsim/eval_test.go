@@ -68,7 +68,7 @@ func TestEvaluate(t *testing.T) {
 					tallyCatch(&c, tt, opt, filepath.Base(files[i]))
 					caught[rate] = c
 					lo, lc := leakOOM[rate], leakChanges[rate]
-					lo[0], lo[1] = lo[0]+tt.LeakOOMMinutes, lo[1]+vp.LeakOOMMinutes
+					lo[0], lo[1] = lo[0]+*tt.LeakOOMMinutes, lo[1]+*vp.LeakOOMMinutes
 					lc[0], lc[1] = lc[0]+tt.RequestChanges, lc[1]+vp.RequestChanges
 					leakOOM[rate], leakChanges[rate] = lo, lc
 					continue
@@ -126,7 +126,7 @@ func evaluateSyntheticLeaks(t *testing.T, cfg requests.Config) {
 					t.Fatal(err)
 				}
 				tt := r.Strategies[Trimtab]
-				oom, vOOM = oom+tt.LeakOOMMinutes, vOOM+r.Strategies[VPA].LeakOOMMinutes
+				oom, vOOM = oom+*tt.LeakOOMMinutes, vOOM+*r.Strategies[VPA].LeakOOMMinutes
 				tallyCatch(&catches, tt, Options{LeakRate: rate, LeakStart: at}, fmt.Sprintf("synthetic %d", i))
 			}
 		}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // Strategy names, in report order.
@@ -36,9 +36,17 @@ type Options struct {
 	// Trimtab and VPA are the two models' configurations; zero values mean
 	// requests.DefaultConfig and requests.VPAConfig.
 	Trimtab, VPA *requests.Config
+	// Progress, when set, hears how far the replay has got, every
+	// progressEvery samples: what runs (all four strategies, side by
+	// side), and done and total samples.
+	Progress func(what string, done, total int)
 }
 
-// Metrics score one strategy over the scored period.
+// progressEvery is how many samples pass between Progress calls.
+const progressEvery = 1024
+
+// Metrics score one strategy over the scored period. Every strategy has
+// every field (docs/requests.md); a figure that does not apply is null.
 type Metrics struct {
 	CPUSlackMean          float64 `json:"cpu_slack_mean"`
 	CPUSlackP50           float64 `json:"cpu_slack_p50"`
@@ -49,37 +57,44 @@ type Metrics struct {
 	OOMKills              int     `json:"oom_kills"`
 	RequestChanges        int     `json:"request_changes"`
 	RequestChangesPerDay  float64 `json:"request_changes_per_day"`
+	// LeakOOMAt is when the leak would have OOM-killed the container at
+	// the memory request in force when it began (null: no leak, the leak
+	// never reached that request, or the oracle, which knows the future).
+	LeakOOMAt *time.Time `json:"leak_oom_at"`
 	// LeakLeadMinutes is the time from the first memory raise after the
-	// leak began to the OOM the leak would have caused at the memory
-	// request in force when it began (negative: raised after it; null:
-	// never raised, or no leak). Always present, so every strategy carries
-	// the field the issue's JSON contract names.
+	// leak began to that OOM (negative: raised after it; null: never
+	// raised, no leak, or the oracle).
 	LeakLeadMinutes *float64 `json:"leak_lead_minutes"`
 	// LeakCaught is whether memory was raised before that OOM and the
-	// request then in force held the leaked usage.
-	LeakCaught *bool `json:"leak_caught,omitempty"`
-	// LeakOOMMinutes are the OOM minutes after the leak began.
-	LeakOOMMinutes float64 `json:"leak_oom_minutes,omitempty"`
+	// request then in force held the leaked usage (null: no leak, the
+	// leak never reached the request, or the oracle).
+	LeakCaught *bool `json:"leak_caught"`
+	// LeakOOMMinutes are the OOM minutes after the leak began (null: no
+	// leak).
+	LeakOOMMinutes *float64 `json:"leak_oom_minutes"`
 	// LeakRaises counts changes made because of a detected leak; without
-	// an injected leak every one is a false alarm.
+	// an injected leak every one is a false alarm. A strategy without a
+	// leak detector makes none.
 	LeakRaises int `json:"leak_raises"`
-	// LastChange is the reason of the last change.
-	LastChange string `json:"last_change,omitempty"`
+	// LastChange is the reason of the last change (null: none, or the
+	// oracle, which changes at each day's peak).
+	LastChange *string `json:"last_change"`
 
 	cpuSlack, memSlack []float64
 }
 
 // Result is a whole replay.
 type Result struct {
-	Start       time.Time           `json:"start"`
-	ScoredFrom  time.Time           `json:"scored_from"`
-	End         time.Time           `json:"end"`
-	ScoredDays  float64             `json:"scored_days"`
-	Provisioned requests.Resources  `json:"provisioned"`
-	LeakRate    float64             `json:"leak_bytes_per_hour,omitempty"`
-	LeakStart   *time.Time          `json:"leak_start,omitempty"`
-	LeakOOM     map[string]string   `json:"leak_oom_at,omitempty"`
-	Strategies  map[string]*Metrics `json:"strategies"`
+	Start       time.Time          `json:"start"`
+	ScoredFrom  time.Time          `json:"scored_from"`
+	End         time.Time          `json:"end"`
+	ScoredDays  float64            `json:"scored_days"`
+	Provisioned requests.Resources `json:"provisioned"`
+	// LeakRate and LeakStart describe the injected leak: 0 and null
+	// without one.
+	LeakRate   float64             `json:"leak_bytes_per_hour"`
+	LeakStart  *time.Time          `json:"leak_start"`
+	Strategies map[string]*Metrics `json:"strategies"`
 	// Series is the scored period, for plotting.
 	Series Series `json:"-"`
 }
@@ -126,7 +141,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 				samples[i].Memory += opt.LeakRate * d.Hours()
 			}
 		}
-		res.LeakRate, res.LeakStart, res.LeakOOM = opt.LeakRate, &leakStart, map[string]string{}
+		res.LeakRate, res.LeakStart = opt.LeakRate, &leakStart
 	}
 
 	tcfg, err := trimtabConfig()
@@ -165,6 +180,9 @@ func Run(tr Trace, opt Options) (Result, error) {
 	current := map[string]requests.Resources{}
 	started := false
 	for i, s := range samples {
+		if opt.Progress != nil && i%progressEvery == 0 {
+			opt.Progress("four strategies", i, len(samples))
+		}
 		dt := step
 		if i+1 < len(samples) {
 			dt = min(samples[i+1].Time.Sub(s.Time), 2*step)
@@ -204,7 +222,7 @@ func Run(tr Trace, opt Options) (Result, error) {
 				next, why := st.decide(s.Time)
 				if why != "" && next != current[n] {
 					sc.m.RequestChanges++
-					sc.m.LastChange = why
+					sc.m.LastChange = &why
 					if st.leakRaise() {
 						sc.m.LeakRaises++
 					}
@@ -218,10 +236,10 @@ func Run(tr Trace, opt Options) (Result, error) {
 	}
 	for n, sc := range scores {
 		sc.finish(res.ScoredDays, len(orc.peaks))
-		if !leakStart.IsZero() && n != Oracle { // the oracle knows the future; lead means nothing
-			sc.leakResult()
-			if !sc.oomAt.IsZero() {
-				res.LeakOOM[n] = sc.oomAt.Format(time.RFC3339)
+		if !leakStart.IsZero() {
+			sc.m.LeakOOMMinutes = &sc.leakOOM
+			if n != Oracle { // the oracle knows the future; lead means nothing
+				sc.leakResult()
 			}
 		}
 	}
@@ -256,13 +274,15 @@ func staticGuess(samples []requests.Sample, scoredFrom time.Time, have requests.
 	return have
 }
 
+// medianStep is the median (stats.Median) spacing of s, which has at
+// least two samples.
 func medianStep(s []requests.Sample) time.Duration {
 	d := make([]time.Duration, 0, len(s)-1)
 	for i := 1; i < len(s); i++ {
 		d = append(d, s[i].Time.Sub(s[i-1].Time))
 	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
+	m, _ := stats.MedianInPlace(d)
+	return m
 }
 
 // oracleChanges counts the days after from's, up to to's, whose peak

@@ -167,7 +167,7 @@ func TestSyntheticTraces(t *testing.T) {
 			checkInvariants(t, lr)
 			lt := lr.Strategies[Trimtab]
 			if lt.LeakCaught == nil || !*lt.LeakCaught {
-				t.Errorf("leak of %s/h not caught: lead %v, leak OOM minutes %v", requests.FormatBytes(tc.leak), lt.LeakLeadMinutes, lt.LeakOOMMinutes)
+				t.Errorf("leak of %s/h not caught: lead %v, leak OOM minutes %v", requests.FormatBytes(tc.leak), lt.LeakLeadMinutes, *lt.LeakOOMMinutes)
 			}
 			lead := math.NaN()
 			if lt.LeakLeadMinutes != nil {
@@ -241,7 +241,7 @@ func TestLeakOOMIsTheLeaks(t *testing.T) {
 	if want := start.Add(3 * time.Hour); !sc.oomAt.Equal(want) {
 		t.Errorf("leak OOM at %s, want %s (the spike at +1h is not the leak's)", sc.oomAt, want)
 	}
-	if sc.m.LeakOOMMinutes != 120 {
-		t.Errorf("%v OOM minutes after the leak began, want 120 (both samples over the request)", sc.m.LeakOOMMinutes)
+	if sc.leakOOM != 120 {
+		t.Errorf("%v OOM minutes after the leak began, want 120 (both samples over the request)", sc.leakOOM)
 	}
 }

@@ -1,10 +1,10 @@
 package requestsim
 
 import (
-	"slices"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // scorer accumulates one strategy's metrics.
@@ -16,6 +16,7 @@ type scorer struct {
 	raise  time.Time // first memory raise after the leak began
 	// killedAtOOM: the request in force at oomAt was below the usage.
 	killedAtOOM bool
+	leakOOM     float64 // OOM minutes since the leak began
 }
 
 // score adds one sample held for dt under req, and reports an OOM kill.
@@ -57,7 +58,7 @@ func (sc *scorer) trackLeak(s requests.Sample, unleaked float64, req requests.Re
 		sc.killedAtOOM = s.Memory > req.Memory
 	}
 	if s.Memory > req.Memory {
-		sc.m.LeakOOMMinutes += dt.Minutes()
+		sc.leakOOM += dt.Minutes()
 	}
 }
 
@@ -71,6 +72,8 @@ func (sc *scorer) leakResult() {
 	if sc.oomAt.IsZero() {
 		return // the leak never reached this strategy's request
 	}
+	at := sc.oomAt
+	sc.m.LeakOOMAt = &at
 	if sc.raise.IsZero() {
 		caught := false
 		sc.m.LeakCaught = &caught
@@ -89,6 +92,8 @@ func (sc *scorer) finish(days float64, _ int) {
 	}
 }
 
+// meanMedian returns the mean and the median (stats.Median) of v, 0 and 0
+// for none. v is reordered.
 func meanMedian(v []float64) (mean, median float64) {
 	if len(v) == 0 {
 		return 0, 0
@@ -97,7 +102,6 @@ func meanMedian(v []float64) (mean, median float64) {
 	for _, x := range v {
 		sum += x
 	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return sum / float64(len(v)), s[len(s)/2]
+	median, _ = stats.MedianInPlace(v) // slack is finite: requests are > 0
+	return sum / float64(len(v)), median
 }

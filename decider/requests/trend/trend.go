@@ -3,10 +3,13 @@ package trend
 import (
 	"math"
 	"slices"
+
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 // TheilSen returns the median of the slopes between every pair of points
-// with distinct x, and the intercept median(y - slope*x). It returns ok=false
+// with distinct x, and the intercept median(y - slope*x) (stats.Median: the
+// mean of the two middle values of an even count). It returns ok=false
 // when fewer than two distinct x values are given. xs and ys have equal length.
 func TheilSen(xs, ys []float64) (slope, intercept float64, ok bool) {
 	n := min(len(xs), len(ys))
@@ -21,12 +24,15 @@ func TheilSen(xs, ys []float64) (slope, intercept float64, ok bool) {
 	if len(slopes) == 0 {
 		return 0, 0, false
 	}
-	slope = median(slopes)
+	// The in-place median reorders the scratch slices it owns: the leak
+	// detector calls this every recommendation (BenchmarkTheilSen48).
+	slope, _ = stats.MedianInPlace(slopes)
 	res := make([]float64, n)
 	for i := range res {
 		res[i] = ys[i] - slope*xs[i]
 	}
-	return slope, median(res), true
+	intercept, _ = stats.MedianInPlace(res)
+	return slope, intercept, true
 }
 
 // MannKendallZ returns the Mann-Kendall statistic of ys (taken in order) as a
@@ -75,60 +81,4 @@ func MannKendallZ(ys []float64) float64 {
 		return float64(s+1) / math.Sqrt(variance)
 	}
 	return 0
-}
-
-func median(v []float64) float64 {
-	n := len(v)
-	hi := selectKth(v, n/2)
-	if n%2 == 1 {
-		return hi
-	}
-	// selectKth left v[:n/2] holding the n/2 smallest: the lower middle
-	// is their largest.
-	return (slices.Max(v[:n/2]) + hi) / 2
-}
-
-// selectKth reorders v so that v[k] is the value a sort would put there,
-// with no larger value before it and no smaller one after, and returns it
-// (Hoare's quickselect with a median-of-three pivot: linear on average,
-// where sorting the n(n-1)/2 Theil-Sen slopes was most of a
-// recommendation's time). v holds no NaN.
-func selectKth(v []float64, k int) float64 {
-	lo, hi := 0, len(v)-1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if v[mid] < v[lo] {
-			v[mid], v[lo] = v[lo], v[mid]
-		}
-		if v[hi] < v[lo] {
-			v[hi], v[lo] = v[lo], v[hi]
-		}
-		if v[hi] < v[mid] {
-			v[hi], v[mid] = v[mid], v[hi]
-		}
-		pivot := v[mid]
-		i, j := lo, hi
-		for i <= j {
-			for v[i] < pivot {
-				i++
-			}
-			for v[j] > pivot {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return v[k]
-		}
-	}
-	return v[k]
 }

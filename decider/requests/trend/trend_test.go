@@ -3,7 +3,6 @@ package trend
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -69,34 +68,5 @@ func BenchmarkTheilSen48(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		TheilSen(xs, ys)
-	}
-}
-
-func TestMedianMatchesSorting(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for n := 1; n <= 80; n++ {
-		for trial := 0; trial < 20; trial++ {
-			v := make([]float64, n)
-			for i := range v {
-				v[i] = float64(r.IntN(n/2 + 1)) // many ties
-				if trial%2 == 1 {
-					v[i] = r.NormFloat64()
-				}
-			}
-			sorted := slices.Clone(v)
-			slices.Sort(sorted)
-			want := sorted[n/2]
-			if n%2 == 0 {
-				want = (sorted[n/2-1] + sorted[n/2]) / 2
-			}
-			if got := median(slices.Clone(v)); got != want {
-				t.Fatalf("median(%v) = %v, want %v", v, got, want)
-			}
-			k := r.IntN(n)
-			w := slices.Clone(v)
-			if got := selectKth(w, k); got != sorted[k] || slices.Max(w[:k+1]) != got || slices.Min(w[k:]) != got {
-				t.Fatalf("selectKth(%v, %d) = %v, want %v partitioned around it: %v", v, k, got, sorted[k], w)
-			}
-		}
 	}
 }
