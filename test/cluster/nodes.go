@@ -2,12 +2,14 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/trimtab-dev/trimtab/config"
@@ -130,9 +132,15 @@ func createNodes(ctx context.Context, cs kubernetes.Interface, specs []NodeSpec,
 		}
 		if created != nil && created.Name != "" {
 			// Status is ignored on create; allocatable must be set for the
-			// scheduler to place anything.
-			created.Status = status
-			if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			// scheduler to place anything. A merge patch of just these two
+			// fields: kwok takes the node over at once and writes its
+			// conditions, so an update of the whole status would conflict.
+			patch, err := json.Marshal(map[string]any{"status": map[string]any{
+				"capacity": status.Capacity, "allocatable": status.Allocatable}})
+			if err != nil {
+				return err
+			}
+			if _, err := cs.CoreV1().Nodes().Patch(ctx, created.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
 				return fmt.Errorf("setting allocatable of node %s: %w", spec.Name, err)
 			}
 		}
