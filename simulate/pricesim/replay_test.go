@@ -2,13 +2,12 @@ package pricesim
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/spot"
+	"github.com/trimtab-dev/trimtab/internal/shareddata"
 	"github.com/trimtab-dev/trimtab/prices"
 	"github.com/trimtab-dev/trimtab/prices/file"
 )
@@ -116,27 +115,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 	}
 }
 
-// sharedPrices returns the recorded traces in ../shared/data/prices, or
-// skips when that directory is absent (it is present in CI).
-func sharedPrices(t testing.TB, glob string) []string {
-	dir, _ := os.Getwd()
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "data", "prices", glob))
-	if len(files) == 0 {
-		t.Skipf("no recorded traces at %s: ../shared/data/prices is absent", filepath.Join(dir, "..", "shared", "data", "prices"))
-	}
-	return files
-}
-
 func TestRecorded2015Markets(t *testing.T) {
-	hs, err := file.ReadFiles(sharedPrices(t, "aws-spot-2015-us-east-1a-*.csv.gz"))
+	hs, err := file.ReadFiles(shareddata.Glob(t, "prices", "aws-spot-2015-us-east-1a-*.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +144,7 @@ func TestRecorded2015Markets(t *testing.T) {
 }
 
 func TestRecorded2020NoThrashing(t *testing.T) {
-	hs, err := file.ReadFiles(sharedPrices(t, "aws-spot-eu-west-3a-2020.csv"))
+	hs, err := file.ReadFiles(shareddata.Glob(t, "prices", "aws-spot-eu-west-3a-2020.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +173,7 @@ func TestRecorded2020NoThrashing(t *testing.T) {
 }
 
 func BenchmarkRun2015(b *testing.B) {
-	hs, err := file.ReadFiles(sharedPrices(b, "aws-spot-2015-us-east-1a-*.csv.gz"))
+	hs, err := file.ReadFiles(shareddata.Glob(b, "prices", "aws-spot-2015-us-east-1a-*.csv.gz"))
 	if err != nil {
 		b.Fatal(err)
 	}

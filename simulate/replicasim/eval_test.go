@@ -2,41 +2,19 @@ package replicasim
 
 import (
 	"fmt"
-
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-
-	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
+	"github.com/trimtab-dev/trimtab/decider/replicas"
+	"github.com/trimtab-dev/trimtab/internal/shareddata"
 )
 
-// sharedTraffic finds ../shared/data/traffic from the repository root.
-func sharedTraffic(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "traffic")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared traces not present at %s (they are in CI): %v", p, err)
-	}
-	return p
-}
-
 func loadShared(t testing.TB, name string) Trace {
-	f, err := os.Open(filepath.Join(sharedTraffic(t), name))
+	f, err := os.Open(filepath.Join(shareddata.Dir(t, "traffic"), name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/shareddata"
 )
 
 // TestEvaluate replays every recorded VM under trimtab's configuration and
@@ -27,10 +28,7 @@ func TestEvaluate(t *testing.T) {
 	if os.Getenv("TRIMTAB_EVAL") == "" {
 		t.Skip("set TRIMTAB_EVAL=1 to replay every VM")
 	}
-	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "..", "shared", "data", "usage", "*.csv"))
-	if len(files) == 0 {
-		t.Skip("no usage traces in ../shared/data/usage")
-	}
+	files := shareddata.Glob(t, "usage", "*.csv")
 	traces := make([]Trace, len(files))
 	for i, f := range files {
 		traces[i] = parseFile(t, f)

@@ -12,25 +12,8 @@ import (
 	"time"
 
 	"github.com/trimtab-dev/trimtab/decider/requests"
+	"github.com/trimtab-dev/trimtab/internal/shareddata"
 )
-
-// repoRoot walks up from the test's directory to go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
 
 func parseFile(t testing.TB, path string) Trace {
 	t.Helper()
@@ -69,7 +52,7 @@ func checkInvariants(t *testing.T, r Result) {
 }
 
 func TestRunOnRecordedSlice(t *testing.T) {
-	tr := parseFile(t, filepath.Join(repoRoot(t), "test/testdata/usage/bitbrains-2013-8-vm386-10d.csv"))
+	tr := parseFile(t, filepath.Join(shareddata.RepoRoot(t), "test/testdata/usage/bitbrains-2013-8-vm386-10d.csv"))
 	r, err := Run(tr, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -183,11 +166,7 @@ func TestSyntheticTraces(t *testing.T) {
 // TestSharedTraces replays every recorded VM in ../shared/data/usage and
 // logs the comparison the issue asks for.
 func TestSharedTraces(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "data", "usage")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
-	if len(files) == 0 {
-		t.Skipf("no usage traces in %s (the shared data directory is absent)", dir)
-	}
+	files := shareddata.Glob(t, "usage", "*.csv")
 	var oom, vpaOOM float64
 	for _, f := range files {
 		tr := parseFile(t, f)
@@ -213,7 +192,7 @@ func TestSharedTraces(t *testing.T) {
 }
 
 func BenchmarkReplayMonth(b *testing.B) {
-	tr := parseFile(b, filepath.Join(repoRoot(b), "test/testdata/usage/bitbrains-2013-8-vm386-10d.csv"))
+	tr := parseFile(b, filepath.Join(shareddata.RepoRoot(b), "test/testdata/usage/bitbrains-2013-8-vm386-10d.csv"))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Run(tr, Options{}); err != nil {
