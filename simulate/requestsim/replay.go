@@ -125,59 +125,19 @@ func Run(tr Trace, opt Options) (Result, error) {
 	}
 	res := Result{Start: start, ScoredFrom: scoredFrom, End: end, ScoredDays: end.Sub(scoredFrom).Hours() / 24,
 		Provisioned: tr.Provisioned, Strategies: map[string]*Metrics{}}
-
-	samples := slices.Clone(tr.Samples)
-	var leakStart time.Time
-	if opt.LeakRate != 0 {
-		if !(opt.LeakRate > 0) || math.IsInf(opt.LeakRate, 0) {
-			return Result{}, fmt.Errorf("leak rate %v bytes/h: must be positive and finite", opt.LeakRate)
-		}
-		leakStart = opt.LeakStart
-		if leakStart.IsZero() {
-			leakStart = scoredFrom.Add(end.Sub(scoredFrom) / 2)
-		}
-		for i := range samples {
-			if d := samples[i].Time.Sub(leakStart); d > 0 {
-				samples[i].Memory += opt.LeakRate * d.Hours()
-			}
-		}
-		res.LeakRate, res.LeakStart = opt.LeakRate, &leakStart
-	}
-
-	tcfg, err := trimtabConfig()
+	samples, leakStart, err := injectLeak(tr.Samples, opt, scoredFrom, end)
 	if err != nil {
 		return Result{}, err
 	}
-	vcfg := requests.VPAConfig()
-	if opt.Trimtab != nil {
-		tcfg = *opt.Trimtab
+	if !leakStart.IsZero() {
+		res.LeakRate, res.LeakStart = opt.LeakRate, &leakStart
 	}
-	if opt.VPA != nil {
-		vcfg = *opt.VPA
-	}
-	tl, err := newLearner(tcfg, opt.Policy)
+	r, err := newReplay(tr, samples, opt, scoredFrom, &res)
 	if err != nil {
-		return Result{}, fmt.Errorf("trimtab model: %w", err)
+		return Result{}, err
 	}
-	vl, err := newLearner(vcfg, opt.Policy)
-	if err != nil {
-		return Result{}, fmt.Errorf("vpa model: %w", err)
-	}
-	static := tr.Provisioned
-	if static.CPU <= 0 || static.Memory <= 0 {
-		static = staticGuess(samples, scoredFrom, static)
-	}
-	orc := newOracle(samples)
-	strategies := map[string]strategy{Trimtab: tl, VPA: vl, Static: fixed{static}, Oracle: orc}
-	scores := map[string]*scorer{}
-	for _, n := range Names {
-		scores[n] = &scorer{m: &Metrics{}}
-		res.Strategies[n] = scores[n].m
-	}
-	res.Series.Requests = map[string][]requests.Resources{}
-
+	r.leakStart = leakStart
 	step := medianStep(samples)
-	current := map[string]requests.Resources{}
 	started := false
 	for i, s := range samples {
 		if opt.Progress != nil && i%progressEvery == 0 {
@@ -191,51 +151,22 @@ func Run(tr Trace, opt Options) (Result, error) {
 		if scored && !started { // first decision at the end of the warm-up
 			started = true
 			for _, n := range []string{Trimtab, VPA, Static} {
-				current[n], _ = strategies[n].decide(s.Time)
+				r.current[n], _ = r.strategies[n].decide(s.Time)
 			}
 		}
 		if scored {
-			current[Oracle], _ = orc.decide(s.Time)
+			r.current[Oracle], _ = r.oracle.decide(s.Time)
 			res.Series.Times = append(res.Series.Times, s.Time)
 			res.Series.Usage = append(res.Series.Usage, requests.Resources{CPU: s.CPU, Memory: s.Memory})
 		}
 		for _, n := range Names {
-			st, sc := strategies[n], scores[n]
-			obs := s
-			if scored {
-				req := current[n]
-				res.Series.Requests[n] = append(res.Series.Requests[n], req)
-				if killed := sc.score(s, req, dt); killed {
-					obs.Memory = req.Memory // a killed container never uses more than its limit
-					if err := st.oomKilled(s.Time, req.Memory); err != nil {
-						return Result{}, fmt.Errorf("%s: %w", n, err)
-					}
-				}
-				if !leakStart.IsZero() {
-					sc.trackLeak(s, tr.Samples[i].Memory, req, leakStart, dt)
-				}
-			}
-			if err := st.observe(obs); err != nil {
+			if err := r.sample(n, s, tr.Samples[i].Memory, dt, scored); err != nil {
 				return Result{}, fmt.Errorf("%s: %w", n, err)
-			}
-			if scored && n != Oracle {
-				next, why := st.decide(s.Time)
-				if why != "" && next != current[n] {
-					sc.m.RequestChanges++
-					sc.m.LastChange = &why
-					if st.leakRaise() {
-						sc.m.LeakRaises++
-					}
-					if next.Memory > current[n].Memory {
-						sc.raised(s.Time, leakStart)
-					}
-				}
-				current[n] = next
 			}
 		}
 	}
-	for n, sc := range scores {
-		sc.finish(res.ScoredDays, len(orc.peaks))
+	for n, sc := range r.scores {
+		sc.finish(res.ScoredDays, len(r.oracle.peaks))
 		if !leakStart.IsZero() {
 			sc.m.LeakOOMMinutes = &sc.leakOOM
 			if n != Oracle { // the oracle knows the future; lead means nothing
@@ -244,9 +175,125 @@ func Run(tr Trace, opt Options) (Result, error) {
 		}
 	}
 	// The oracle changes once per day whose peak differs from the day before.
-	res.Strategies[Oracle].RequestChanges = oracleChanges(orc, scoredFrom, end)
+	res.Strategies[Oracle].RequestChanges = oracleChanges(r.oracle, scoredFrom, end)
 	res.Strategies[Oracle].RequestChangesPerDay = float64(res.Strategies[Oracle].RequestChanges) / res.ScoredDays
 	return res, nil
+}
+
+// injectLeak returns the samples with opt's leak added from its start (by
+// default the middle of the scored period) and that start; with no leak,
+// a copy of the samples and a zero time.
+func injectLeak(in []requests.Sample, opt Options, scoredFrom, end time.Time) ([]requests.Sample, time.Time, error) {
+	samples := slices.Clone(in)
+	if opt.LeakRate == 0 {
+		return samples, time.Time{}, nil
+	}
+	if !(opt.LeakRate > 0) || math.IsInf(opt.LeakRate, 0) {
+		return nil, time.Time{}, fmt.Errorf("leak rate %v bytes/h: must be positive and finite", opt.LeakRate)
+	}
+	leakStart := opt.LeakStart
+	if leakStart.IsZero() {
+		leakStart = scoredFrom.Add(end.Sub(scoredFrom) / 2)
+	}
+	for i := range samples {
+		if d := samples[i].Time.Sub(leakStart); d > 0 {
+			samples[i].Memory += opt.LeakRate * d.Hours()
+		}
+	}
+	return samples, leakStart, nil
+}
+
+// replay holds the four strategies of one Run, their scores and the
+// requests each runs with now.
+type replay struct {
+	strategies map[string]strategy
+	oracle     *oracle
+	scores     map[string]*scorer
+	current    map[string]requests.Resources
+	res        *Result
+	leakStart  time.Time
+}
+
+// newReplay builds the strategies: trimtab's model (the workload's requests
+// configuration unless opt replaces it), the VPA recommender's, the static
+// request and the per-day oracle, each with its scorer in res.
+func newReplay(tr Trace, samples []requests.Sample, opt Options, scoredFrom time.Time, res *Result) (*replay, error) {
+	tcfg, err := trimtabConfig()
+	if err != nil {
+		return nil, err
+	}
+	vcfg := requests.VPAConfig()
+	if opt.Trimtab != nil {
+		tcfg = *opt.Trimtab
+	}
+	if opt.VPA != nil {
+		vcfg = *opt.VPA
+	}
+	tl, err := newLearner(tcfg, opt.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("trimtab model: %w", err)
+	}
+	vl, err := newLearner(vcfg, opt.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("vpa model: %w", err)
+	}
+	static := tr.Provisioned
+	if static.CPU <= 0 || static.Memory <= 0 {
+		static = staticGuess(samples, scoredFrom, static)
+	}
+	orc := newOracle(samples)
+	r := &replay{
+		strategies: map[string]strategy{Trimtab: tl, VPA: vl, Static: fixed{static}, Oracle: orc},
+		oracle:     orc, scores: map[string]*scorer{}, current: map[string]requests.Resources{}, res: res,
+	}
+	for _, n := range Names {
+		r.scores[n] = &scorer{m: &Metrics{}}
+		res.Strategies[n] = r.scores[n].m
+	}
+	res.Series.Requests = map[string][]requests.Resources{}
+	return r, nil
+}
+
+// sample runs strategy n over one sample s lasting dt: once scored, it
+// scores the requests it runs with (an OOM kill caps what it observes at
+// the limit) and tracks the leak (unleaked is the memory without it); then
+// the strategy observes the sample and, once scored, decides its next
+// requests, counting a change.
+func (r *replay) sample(n string, s requests.Sample, unleaked float64, dt time.Duration, scored bool) error {
+	st, sc := r.strategies[n], r.scores[n]
+	obs := s
+	if scored {
+		req := r.current[n]
+		r.res.Series.Requests[n] = append(r.res.Series.Requests[n], req)
+		if killed := sc.score(s, req, dt); killed {
+			obs.Memory = req.Memory // a killed container never uses more than its limit
+			if err := st.oomKilled(s.Time, req.Memory); err != nil {
+				return err
+			}
+		}
+		if !r.leakStart.IsZero() {
+			sc.trackLeak(s, unleaked, req, r.leakStart, dt)
+		}
+	}
+	if err := st.observe(obs); err != nil {
+		return err
+	}
+	if !scored || n == Oracle {
+		return nil
+	}
+	next, why := st.decide(s.Time)
+	if why != "" && next != r.current[n] {
+		sc.m.RequestChanges++
+		sc.m.LastChange = &why
+		if st.leakRaise() {
+			sc.m.LeakRaises++
+		}
+		if next.Memory > r.current[n].Memory {
+			sc.raised(s.Time, r.leakStart)
+		}
+	}
+	r.current[n] = next
+	return nil
 }
 
 // defaultWarmup is the warm-up when Options.Warmup is zero: the first 7
