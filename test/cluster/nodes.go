@@ -6,9 +6,11 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/trimtab-dev/trimtab/config"
 )
@@ -130,9 +132,20 @@ func createNodes(ctx context.Context, cs kubernetes.Interface, specs []NodeSpec,
 		}
 		if created != nil && created.Name != "" {
 			// Status is ignored on create; allocatable must be set for the
-			// scheduler to place anything.
-			created.Status = status
-			if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			// scheduler to place anything. The controller-manager may update
+			// the new node first (its node lifecycle controller taints it
+			// not-ready), so a conflict is retried on the latest version.
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				created.Status = status
+				_, err := cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+				if apierrors.IsConflict(err) {
+					if latest, gerr := cs.CoreV1().Nodes().Get(ctx, spec.Name, metav1.GetOptions{}); gerr == nil {
+						created = latest
+					}
+				}
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("setting allocatable of node %s: %w", spec.Name, err)
 			}
 		}
