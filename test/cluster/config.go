@@ -22,6 +22,9 @@ type Config struct {
 	// from tools/build.sh). PrometheusBin is Debian's prometheus binary
 	// (tools/apt.sh). Only the add-ons need them; Up does not.
 	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin string
+	// ControllerGenBin holds controller-gen (tools/build.sh controllergen),
+	// which generates deepcopy functions and CRD manifests.
+	ControllerGenBin string
 
 	// Ports on 127.0.0.1. Defaults avoid the well-known Kubernetes ports so a
 	// developer's other clusters keep working.
@@ -58,6 +61,7 @@ func DefaultConfig(root string) (Config, error) {
 		CertManagerBin:        filepath.Join(cache, "certmanager-"+CertManagerVersion, "bin"),
 		CertManagerCRDs:       filepath.Join(cache, "certmanager-"+CertManagerVersion, "crds"),
 		PrometheusBin:         "/usr/bin/prometheus",
+		ControllerGenBin:      filepath.Join(cache, "controllergen-"+ControllerGenVersion, "bin"),
 		EtcdClientPort:        12379,
 		EtcdPeerPort:          12380,
 		APIServerPort:         16443,
@@ -91,6 +95,8 @@ const (
 	KwokVersion        = "v0.8.0"
 	HelmVersion        = "v3.22.0"
 	CertManagerVersion = "v1.21.2"
+	// ControllerGenVersion is sigs.k8s.io/controller-tools'.
+	ControllerGenVersion = "v0.23.0"
 )
 
 // DefaultSpotTaint keeps pods off spot nodes unless they tolerate it; trimtab's
@@ -147,6 +153,16 @@ func (c Config) Helm() (string, error) {
 	p := filepath.Join(c.HelmBin, "helm")
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("helm not built: %s missing; run `bash test/cluster/tools/build.sh helm` (~1-5 min the first time)", p)
+	}
+	return p, nil
+}
+
+// ControllerGen returns the path of the controller-gen binary tools/build.sh
+// builds, or an error naming the command that builds it.
+func (c Config) ControllerGen() (string, error) {
+	p := filepath.Join(c.ControllerGenBin, "controller-gen")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("controller-gen not built: %s missing; run `bash test/cluster/tools/build.sh controllergen` (~1-3 min the first time)", p)
 	}
 	return p, nil
 }

@@ -20,6 +20,7 @@ func TestVersionsMatchToolsModules(t *testing.T) {
 		{"kwok", "sigs.k8s.io/kwok", KwokVersion},
 		{"helm", "helm.sh/helm/v3", HelmVersion},
 		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
+		{"controllergen", "sigs.k8s.io/controller-tools", ControllerGenVersion},
 	} {
 		path := filepath.Join("tools", c.dir, "go.mod")
 		b, err := os.ReadFile(path)

@@ -8,6 +8,7 @@
 #   $TRIMTAB_CACHE/helm-v3.22.0/bin/helm
 #   $TRIMTAB_CACHE/certmanager-v1.21.2/bin/{cert-manager-controller,cert-manager-cainjector}
 #                                          (+ cert-manager's CRDs in ../crds)
+#   $TRIMTAB_CACHE/controllergen-v0.23.0/bin/controller-gen
 #
 # Each tool is pinned by the go.mod of its module under test/cluster/tools/.
 # A component whose bin dir holds a .complete stamp is reused as is. Builds use
@@ -19,7 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
-all=(kubernetes etcd kwok helm certmanager)
+all=(kubernetes etcd kwok helm certmanager controllergen)
 
 # version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
 version() {
@@ -34,6 +35,7 @@ component_dir() {
 	kwok) echo "$cache/kwok-$(version "$here/kwok" sigs.k8s.io/kwok)" ;;
 	helm) echo "$cache/helm-$(version "$here/helm" helm.sh/helm/v3)" ;;
 	certmanager) echo "$cache/certmanager-$(version "$here/certmanager" github.com/cert-manager/cert-manager)" ;;
+	controllergen) echo "$cache/controllergen-$(version "$here/controllergen" sigs.k8s.io/controller-tools)" ;;
 	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
 	esac
 }
@@ -121,6 +123,16 @@ build_certmanager() {
 	cp "$src"/deploy/crds/*.yaml "$dest/crds/"
 	chmod -R u+w "$dest/crds"
 	echo "    copied $(ls "$dest/crds" | wc -l) CRDs to $dest/crds"
+}
+
+# build_controllergen builds controller-gen, which generates deepcopy
+# functions and CRD manifests from the API types (make generate, and the test
+# that fails when the generated files are stale).
+build_controllergen() {
+	local dest=$1 v
+	v=$(version "$here/controllergen" sigs.k8s.io/controller-tools)
+	gobuild "$here/controllergen" "$dest/bin/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen \
+		"-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
 }
 
 if [ "${1:-}" = "--print-dir" ]; then
