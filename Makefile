@@ -8,7 +8,7 @@
 #   make cluster-up    start (or reuse) the local control plane; kubeconfig in .cluster/
 #   make cluster-down  stop exactly the processes cluster-up started
 #   make run           the manager against the local control plane
-#   make build lint tools
+#   make build lint tools generate
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -64,6 +64,14 @@ test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest, chart and e2e
 .PHONY: bench
 bench: tools $(LOCALCLUSTER) ## run the benchmarks and print a table
 	@bash test/with-cluster.sh bash -c 'set -o pipefail; $(GO) test -run "^$$" -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./hack/benchtable'
+
+CONTROLLER_GEN = $(shell bash test/cluster/tools/build.sh --print-dir controllergen)/bin/controller-gen
+
+.PHONY: generate
+generate: ## regenerate api/'s deepcopy and the chart's CRDs with controller-gen (built by make tools)
+	@bash test/cluster/tools/build.sh controllergen
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=charts/trimtab/files/crds
 
 .PHONY: lint
 lint: ## gofmt and go vet
