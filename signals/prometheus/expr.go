@@ -1,0 +1,100 @@
+package prometheus
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// promql is Prometheus' own parser with its default options (no
+// experimental functions), the same one its /api/v1/query runs first. It
+// holds no state between calls.
+var promql = parser.NewParser(parser.Options{})
+
+// compiled is what the batcher needs to know about one expression before
+// sending it.
+type compiled struct {
+	// vector is the expression as an instant vector: the expression itself,
+	// or vector(expr) for a scalar, which label_replace cannot take.
+	vector string
+	// selectors are the expression's series selectors without offset or @,
+	// printed, sorted and unique: their newest samples say whether the
+	// value is fresh.
+	selectors []string
+	// err is set when the expression cannot be sent (ErrBadExpression).
+	err error
+}
+
+// Check parses expr with Prometheus' parser and returns its value type:
+// "scalar" or "vector" for an expression Instant and Range accept. A parse
+// error, a range vector ("x[5m]") or a string is an error that says why.
+func Check(expr string) (parser.ValueType, error) {
+	c := compile(expr)
+	if c.err != nil {
+		return "", c.err
+	}
+	if c.vector != expr {
+		return parser.ValueTypeScalar, nil
+	}
+	return parser.ValueTypeVector, nil
+}
+
+func compile(expr string) compiled {
+	e, err := promql.ParseExpr(expr)
+	if err != nil {
+		return compiled{err: exprErr(expr, ErrBadExpression, "%v", err)}
+	}
+	var c compiled
+	switch t := e.Type(); t {
+	case parser.ValueTypeVector:
+		c.vector = expr
+	case parser.ValueTypeScalar:
+		c.vector = "vector(" + expr + ")"
+	case parser.ValueTypeMatrix:
+		return compiled{err: exprErr(expr, ErrBadExpression, "is a range vector; give one number, e.g. sum(rate(%s))", expr)}
+	default:
+		return compiled{err: exprErr(expr, ErrBadExpression, "is a %s; give one number", t)}
+	}
+	seen := map[string]bool{}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			s := (&parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers}).String()
+			if !seen[s] {
+				seen[s] = true
+				c.selectors = append(c.selectors, s)
+			}
+		}
+		return nil
+	})
+	sort.Strings(c.selectors)
+	return c
+}
+
+// compileCache remembers compiled expressions: a controller sends the same
+// few thousand expressions every sync, and parsing is the batcher's main
+// CPU cost. It forgets everything when full, so churned expressions cannot
+// grow it without bound.
+type compileCache struct {
+	mu sync.Mutex
+	m  map[string]compiled
+}
+
+const compileCacheSize = 100_000
+
+func (cc *compileCache) get(expr string) compiled {
+	cc.mu.Lock()
+	c, ok := cc.m[expr]
+	cc.mu.Unlock()
+	if ok {
+		return c
+	}
+	c = compile(expr)
+	cc.mu.Lock()
+	if cc.m == nil || len(cc.m) >= compileCacheSize {
+		cc.m = map[string]compiled{}
+	}
+	cc.m[expr] = c
+	cc.mu.Unlock()
+	return c
+}
