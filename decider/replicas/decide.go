@@ -96,8 +96,15 @@ type Target struct {
 	// Forecast at the binding time (zero when cold).
 	ForecastAt           time.Time
 	Forecast, ForecastHi float64
+	// Method is what the forecast rests on, e.g. "recent mean".
+	Method string
 	Guard                string
-	Reason               string
+	// Limit is what held the target from the combined components, as the
+	// HPA's ScalingLimited reasons name it (hpa.WithinRange when nothing).
+	Limit hpa.Limit
+	// Guarded says the downstream guard blocked scale-out or stepped down.
+	Guarded bool
+	Reason  string
 }
 
 // Decide computes the replica target: the largest of the proactive,
@@ -128,11 +135,12 @@ func Decide(c Config, s *State, in Inputs) (Target, error) {
 	if c.Guard != nil {
 		gv = c.Guard.evaluate(&s.Guard, in.Downstream, in.Now)
 	}
-	replicas, note, err := c.normalize(s, in, d, want, gv)
+	replicas, limit, note, err := c.normalize(s, in, d, want, gv)
 	if err != nil {
 		return Target{}, err
 	}
-	d.Replicas, d.Guard = replicas, gv.reason
+	d.Replicas, d.Guard, d.Limit = replicas, gv.reason, limit
+	d.Guarded = gv.stepDown || (gv.blockUp && want > in.CurrentReplicas)
 	d.Reason = chain(parts) + "; " + gv.reason + note
 	return d, nil
 }
@@ -165,7 +173,8 @@ func (c Config) proactive(s *State, now time.Time, d *Target) part {
 		return part{-1, "proactive none (forecast cold)"}
 	}
 	d.Proactive = ceil32(max(hi/(c.CapacityPerPod*c.TargetUtilization), tail/c.CapacityPerPod))
-	how := ", " + s.Forecast.Method()
+	d.Method = s.Forecast.Method()
+	how := ", " + d.Method
 	if tail/c.CapacityPerPod > hi/(c.CapacityPerPod*c.TargetUtilization) {
 		how += fmt.Sprintf("; p%g tail %s at 100%%", 100*(1-c.OverloadRisk), human(tail))
 	}
@@ -202,8 +211,9 @@ func reactiveComponent(c Config, in Inputs, d *Target) part {
 // normalize turns the combined want into the replica count to set: the
 // guard's step-down or block, the dead bands around the current count, and
 // the HPA's normalization (rate limits, stabilization window, bounds). note
-// says what changed want, for the reason.
-func (c Config) normalize(s *State, in Inputs, d Target, want int32, gv guardVerdict) (replicas int32, note string, err error) {
+// says what changed want, for the reason; limit names the HPA rule that held
+// it, if any.
+func (c Config) normalize(s *State, in Inputs, d Target, want int32, gv guardVerdict) (replicas int32, limit hpa.Limit, note string, err error) {
 	floor := d.Floor
 	spec := hpa.Spec{MinReplicas: floor, MaxReplicas: c.MaxReplicas, Behavior: c.Behavior}
 	if floor > c.MaxReplicas {
@@ -221,7 +231,7 @@ func (c Config) normalize(s *State, in Inputs, d Target, want int32, gv guardVer
 		want = min(want, in.CurrentReplicas)
 		// Record it so the stabilization window sees the lower count.
 		s.HPA.Recommendations = append(s.HPA.Recommendations[:0], hpa.Recommendation{Replicas: want, At: in.Now})
-		return want, "", nil
+		return want, hpa.WithinRange, "", nil
 	}
 	if gv.blockUp && want > in.CurrentReplicas {
 		want = max(in.CurrentReplicas, floor)
@@ -239,18 +249,22 @@ func (c Config) normalize(s *State, in Inputs, d Target, want int32, gv guardVer
 	}
 	if in.CurrentReplicas == 0 {
 		// The HPA leaves a target at zero alone; trimtab starts it from the floor.
-		return min(max(want, 1), c.MaxReplicas), note, nil
+		return min(max(want, 1), c.MaxReplicas), hpa.WithinRange, note, nil
 	}
 	out, err := s.HPA.Reconcile(spec, in.CurrentReplicas, []hpa.Proposal{{Metric: "combined", Replicas: want}}, in.Now)
 	if err != nil {
-		return 0, "", fmt.Errorf("normalizing %d replicas: %w", want, err)
+		return 0, "", "", fmt.Errorf("normalizing %d replicas: %w", want, err)
 	}
 	if out.Limit != "" && out.Limit != hpa.WithinRange {
 		note += fmt.Sprintf("; %s %d→%d", out.Limit, want, out.Replicas)
 	} else if out.Replicas != want {
 		note += fmt.Sprintf("; stabilized %d→%d", want, out.Replicas)
 	}
-	return out.Replicas, note, nil
+	limit = out.Limit
+	if limit == "" {
+		limit = hpa.WithinRange
+	}
+	return out.Replicas, limit, note, nil
 }
 
 type part struct {
