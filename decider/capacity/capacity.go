@@ -98,7 +98,10 @@ type Placement struct {
 	Type Type
 	// Required says the pod must run on Type; otherwise it prefers it.
 	Required bool
-	Reason   string
+	// Base says the pod fills the on-demand base: on a scale-in it should
+	// be the last to go, so the base outlives the spot pods.
+	Base   bool
+	Reason string
 }
 
 // Place is the placement of the next pod of a workload whose live pods are
@@ -108,7 +111,7 @@ func (s Split) Place(c Counts) Placement {
 		return Placement{Type: s.Rest, Required: true, Reason: s.Reason}
 	}
 	if c.OnDemand < int(s.OnDemandBase) {
-		return Placement{Type: OnDemand, Required: true,
+		return Placement{Type: OnDemand, Required: true, Base: true,
 			Reason: fmt.Sprintf("on-demand base %d, %d placed before this pod", s.OnDemandBase, c.OnDemand)}
 	}
 	switch {

@@ -16,17 +16,17 @@ func TestDecideAndPlace(t *testing.T) {
 		counts  Counts
 		want    Placement
 	}{
-		{"pinned on-demand", Rule{Pin: OnDemand}, Outlook{}, Counts{OnDemand: 9}, Placement{OnDemand, true, "policy capacity on-demand"}},
-		{"pinned spot", Rule{Pin: Spot}, Outlook{}, Counts{Spot: 3}, Placement{Spot, true, "policy capacity spot"}},
+		{"pinned on-demand", Rule{Pin: OnDemand}, Outlook{}, Counts{OnDemand: 9}, Placement{OnDemand, true, false, "policy capacity on-demand"}},
+		{"pinned spot", Rule{Pin: Spot}, Outlook{}, Counts{Spot: 3}, Placement{Spot, true, false, "policy capacity spot"}},
 		// The owner's pin wins over the outlook: the placer never moves a
 		// workload its owner pinned to spot.
-		{"pinned spot ignores a spike", Rule{Pin: Spot}, offSpot, Counts{}, Placement{Spot, true, "policy capacity spot"}},
-		{"base short", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 1, Spot: 4}, Placement{OnDemand, true, "on-demand base 2, 1 placed before this pod"}},
-		{"base filled", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 2}, Placement{Spot, false, "on-demand base 2 filled, spot preferred for the rest"}},
-		{"no base", Rule{}, Outlook{}, Counts{}, Placement{Spot, false, "capacity auto with no on-demand base, spot preferred"}},
-		{"spike, no base", Rule{}, offSpot, Counts{Spot: 5}, Placement{OnDemand, true, "off spot: spike forecast"}},
-		{"spike, base short", Rule{OnDemandBase: 1}, offSpot, Counts{}, Placement{OnDemand, true, "on-demand base 1, 0 placed before this pod"}},
-		{"spike, base filled", Rule{OnDemandBase: 1}, offSpot, Counts{OnDemand: 1}, Placement{OnDemand, true, "on-demand base 1 filled; off spot: spike forecast"}},
+		{"pinned spot ignores a spike", Rule{Pin: Spot}, offSpot, Counts{}, Placement{Spot, true, false, "policy capacity spot"}},
+		{"base short", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 1, Spot: 4}, Placement{OnDemand, true, true, "on-demand base 2, 1 placed before this pod"}},
+		{"base filled", Rule{OnDemandBase: 2}, Outlook{}, Counts{OnDemand: 2}, Placement{Spot, false, false, "on-demand base 2 filled, spot preferred for the rest"}},
+		{"no base", Rule{}, Outlook{}, Counts{}, Placement{Spot, false, false, "capacity auto with no on-demand base, spot preferred"}},
+		{"spike, no base", Rule{}, offSpot, Counts{Spot: 5}, Placement{OnDemand, true, false, "off spot: spike forecast"}},
+		{"spike, base short", Rule{OnDemandBase: 1}, offSpot, Counts{}, Placement{OnDemand, true, true, "on-demand base 1, 0 placed before this pod"}},
+		{"spike, base filled", Rule{OnDemandBase: 1}, offSpot, Counts{OnDemand: 1}, Placement{OnDemand, true, false, "on-demand base 1 filled; off spot: spike forecast"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Decide(tc.rule, tc.outlook)

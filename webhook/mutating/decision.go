@@ -24,6 +24,8 @@ type PodDecision struct {
 	Placement capacity.Type `json:"placement,omitempty"`
 	// Required says the pod must run on Placement; otherwise it prefers it.
 	Required bool `json:"required,omitempty"`
+	// Base says the pod fills the workload's on-demand base.
+	Base bool `json:"base,omitempty"`
 	// Reason says why, e.g. "on-demand base 2: 1 already placed".
 	Reason string `json:"reason"`
 	// Injected lists what was added to the pod spec.

@@ -128,7 +128,7 @@ func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1
 	decide := func(c capacity.Counts) PodDecision {
 		d := base
 		pl := split.Place(c)
-		d.Placement, d.Required, d.Reason = pl.Type, pl.Required, pl.Reason
+		d.Placement, d.Required, d.Base, d.Reason = pl.Type, pl.Required, pl.Base, pl.Reason
 		return d
 	}
 	var d PodDecision

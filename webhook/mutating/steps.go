@@ -18,7 +18,7 @@ type step func(pod *corev1.Pod, d *PodDecision, s config.Settings)
 
 // steps are the mutation steps, in order. The decider's request sizing joins
 // this list as its own step.
-var steps = []step{capacityAffinity, spotToleration}
+var steps = []step{capacityAffinity, spotToleration, baseDeletionCost}
 
 // preferredWeight is the weight of an injected preferred node affinity term:
 // the maximum, so preference for spot outweighs spreading and bin-packing
@@ -76,6 +76,35 @@ func spotToleration(pod *corev1.Pod, d *PodDecision, s config.Settings) {
 		Key: taint.Key, Operator: corev1.TolerationOpEqual, Value: taint.Value, Effect: taint.Effect,
 	})
 	d.Injected = append(d.Injected, fmt.Sprintf("toleration %s=%s:%s", taint.Key, taint.Value, taint.Effect))
+}
+
+// AnnotationPodDeletionCost is the ReplicaSet controller's scale-in
+// preference: among otherwise equal pods, the lower cost goes first.
+// https://kubernetes.io/docs/reference/labels-annotations-taints/#pod-deletion-cost
+const AnnotationPodDeletionCost = "controller.kubernetes.io/pod-deletion-cost"
+
+// baseCost is the deletion cost trimtab gives the pods of a workload's
+// on-demand base; the others keep the default 0.
+const baseCost = "100"
+
+// baseDeletionCost marks a pod that fills the on-demand base as the last to
+// go on a scale-in, so scaling in removes spot pods first and the base
+// survives it (a Deployment's ReplicaSet honours the annotation; a
+// StatefulSet removes the highest ordinal whatever it says). A cost the
+// user set is kept.
+func baseDeletionCost(pod *corev1.Pod, d *PodDecision, _ config.Settings) {
+	if !d.Base {
+		return
+	}
+	if v, ok := pod.Annotations[AnnotationPodDeletionCost]; ok {
+		d.Kept = append(d.Kept, fmt.Sprintf("the pod's own %s %s", AnnotationPodDeletionCost, v))
+		return
+	}
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[AnnotationPodDeletionCost] = baseCost
+	d.Injected = append(d.Injected, fmt.Sprintf("%s %s (the base goes last on scale-in)", AnnotationPodDeletionCost, baseCost))
 }
 
 // userPinned describes how the pod already constrains the capacity-type

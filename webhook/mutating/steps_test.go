@@ -103,3 +103,27 @@ func TestUserPinned(t *testing.T) {
 		}
 	}
 }
+
+// The pods of the on-demand base carry a deletion cost, so a scale-in takes
+// spot pods first; a cost the user set is kept, and other pods get none.
+func TestBaseDeletionCost(t *testing.T) {
+	s := config.DefaultSettings()
+	base := &corev1.Pod{}
+	d := &PodDecision{Placement: capacity.OnDemand, Required: true, Base: true}
+	baseDeletionCost(base, d, s)
+	if base.Annotations[AnnotationPodDeletionCost] != baseCost || len(d.Injected) != 1 {
+		t.Errorf("base pod: annotations %v, injected %v", base.Annotations, d.Injected)
+	}
+	own := &corev1.Pod{}
+	own.Annotations = map[string]string{AnnotationPodDeletionCost: "-5"}
+	d = &PodDecision{Placement: capacity.OnDemand, Required: true, Base: true}
+	baseDeletionCost(own, d, s)
+	if own.Annotations[AnnotationPodDeletionCost] != "-5" || len(d.Kept) != 1 {
+		t.Errorf("user's cost: annotations %v, kept %v", own.Annotations, d.Kept)
+	}
+	spot := &corev1.Pod{}
+	baseDeletionCost(spot, &PodDecision{Placement: capacity.Spot}, s)
+	if _, ok := spot.Annotations[AnnotationPodDeletionCost]; ok {
+		t.Error("a spot pod got a deletion cost")
+	}
+}
