@@ -43,9 +43,9 @@ const maxCount = 1 << 53
 // third week on, and a decayed histogram keeps every bin it ever touched,
 // so a sparse or windowed layout would not lower the size the budget is
 // set by). The configuration is not stored (Restore takes it), nor the
-// decay factor, which follows from it. A model holding a value Restore
-// would refuse (only reachable with loads beyond float32's 3.4e38) is an
-// error here rather than a checkpoint that cannot be read back.
+// decay factor, which follows from it. MarshalBinary runs Restore's checks
+// first, so it never writes a checkpoint that cannot be read back; Observe
+// keeps the model within them (see MaxLoad).
 func (m *Model) MarshalBinary() ([]byte, error) {
 	return m.AppendBinary(make([]byte, 0, m.checkpointSize()))
 }
@@ -234,18 +234,20 @@ func (m *Model) check() error {
 		return fmt.Errorf("nowcast sample count %d: want 0..%d (the nowcast ring's position)", m.trailN, int64(maxCount))
 	case m.period > Weekly:
 		return fmt.Errorf("period %d: want 0 (none), 1 (daily) or 2 (weekly)", m.period)
-	case !nonNeg(m.acc) || (m.accN == 0 && m.acc != 0):
-		return fmt.Errorf("open bucket sum %v with %d samples: want a finite value ≥ 0, and 0 without samples", m.acc, m.accN)
-	case !(m.level > 0) || math.IsInf(m.level, 0):
-		return fmt.Errorf("level ratio %v: want a finite value > 0", m.level)
+	case !sumOf(m.acc, float64(m.accN)):
+		return fmt.Errorf("open bucket sum %v with %d samples: want 0..samples × %g", m.acc, m.accN, MaxLoad)
+	case !sumOf(m.hourAcc[0], m.hourAcc[1]):
+		return fmt.Errorf("open hour sum %v with %v samples: want 0..samples × %g", m.hourAcc[0], m.hourAcc[1], MaxLoad)
+	case !inRange(m.level, minLevel, maxLevel):
+		return fmt.Errorf("level ratio %v: want %g..%g", m.level, minLevel, maxLevel)
 	case !finite(m.daySum):
 		return fmt.Errorf("profile sum %v: want a finite value", m.daySum)
 	case !finite(m.cost[0]) || !finite(m.cost[1]) || !nonNeg(m.costW):
 		return fmt.Errorf("arm costs %v, %v, weight %v: want finite values, the weight ≥ 0", m.cost[0], m.cost[1], m.costW)
 	}
-	for i, v := range [...]float64{m.dayTot[0], m.dayTot[1], m.hourAcc[0], m.hourAcc[1]} {
+	for i, v := range [...]float64{m.dayTot[0], m.dayTot[1], m.hourAcc[1]} {
 		if !nonNeg(v) {
-			return fmt.Errorf("%s %v: want a finite value ≥ 0", [...]string{"day's actual total", "day's profile total", "open hour sum", "open hour count"}[i], v)
+			return fmt.Errorf("%s %v: want a finite value ≥ 0", [...]string{"day's actual total", "day's profile total", "open hour count"}[i], v)
 		}
 	}
 	for c := range errClasses {
@@ -254,24 +256,24 @@ func (m *Model) check() error {
 		}
 	}
 	for i, v := range m.day {
-		if !nonNeg(float64(v)) || (m.dayN[i] == 0 && v != 0) {
-			return fmt.Errorf("profile slot %d (%s UTC): %v with %d updates: want a finite value ≥ 0, and 0 before the first update",
-				i, time.Time{}.Add(time.Duration(i)*m.cfg.Bucket).Format("15:04"), v, m.dayN[i])
+		if !inRange(float64(v), 0, maxKept) || (m.dayN[i] == 0 && v != 0) {
+			return fmt.Errorf("profile slot %d (%s UTC): %v with %d updates: want 0..%g, and 0 before the first update",
+				i, time.Time{}.Add(time.Duration(i)*m.cfg.Bucket).Format("15:04"), v, m.dayN[i], maxKept)
 		}
 	}
 	for i, v := range m.dow {
-		if !(v > 0) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("day-of-week factor %s: %v: want a finite value > 0", time.Weekday(i), v)
+		if !inRange(float64(v), minDayFactor, maxDayFactor) {
+			return fmt.Errorf("day-of-week factor %s: %v: want %g..%g", time.Weekday(i), v, minDayFactor, maxDayFactor)
 		}
 	}
 	for i, v := range m.levels {
-		if !nonNeg(float64(v)) {
-			return fmt.Errorf("level ring slot %d: %v: want a finite value ≥ 0", i, v)
+		if v != 0 && !inRange(float64(v), minLevel, maxLevel) {
+			return fmt.Errorf("level ring slot %d: %v: want 0 (unset) or %g..%g", i, v, minLevel, maxLevel)
 		}
 	}
 	for i, v := range m.hourly {
-		if !math.IsNaN(float64(v)) && !nonNeg(float64(v)) {
-			return fmt.Errorf("hourly ring slot %d: %v: want a finite value ≥ 0 or NaN (a gap)", i, v)
+		if !math.IsNaN(float64(v)) && !inRange(float64(v), 0, maxKept) {
+			return fmt.Errorf("hourly ring slot %d: %v: want 0..%g or NaN (a gap)", i, v, maxKept)
 		}
 	}
 	for c := range errClasses {
@@ -282,8 +284,8 @@ func (m *Model) check() error {
 		}
 	}
 	for i, s := range m.trail {
-		if s.t < 0 || s.t > wire.MaxUnix || !nonNeg(float64(s.v)) || !nonNeg(float64(s.mean)) {
-			return fmt.Errorf("nowcast ring slot %d: Unix second %d, sample %v, mean %v: want a time in 1970..9999 and finite values ≥ 0", i, s.t, s.v, s.mean)
+		if s.t < 0 || s.t > wire.MaxUnix || !inRange(float64(s.v), 0, maxKept) || !inRange(float64(s.mean), 0, maxKept) {
+			return fmt.Errorf("nowcast ring slot %d: Unix second %d, sample %v, mean %v: want a time in 1970..9999 and values in 0..%g", i, s.t, s.v, s.mean, maxKept)
 		}
 	}
 	return nil
@@ -293,3 +295,17 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // nonNeg is a finite value ≥ 0 (NaN fails the comparison).
 func nonNeg(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
+
+// inRange is lo ≤ v ≤ hi (NaN fails).
+func inRange(v, lo, hi float64) bool { return v >= lo && v <= hi }
+
+// sumOf says sum can be the float64 sum of n samples of at most MaxLoad
+// (with room for its rounding).
+func sumOf(sum, n float64) bool { return n >= 0 && sum >= 0 && sum <= n*MaxLoad*(1+1e-9) }
+
+// maxKept bounds the loads the model stores: a profile slot is a mean of
+// samples (≤ MaxLoad) over a day-of-week factor (≥ minDayFactor), and the
+// rings hold samples and their means. Twice that, so that every update
+// from values within these bounds stays within them, float32 rounding
+// included, and a model that restores also checkpoints after it learns.
+const maxKept = 2 * MaxLoad / minDayFactor

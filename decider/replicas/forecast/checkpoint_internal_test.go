@@ -65,12 +65,20 @@ func TestRestoreChecksEveryValue(t *testing.T) {
 		{"open bucket sum without samples", func(m *Model) { m.acc, m.accN = 5, 0 }, "open bucket sum 5 with 0 samples"},
 		{"zero level ratio", func(m *Model) { m.level = 0 }, "level ratio 0"},
 		{"Inf level ratio", func(m *Model) { m.level = math.Inf(1) }, "level ratio +Inf"},
+		{"level ratio past its clamp", func(m *Model) { m.level = 1e300 }, "level ratio 1e+300: want 0.05..20"},
 		{"NaN profile sum", func(m *Model) { m.daySum = math.NaN() }, "profile sum NaN"},
 		{"Inf arm cost", func(m *Model) { m.cost[1] = math.Inf(-1) }, "arm costs"},
 		{"negative day total", func(m *Model) { m.dayTot[1] = -1 }, "day's profile total -1"},
-		{"NaN hour count", func(m *Model) { m.hourAcc[1] = math.NaN() }, "open hour count NaN"},
+		{"NaN hour count", func(m *Model) { m.hourAcc[1] = math.NaN() }, "with NaN samples"},
+		{"hour sum past its samples", func(m *Model) { m.hourAcc = [2]float64{3e30, 2} }, "open hour sum 3e+30 with 2 samples"},
+		{"open bucket mean past MaxLoad", func(m *Model) { m.acc, m.accN = 1e300, 1 }, "open bucket sum 1e+300 with 1 samples"},
 		{"Inf error weight", func(m *Model) { m.trailW[2] = math.Inf(1) }, "error weights of class 2"},
 		{"zero day-of-week factor", func(m *Model) { m.dow[6] = 0 }, "day-of-week factor Saturday: 0"},
+		{"day-of-week factor past its clamp", func(m *Model) { m.dow[0] = 6 }, "day-of-week factor Sunday: 6: want 0.2..5"},
+		{"profile slot past MaxLoad", func(m *Model) { m.day[9] = 1e38 }, "profile slot 9 (00:45 UTC): 1e+38"},
+		{"level ring slot past the clamp", func(m *Model) { m.levels[4] = 100 }, "level ring slot 4: 100"},
+		{"hourly mean past what samples make", func(m *Model) { m.hourly[7] = 2e31 }, "hourly ring slot 7: 2e+31"},
+		{"level ratio just past its clamp", func(m *Model) { m.level = 20.000001 }, "level ratio 20.000001: want 0.05..20"},
 		{"NaN level in the ring", func(m *Model) { m.levels[31] = nan }, "level ring slot 31: NaN"},
 		{"Inf in the hourly ring", func(m *Model) { m.hourly[100] = inf }, "hourly ring slot 100: +Inf"},
 		{"negative error bin", func(m *Model) { m.errH[1][40] = -1 }, "error histogram bin 40 of class 1: -1 (seasonal)"},
@@ -156,5 +164,75 @@ func TestRestoreConfigChanges(t *testing.T) {
 	c.TrailWindow = 0
 	if r, err = Restore(c, b); err != nil || r.useNowcast || r.Method() != "seasonal" {
 		t.Errorf("restored without the recent-mean arm: %v, method %q", err, r.Method())
+	}
+}
+
+// TestObserveSkipsAbsurdLoads: a sample over MaxLoad is a gap, so that no
+// sample can make the model hold a value its checkpoint would refuse.
+func TestObserveSkipsAbsurdLoads(t *testing.T) {
+	m := learned(t)
+	before, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(m.cur*int64(m.cfg.Bucket/time.Second), 0)
+	for _, v := range []float64{2 * MaxLoad, math.MaxFloat32, math.MaxFloat64, math.Inf(1)} {
+		m.Observe(at, v)
+	}
+	after, err := m.MarshalBinary()
+	if err != nil || string(after) != string(before) {
+		t.Errorf("absurd samples changed the model (%v)", err)
+	}
+}
+
+// TestCheckedBoundsAreClosed: a model holding every checked value at the
+// end of its range, which Restore accepts, still checkpoints after it
+// learns from samples at the ends of theirs: Restore's bounds never refuse
+// what the model writes.
+func TestCheckedBoundsAreClosed(t *testing.T) {
+	for _, hi := range []bool{true, false} {
+		m := learned(t)
+		load, level, factor := float32(maxKept), maxLevel, maxDayFactor
+		if !hi {
+			load, level, factor = 0, minLevel, minDayFactor
+		}
+		for i := range m.day {
+			m.day[i], m.dayN[i] = load, 1
+		}
+		for i := range m.hourly {
+			m.hourly[i] = load
+		}
+		for i := range m.trail {
+			m.trail[i].v, m.trail[i].mean = load, load
+		}
+		for i := range m.levels {
+			m.levels[i] = float32(level)
+		}
+		for i := range m.dow {
+			m.dow[i] = float32(factor)
+		}
+		m.level, m.period = level, Weekly
+		m.accN, m.hourAcc[1] = 3, 3
+		m.acc, m.hourAcc[0] = 3*MaxLoad*(1+1e-9), 3*MaxLoad*(1+1e-9)
+		if !hi {
+			m.acc, m.hourAcc[0] = 0, 0
+		}
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err = Restore(DefaultConfig(), b); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Unix(m.cur*int64(m.cfg.Bucket/time.Second), 0)
+		for i := range 9 * 1440 {
+			v := [...]float64{MaxLoad, 0, MaxLoad, 1}[(i/97)%4]
+			m.Observe(at.Add(time.Duration(i)*time.Minute), v)
+			if i%61 == 0 {
+				if _, err := m.MarshalBinary(); err != nil {
+					t.Fatalf("high %v, after %d samples: %v", hi, i, err)
+				}
+			}
+		}
 	}
 }
