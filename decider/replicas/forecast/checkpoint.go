@@ -39,7 +39,7 @@ const maxCount = 1 << 53
 //
 // The arrays are stored as they are, float32 bits included, so a restored
 // model forecasts exactly what the original would: the profile, rings and
-// histograms are most of the ~7.8 KiB (the hourly ring is full from the
+// histograms are most of the ~7.5 KiB (the hourly ring is full from the
 // third week on, and a decayed histogram keeps every bin it ever touched,
 // so a sparse or windowed layout would not lower the size the budget is
 // set by). The configuration is not stored (Restore takes it), nor the
