@@ -17,4 +17,7 @@
 //
 // Decide is pure: it takes the policy, the workload's state and the inputs
 // (with the time), and returns a Decision; it never reads a clock or a client.
+// State.MarshalBinary and RestoreState carry that state (the learned
+// forecast, the HPA's windows, the guard) across a restart or a leader
+// change, in about 8 KiB a workload.
 package replicas

@@ -58,6 +58,21 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// MaxLoad is the largest sample Observe learns from; a larger one is a
+// gap. No load signal comes near it (a trillion requests a minute is
+// 10¹²), and the bound keeps every value the model derives from samples
+// far inside float32, so no profile slot or ring entry can overflow to
+// +Inf and make the model's checkpoint unreadable.
+const MaxLoad = 1e30
+
+const (
+	// minLevel and maxLevel clamp a bucket's actual / profile ratio before
+	// it enters the level ratio, which therefore stays within them.
+	minLevel, maxLevel float64 = 0.05, 20
+	// minDayFactor and maxDayFactor clamp a day-of-week factor.
+	minDayFactor, maxDayFactor float64 = 0.2, 5
+)
+
 const (
 	hoursKept = 21 * 24 // three weeks of hourly means for period detection
 	errBins   = 96
@@ -173,10 +188,10 @@ func (m *Model) base(b int64) float64 {
 }
 
 // Observe feeds one sample (load averaged over the sample's interval) at t.
-// NaN and negative values are gaps; samples must come in time order, and an
-// older one is ignored.
+// NaN, negative and absurd (over MaxLoad) values are gaps; samples must
+// come in time order, and an older one is ignored.
 func (m *Model) Observe(t time.Time, v float64) {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+	if !(v >= 0 && v <= MaxLoad) {
 		return
 	}
 	b := m.bucket(t)
@@ -207,8 +222,11 @@ func (m *Model) closeBucket() {
 	s := m.slotOf(b)
 	base := m.base(b)
 	if base > 0 {
-		r := math.Min(math.Max(mean/base, 0.05), 20)
-		m.level = math.Exp((1-m.cfg.LevelAlpha)*math.Log(m.level) + m.cfg.LevelAlpha*math.Log(r))
+		r := math.Min(math.Max(mean/base, minLevel), maxLevel)
+		// A mean of ratios within [minLevel, maxLevel] stays within them;
+		// the clamp only removes exp∘log's rounding at the ends, so a
+		// checkpoint can hold the level to that range exactly.
+		m.level = math.Min(math.Max(math.Exp((1-m.cfg.LevelAlpha)*math.Log(m.level)+m.cfg.LevelAlpha*math.Log(r)), minLevel), maxLevel)
 	}
 	// Profile slot update, robust to outliers: a value outside [1/3, 3] ×
 	// the slot is clipped to that range and enters with half the weight, so
@@ -251,7 +269,7 @@ func (m *Model) trackDay(b int64, actual, profile float64) {
 			if m.period == Weekly {
 				f *= float64(m.dow[w])
 			}
-			f = math.Min(math.Max(f, 0.2), 5)
+			f = math.Min(math.Max(f, minDayFactor), maxDayFactor)
 			if m.dowN[w] == 0 {
 				m.dow[w] = float32(f)
 			} else {

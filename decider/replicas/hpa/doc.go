@@ -10,4 +10,6 @@
 // clock, the pod lister or the metrics API, this package takes the time, the
 // pods and their metrics as arguments, and it keeps the controller's per-HPA
 // memory (recommendations and scale events) in a State value the caller owns.
+// State.AppendCheckpoint and RestoreState carry that memory across a
+// controller restart, which upstream loses (its maps start empty).
 package hpa
