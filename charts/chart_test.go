@@ -132,15 +132,17 @@ func TestDefaultRender(t *testing.T) {
 		"Deployment": 1, "Service": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
 		"Role": 1, "RoleBinding": 1, "PodDisruptionBudget": 1, "Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
-		"ServiceMonitor": 0, "ConfigMap": 0, "Secret": 0,
+		"ServiceMonitor": 0, "ConfigMap": 0, "Secret": 0, "CustomResourceDefinition": 2,
 	} {
 		if got := len(find(objs, kind)); got != n {
 			t.Errorf("rendered %d %s, want %d", got, kind, n)
 		}
 	}
 
-	// RBAC: no Secret access at all, no wildcards, writes only to Events
-	// cluster-wide.
+	// RBAC: no Secret access at all, no wildcards, cluster-wide writes only
+	// to Events, trimtab's own resources and workloads' scale.
+	clusterWrites := map[string]bool{"events": true, "decisions": true, "decisions/status": true, "decisioncheckpoints": true,
+		"deployments/scale": true, "statefulsets/scale": true}
 	for _, kind := range []string{"ClusterRole", "Role"} {
 		for _, o := range find(objs, kind) {
 			var role rbacv1.ClusterRole
@@ -154,8 +156,8 @@ func TestDefaultRender(t *testing.T) {
 					}
 					for _, v := range r.Verbs {
 						write := v != "get" && v != "list" && v != "watch"
-						if v == "*" || (kind == "ClusterRole" && write && res != "events") {
-							t.Errorf("ClusterRole grants %s on %s; cluster-wide writes are limited to events", v, res)
+						if v == "*" || (kind == "ClusterRole" && write && !clusterWrites[res]) || (v == "delete" && kind == "ClusterRole") {
+							t.Errorf("ClusterRole grants %s on %s; cluster-wide writes are limited to %v, never delete", v, res, clusterWrites)
 						}
 					}
 				}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/controllers/decision"
 	"github.com/trimtab-dev/trimtab/internal/manager"
 	"github.com/trimtab-dev/trimtab/internal/version"
 )
@@ -24,7 +25,7 @@ func newManagerCmd() *cobra.Command {
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
 		Use:   "manager",
-		Short: "Run the trimtab manager: the pod placement and policy validation webhooks",
+		Short: "Run the trimtab manager: the admission webhooks and the decision controller",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -61,6 +62,12 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&s.OnDemandValue, "on-demand-value", s.OnDemandValue, "value of --capacity-type-label on on-demand nodes")
 	f.StringVar(&spotTaint, "spot-taint", config.FormatTaint(s.SpotTaint), `taint on spot nodes, key=value:effect, that pods placed on spot tolerate; "" if spot nodes are untainted`)
 	f.StringSliceVar(&s.ExcludedNamespaces, "excluded-namespaces", s.ExcludedNamespaces, "namespaces trimtab never validates or mutates")
+	f.BoolVar(&o.Decisions, "decisions", true, "run the decision controller (leader only): a Decision per opted-in Deployment and StatefulSet, replicas scaled in enforce mode")
+	f.DurationVar(&o.DecisionPeriod, "decision-period", decision.DefaultPeriod, "how often the decision controller decides every workload")
+	f.StringVar(&o.Prometheus.Address, "prometheus-address", "", "Prometheus' base URL the decision controller reads signals from, e.g. http://prometheus.monitoring:9090; empty: Decisions hold with SignalsFresh=False")
+	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
+	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")
+	f.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", 0, "timeout of one Prometheus request (0: 30s)")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

@@ -1,5 +1,6 @@
 // Package manager assembles trimtab's controller-runtime manager: the
-// webhook server with the mutating and validating webhooks, health and
+// webhook server with the mutating and validating webhooks (on every
+// replica), the decision controller (on the elected leader), health and
 // readiness endpoints, Prometheus metrics and leader election. `trimtab
 // manager` and the end-to-end tests build the manager through New, so the
 // tests run exactly what ships.
@@ -7,15 +8,22 @@ package manager
 
 import (
 	"fmt"
+	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/controllers/decision"
+	"github.com/trimtab-dev/trimtab/signals/prometheus"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
 	"github.com/trimtab-dev/trimtab/webhook/validating"
 )
@@ -39,6 +47,17 @@ type Options struct {
 	// every replica regardless.
 	LeaderElect             bool
 	LeaderElectionNamespace string
+
+	// Decisions runs the decision controller: every opted-in Deployment
+	// and StatefulSet gets a Decision, decided from its signals every
+	// DecisionPeriod (0: 15 s) and applied in enforce mode.
+	Decisions      bool
+	DecisionPeriod time.Duration
+	// Prometheus is where the controller reads signals; an empty Address
+	// leaves every Decision holding with SignalsFresh=False.
+	Prometheus prometheus.Config
+	// Clock drives the controller; nil is the real clock.
+	Clock clock.WithTicker
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -50,7 +69,15 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := o.Settings.Validate(); err != nil {
 		return nil, err
 	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
@@ -74,6 +101,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := validating.Register(mgr, o.Settings); err != nil {
 		return nil, err
 	}
+	if o.Decisions {
+		if err := addDecisions(mgr, o); err != nil {
+			return nil, err
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)
 	}
@@ -82,4 +114,31 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("adding readiness check: %w", err)
 	}
 	return mgr, nil
+}
+
+// addDecisions adds the decision controller, reading signals from
+// o.Prometheus when it has an address.
+func addDecisions(mgr ctrl.Manager, o Options) error {
+	c := &decision.Controller{
+		Client:   mgr.GetClient(),
+		Uncached: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("trimtab-decision"),
+		Settings: o.Settings,
+		Period:   o.DecisionPeriod,
+		Clock:    o.Clock,
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if o.Prometheus.Address != "" {
+		sig, err := prometheus.New(o.Prometheus)
+		if err != nil {
+			return fmt.Errorf("--prometheus-address: %w", err)
+		}
+		c.Signals = sig
+	}
+	if err := mgr.Add(c); err != nil {
+		return fmt.Errorf("adding the decision controller: %w", err)
+	}
+	return nil
 }

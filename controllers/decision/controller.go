@@ -1,0 +1,200 @@
+package decision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/replicas"
+	"github.com/trimtab-dev/trimtab/signals/prometheus"
+)
+
+// Signals is what the controller reads from Prometheus;
+// *prometheus.Client implements it. See prometheus.Reader for the contract.
+type Signals interface {
+	Instant(ctx context.Context, exprs []string, at time.Time) []prometheus.Result
+	Range(ctx context.Context, exprs []string, from, to time.Time, step time.Duration) []prometheus.Series
+	PodCPU(ctx context.Context, namespaces []string, at time.Time) ([]prometheus.PodCPU, error)
+}
+
+// Defaults of the controller's periods and budgets.
+const (
+	// DefaultPeriod is the HPA's sync period.
+	DefaultPeriod = 15 * time.Second
+	// DefaultStatusRefresh bounds how old a Decision's freshness fields
+	// (last signal time, forecast) may get before an otherwise unchanged
+	// status is written again.
+	DefaultStatusRefresh = time.Minute
+	// DefaultCheckpointEvery is how often each workload's learned state is
+	// saved (VPA checkpoints every minute; a forecaster learns slowly, and
+	// five minutes lost to a crash costs it nothing it cannot re-learn).
+	DefaultCheckpointEvery = 5 * time.Minute
+	// DefaultWarmStartsPerSync bounds the week-long range queries one sync
+	// makes, so a manager meeting 10,000 workloads at once spreads their
+	// warm starts over a few minutes instead of asking Prometheus for
+	// 100 million points in one go.
+	DefaultWarmStartsPerSync = 200
+	// DefaultHistory is how much history a warm start reads: the
+	// forecaster's weekly period needs a week.
+	DefaultHistory = 7 * 24 * time.Hour
+	// DefaultHistoryStep is the warm start's sample step.
+	DefaultHistoryStep = time.Minute
+	// DefaultShadowWindow is the trailing window of the shadow comparison.
+	DefaultShadowWindow = 24 * time.Hour
+)
+
+// Controller runs the replica decisions of every opted-in workload. Build
+// it with its fields set and add it to a manager (it needs leader
+// election), or call Sync directly.
+type Controller struct {
+	// Client reads workloads, pods, HPAs and Decisions (from the cache) and
+	// writes Decisions, checkpoints and scales.
+	Client client.Client
+	// Uncached reads objects the manager does not cache (checkpoints); nil
+	// reads through Client.
+	Uncached client.Reader
+	// Signals reads Prometheus; nil when none is configured: every workload
+	// then holds with SignalsFresh=False.
+	Signals  Signals
+	Clock    clock.WithTicker
+	Recorder events.EventRecorder
+	Settings config.Settings
+	// Timing is the control loop's delays the deciders size for; its Sync
+	// should be Period. Zero: replicas.DefaultTiming.
+	Timing replicas.Timing
+
+	Period, StatusRefresh, CheckpointEvery time.Duration
+	History, HistoryStep, ShadowWindow     time.Duration
+	WarmStartsPerSync                      int
+
+	mu      sync.Mutex
+	tracked map[workloadKey]*tracked
+}
+
+// NeedLeaderElection makes the manager run the controller on the elected
+// replica only: two replicas must never both scale a workload.
+func (c *Controller) NeedLeaderElection() bool { return true }
+
+// Start syncs every Period until ctx ends. A failed sync is logged and
+// retried at the next period; it never stops the manager.
+func (c *Controller) Start(ctx context.Context) error {
+	c.defaults()
+	log := logf.FromContext(ctx).WithName("decision")
+	ctx = logf.IntoContext(ctx, log)
+	log.Info("starting the decision controller", "period", c.Period, "prometheus", c.Signals != nil)
+	t := c.Clock.NewTicker(c.Period)
+	defer t.Stop()
+	for {
+		stats, err := c.Sync(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error(err, "decision sync failed; retrying at the next period")
+		} else {
+			log.V(1).Info("synced", "stats", stats)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C():
+		}
+	}
+}
+
+func (c *Controller) defaults() {
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if c.Period == 0 {
+		c.Period = DefaultPeriod
+	}
+	if c.StatusRefresh == 0 {
+		c.StatusRefresh = DefaultStatusRefresh
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if c.History == 0 {
+		c.History = DefaultHistory
+	}
+	if c.HistoryStep == 0 {
+		c.HistoryStep = DefaultHistoryStep
+	}
+	if c.ShadowWindow == 0 {
+		c.ShadowWindow = DefaultShadowWindow
+	}
+	if c.WarmStartsPerSync == 0 {
+		c.WarmStartsPerSync = DefaultWarmStartsPerSync
+	}
+	if c.Timing == (replicas.Timing{}) {
+		c.Timing = replicas.DefaultTiming
+	}
+	if c.tracked == nil {
+		c.tracked = map[workloadKey]*tracked{}
+	}
+}
+
+// SyncStats is what one sync did, for logs and benchmarks.
+type SyncStats struct {
+	Workloads, Decided, Held, WarmStarts, Restored int
+	StatusWrites, Creates, Scales, Checkpoints     int
+}
+
+// Sync runs one pass over every opted-in workload: read the signals of all
+// at once, decide each, write what changed, scale in enforce mode, save due
+// checkpoints. A workload's own failure is reported on its Decision and
+// does not stop the others; the error is for failures of the whole pass
+// (the cache unreadable) or a join of the workloads' write errors.
+func (c *Controller) Sync(ctx context.Context) (SyncStats, error) {
+	c.defaults()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.Clock.Now()
+	var st SyncStats
+	ws, err := c.listWorkloads(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Workloads = len(ws)
+	decisions, err := c.listDecisions(ctx)
+	if err != nil {
+		return st, err
+	}
+	hpas, err := c.listHPAs(ctx, ws)
+	if err != nil {
+		return st, err
+	}
+	for _, w := range ws {
+		c.track(ctx, w, decisions[w.key], &st)
+	}
+	c.warmStart(ctx, ws, now, &st)
+	sig := c.readSignals(ctx, ws, now)
+	var errs []error
+	for _, w := range ws {
+		if err := c.syncWorkload(ctx, w, decisions[w.key], hpas[w.key], sig[w.key], now, &st); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", w.key, err))
+		}
+	}
+	c.forget(ws)
+	syncsTotal.Inc()
+	syncDuration.Observe(c.Clock.Since(now).Seconds())
+	return st, errors.Join(errs...)
+}
+
+func (c *Controller) reader() client.Reader {
+	if c.Uncached != nil {
+		return c.Uncached
+	}
+	return c.Client
+}
+
+func logFor(ctx context.Context, w *workload) logr.Logger {
+	return logf.FromContext(ctx).WithValues("workload", w.key.String())
+}
