@@ -124,13 +124,13 @@ var actsToday = map[string]string{
 	AnnotationClass:         "webhook",
 	AnnotationCapacity:      "webhook",
 	AnnotationOnDemandBase:  "webhook",
-	AnnotationReplicas:      "not yet",
-	AnnotationMode:          "webhook",
+	AnnotationReplicas:      "decision controller",
+	AnnotationMode:          "webhook and decision controller",
 	AnnotationRequests:      "not yet",
-	AnnotationMetric:        "not yet",
-	AnnotationTargetPerPod:  "not yet",
-	AnnotationDownstream:    "not yet",
-	AnnotationDownstreamMax: "not yet",
+	AnnotationMetric:        "decision controller",
+	AnnotationTargetPerPod:  "decision controller",
+	AnnotationDownstream:    "decision controller",
+	AnnotationDownstreamMax: "decision controller",
 }
 
 // TestPolicyDocSaysWhatActs keeps docs/policy.md's key table honest: one
