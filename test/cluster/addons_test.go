@@ -44,7 +44,7 @@ func TestPrometheusConfig(t *testing.T) {
 			var got []byte
 			norm, err := normalizeTargets(c.targets)
 			if err == nil {
-				got, err = prometheusConfig(norm, "/pki/admin.crt", "/pki/admin.key")
+				got, err = prometheusConfig(norm, "/pki/admin.crt", "/pki/admin.key", "")
 			}
 			if c.err == "" && strings.Count(string(got), "job_name") != len(norm) {
 				t.Errorf("want one job per unique target %v:\n%s", norm, got)
@@ -64,6 +64,26 @@ func TestPrometheusConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrometheusConfigKwokNodes: kwok's node metrics are found through its
+// HTTP service discovery and each target is told apart by a node label.
+func TestPrometheusConfigKwokNodes(t *testing.T) {
+	got, err := prometheusConfig(nil, "/pki/admin.crt", "/pki/admin.key", "http://127.0.0.1:16446/discovery/prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"job_name: kwok-nodes", "url: http://127.0.0.1:16446/discovery/prometheus",
+		"- __metrics_path__", "regex: /metrics/nodes/([^/]+)/.*", "target_label: node", "replacement: $1",
+	} {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("config lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(string(got), "static_configs") {
+		t.Errorf("the kwok job has no static targets:\n%s", got)
 	}
 }
 
@@ -297,9 +317,7 @@ func TestAddonsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Dir = filepath.Join(t.TempDir(), "cluster")
-	for _, p := range []*int{&cfg.EtcdClientPort, &cfg.EtcdPeerPort, &cfg.APIServerPort, &cfg.ControllerManagerPort, &cfg.SchedulerPort, &cfg.KwokPort, &cfg.PrometheusPort} {
-		*p += 1000 // beside the shared cluster's ports
-	}
+	cfg.shiftPorts(1000) // beside the shared cluster's ports
 	cfg.Nodes = cfg.Nodes[:1]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -15,8 +15,15 @@ type Config struct {
 	Dir string
 	// KubernetesBin holds kube-apiserver, kube-controller-manager,
 	// kube-scheduler and kubectl; EtcdBin holds etcd; KwokBin holds kwok and
-	// KwokStages its stage configs.
-	KubernetesBin, EtcdBin, KwokBin, KwokStages string
+	// KwokStages its stage configs and KwokMetrics its Metric and
+	// ClusterResourceUsage configs.
+	KubernetesBin, EtcdBin, KwokBin, KwokStages, KwokMetrics string
+	// KwokUsage has kwok emulate container CPU and memory usage from the
+	// kwok.x-k8s.io/usage-cpu and usage-memory pod annotations (1m and 1Mi
+	// without them) and serve it like kubelet's /metrics/resource, per node
+	// under /metrics/nodes/NODE/metrics/resource on KwokPort; StartPrometheus
+	// then scrapes every node's. See docs/dev/kwok-usage.md.
+	KwokUsage bool
 	// HelmBin holds helm; CertManagerBin holds cert-manager-controller and
 	// cert-manager-cainjector and CertManagerCRDs cert-manager's CRDs (all
 	// from tools/build.sh). PrometheusBin is Debian's prometheus binary
@@ -57,6 +64,8 @@ func DefaultConfig(root string) (Config, error) {
 		EtcdBin:               filepath.Join(cache, "etcd-"+EtcdVersion, "bin"),
 		KwokBin:               filepath.Join(cache, "kwok-"+KwokVersion, "bin"),
 		KwokStages:            filepath.Join(cache, "kwok-"+KwokVersion, "stages"),
+		KwokMetrics:           filepath.Join(cache, "kwok-"+KwokVersion, "metrics"),
+		KwokUsage:             true,
 		HelmBin:               filepath.Join(cache, "helm-"+HelmVersion, "bin"),
 		CertManagerBin:        filepath.Join(cache, "certmanager-"+CertManagerVersion, "bin"),
 		CertManagerCRDs:       filepath.Join(cache, "certmanager-"+CertManagerVersion, "crds"),
@@ -77,14 +86,20 @@ func DefaultConfig(root string) (Config, error) {
 		if err != nil || off < 0 || off > 40000 {
 			return Config{}, fmt.Errorf("TRIMTAB_PORT_OFFSET=%q: want a whole number from 0 to 40000, e.g. 1000", v)
 		}
-		for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort} {
-			*p += off
-		}
+		c.shiftPorts(off)
 	}
 	if v, ok := os.LookupEnv("TRIMTAB_SPOT_TAINT"); ok {
 		c.SpotTaint = v
 	}
 	return c, nil
+}
+
+// shiftPorts adds off to every port, so a second cluster can run beside one
+// on the defaults.
+func (c *Config) shiftPorts(off int) {
+	for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort} {
+		*p += off
+	}
 }
 
 // Versions of the binaries, matching the tools modules under tools/. The

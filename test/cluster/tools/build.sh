@@ -4,7 +4,8 @@
 #
 #   $TRIMTAB_CACHE/kubernetes-v1.37.1/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $TRIMTAB_CACHE/etcd-v3.7.3/bin/{etcd,etcdctl}
-#   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages)
+#   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages,
+#                                          its usage Metric configs in ../metrics)
 #   $TRIMTAB_CACHE/helm-v3.22.0/bin/helm
 #   $TRIMTAB_CACHE/certmanager-v1.21.2/bin/{cert-manager-controller,cert-manager-cainjector}
 #                                          (+ cert-manager's CRDs in ../crds)
@@ -85,21 +86,29 @@ build_etcd() {
 }
 
 build_kwok() {
-	local dest=$1 v src
+	local dest=$1 v
 	v=$(version "$here/kwok" sigs.k8s.io/kwok)
 	gobuild "$here/kwok" "$dest/bin/kwok" sigs.k8s.io/kwok/cmd/kwok \
 		"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v"
-	# kwok needs stage configs to move nodes and pods through their lifecycle;
-	# they ship in the module zip, not in the binary.
+	kwok_files "$dest"
+}
+
+# kwok_files copies what kwok needs beside its binary from the module zip:
+# the stage configs that move nodes and pods through their lifecycle, and the
+# Metric and ClusterResourceUsage that emulate kubelet's resource metrics
+# (kustomize/metrics; usage read from pod annotations).
+kwok_files() {
+	local dest=$1 src f y
 	src=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
-	mkdir -p "$dest/stages"
+	mkdir -p "$dest/stages" "$dest/metrics"
 	for f in node/fast node/heartbeat-with-lease pod/general; do
 		for y in "$src/kustomize/stage/$f/"*.yaml; do
 			[ "$(basename "$y")" = kustomization.yaml ] && continue
 			cp "$y" "$dest/stages/$(echo "$f" | tr / -)-$(basename "$y")"
 		done
 	done
-	chmod -R u+w "$dest/stages"
+	cp "$src/kustomize/metrics/resource/metrics-resource.yaml" "$src/kustomize/metrics/usage/usage-from-annotation.yaml" "$dest/metrics/"
+	chmod -R u+w "$dest/stages" "$dest/metrics"
 }
 
 build_helm() {
@@ -147,6 +156,11 @@ for c in "${components[@]}"; do
 	dest=$(component_dir "$c")
 	if [ -f "$dest/bin/.complete" ]; then
 		echo "==> $c: cached in $dest"
+		# A kwok cached before the metrics configs were copied gets them now.
+		if [ "$c" = kwok ] && [ ! -d "$dest/metrics" ]; then
+			kwok_files "$dest"
+			echo "    copied kwok's metrics configs to $dest/metrics"
+		fi
 		continue
 	fi
 	echo "==> $c: building into $dest (first time only; on 2 cores Kubernetes takes ~8-12 min, the others 1-5 min each)"
