@@ -87,6 +87,59 @@ func TestPrometheusConfigKwokNodes(t *testing.T) {
 	}
 }
 
+func TestScrapeLabels(t *testing.T) {
+	for _, c := range []struct{ target, job, instance, err string }{
+		{target: "127.0.0.1:9400", job: "127.0.0.1:9400/metrics", instance: "127.0.0.1:9400"},
+		{target: "http://127.0.0.1:9400/custom", job: "127.0.0.1:9400/custom", instance: "127.0.0.1:9400"},
+		{target: "http://10.0.0.1:9400", err: "not loopback"},
+	} {
+		got, err := ScrapeLabels(c.target)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: got %v, want an error containing %q", c.target, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got["job"] != c.job || got["instance"] != c.instance || len(got) != 2 {
+			t.Errorf("%s: got %v, %v; want job %s instance %s", c.target, got, err, c.job, c.instance)
+		}
+	}
+	// The job name is the one prometheusConfig gives the target.
+	conf, err := prometheusConfig([]string{"http://127.0.0.1:9400/metrics"}, "", "", "")
+	if err != nil || !strings.Contains(string(conf), "job_name: 127.0.0.1:9400/metrics") {
+		t.Errorf("prometheusConfig names the job otherwise: %v\n%s", err, conf)
+	}
+}
+
+func TestFirstSample(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, body, sel string
+		at              float64
+		err             string
+	}{
+		{"labels", "# HELP m x\n# TYPE m gauge\nm{a=\"x y\",b=\"q\\\"\"} 1.5 1700000000.25\nm{a=\"z\"} 2 1700000060\n# EOF\n", `m{a="x y",b="q\""}`, 1700000000.25, ""},
+		{"no labels, exemplar", "m 1 1700000000 # {trace_id=\"1\"} 1 1700000000\n# EOF\n", "m", 1700000000, ""},
+		{"no timestamp", "m 1\n# EOF\n", "", 0, "no timestamp"},
+		{"no samples", "# EOF\n", "", 0, "no samples"},
+	} {
+		f := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+		if err := os.WriteFile(f, []byte(c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sel, at, err := firstSample(f)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || sel != c.sel || at != c.at {
+			t.Errorf("%s: got %q %v %v, want %q %v", c.name, sel, at, err, c.sel, c.at)
+		}
+	}
+}
+
 // TestCertManager proves the cert-manager add-on: a self-signed Issuer issues a
 // Certificate into a Secret, and the cainjector copies its CA into a webhook
 // configuration annotated cert-manager.io/inject-ca-from.

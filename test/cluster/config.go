@@ -26,9 +26,10 @@ type Config struct {
 	KwokUsage bool
 	// HelmBin holds helm; CertManagerBin holds cert-manager-controller and
 	// cert-manager-cainjector and CertManagerCRDs cert-manager's CRDs (all
-	// from tools/build.sh). PrometheusBin is Debian's prometheus binary
-	// (tools/apt.sh). Only the add-ons need them; Up does not.
-	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin string
+	// from tools/build.sh). PrometheusBin is Debian's prometheus binary and
+	// PromtoolBin its promtool (tools/apt.sh). Only the add-ons need them;
+	// Up does not.
+	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin, PromtoolBin string
 	// ControllerGenBin holds controller-gen (tools/build.sh controllergen),
 	// which generates deepcopy functions and CRD manifests.
 	ControllerGenBin string
@@ -70,6 +71,7 @@ func DefaultConfig(root string) (Config, error) {
 		CertManagerBin:        filepath.Join(cache, "certmanager-"+CertManagerVersion, "bin"),
 		CertManagerCRDs:       filepath.Join(cache, "certmanager-"+CertManagerVersion, "crds"),
 		PrometheusBin:         "/usr/bin/prometheus",
+		PromtoolBin:           "/usr/bin/promtool",
 		ControllerGenBin:      filepath.Join(cache, "controllergen-"+ControllerGenVersion, "bin"),
 		EtcdClientPort:        12379,
 		EtcdPeerPort:          12380,

@@ -89,7 +89,9 @@ func (cl *Cluster) StartPrometheus(ctx context.Context, scrapeTargets []string) 
 		p, err := startProcess(prometheusName, c.PrometheusBin, c.path("logs"),
 			"--config.file="+confFile,
 			"--storage.tsdb.path="+filepath.Join(dir, "data"),
-			"--storage.tsdb.retention.time=1d",
+			// Time retention counts back from the newest block, and
+			// BackfillPrometheus writes a week of history.
+			"--storage.tsdb.retention.time=30d",
 			"--web.listen-address=127.0.0.1:"+strconv.Itoa(c.PrometheusPort))
 		if err != nil {
 			return err
