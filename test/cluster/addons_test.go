@@ -390,8 +390,13 @@ func TestAddonsLifecycle(t *testing.T) {
 	if _, err := cl.StartPrometheus(ctx, []string{apiserver}); err != nil {
 		t.Fatal(err)
 	}
-	if len(cl.Addons) != 3 {
-		t.Fatalf("recorded add-ons %+v, want controller, cainjector and prometheus", cl.Addons)
+	start = time.Now()
+	if err := cl.StartPrometheusAdapter(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartPrometheusAdapter on a fresh cluster: %.1fs", time.Since(start).Seconds())
+	if len(cl.Addons) != 4 {
+		t.Fatalf("recorded add-ons %+v, want controller, cainjector, prometheus and prometheus-adapter", cl.Addons)
 	}
 
 	prom, ok := cl.addon(prometheusName)

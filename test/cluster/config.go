@@ -30,6 +30,9 @@ type Config struct {
 	// PromtoolBin its promtool (tools/apt.sh). Only the add-ons need them;
 	// Up does not.
 	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin, PromtoolBin string
+	// PrometheusAdapterBin holds prometheus-adapter (tools/build.sh
+	// prometheusadapter), for StartPrometheusAdapter.
+	PrometheusAdapterBin string
 	// ControllerGenBin holds controller-gen (tools/build.sh controllergen),
 	// which generates deepcopy functions and CRD manifests.
 	ControllerGenBin string
@@ -37,8 +40,9 @@ type Config struct {
 	// Ports on 127.0.0.1. Defaults avoid the well-known Kubernetes ports so a
 	// developer's other clusters keep working.
 	EtcdClientPort, EtcdPeerPort, APIServerPort, ControllerManagerPort, SchedulerPort, KwokPort int
-	// PrometheusPort is where StartPrometheus serves on 127.0.0.1.
-	PrometheusPort int
+	// PrometheusPort is where StartPrometheus serves on 127.0.0.1, and
+	// PrometheusAdapterPort where StartPrometheusAdapter does.
+	PrometheusPort, PrometheusAdapterPort int
 
 	// Nodes is the node set created on Up.
 	Nodes []NodeSpec
@@ -73,6 +77,7 @@ func DefaultConfig(root string) (Config, error) {
 		PrometheusBin:         "/usr/bin/prometheus",
 		PromtoolBin:           "/usr/bin/promtool",
 		ControllerGenBin:      filepath.Join(cache, "controllergen-"+ControllerGenVersion, "bin"),
+		PrometheusAdapterBin:  filepath.Join(cache, "prometheusadapter-"+PrometheusAdapterVersion, "bin"),
 		EtcdClientPort:        12379,
 		EtcdPeerPort:          12380,
 		APIServerPort:         16443,
@@ -80,6 +85,7 @@ func DefaultConfig(root string) (Config, error) {
 		SchedulerPort:         16445,
 		KwokPort:              16446,
 		PrometheusPort:        16447,
+		PrometheusAdapterPort: 16448,
 		Nodes:                 DefaultNodes(),
 		SpotTaint:             DefaultSpotTaint,
 	}
@@ -99,7 +105,7 @@ func DefaultConfig(root string) (Config, error) {
 // shiftPorts adds off to every port, so a second cluster can run beside one
 // on the defaults.
 func (c *Config) shiftPorts(off int) {
-	for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort} {
+	for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort, &c.PrometheusAdapterPort} {
 		*p += off
 	}
 }
@@ -114,6 +120,8 @@ const (
 	CertManagerVersion = "v1.21.2"
 	// ControllerGenVersion is sigs.k8s.io/controller-tools'.
 	ControllerGenVersion = "v0.23.0"
+	// PrometheusAdapterVersion is sigs.k8s.io/prometheus-adapter's.
+	PrometheusAdapterVersion = "v0.12.0"
 )
 
 // DefaultSpotTaint keeps pods off spot nodes unless they tolerate it; trimtab's

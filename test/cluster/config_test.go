@@ -21,6 +21,7 @@ func TestVersionsMatchToolsModules(t *testing.T) {
 		{"helm", "helm.sh/helm/v3", HelmVersion},
 		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
 		{"controllergen", "sigs.k8s.io/controller-tools", ControllerGenVersion},
+		{"prometheusadapter", "sigs.k8s.io/prometheus-adapter", PrometheusAdapterVersion},
 	} {
 		path := filepath.Join("tools", c.dir, "go.mod")
 		b, err := os.ReadFile(path)

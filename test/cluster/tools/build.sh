@@ -10,6 +10,7 @@
 #   $TRIMTAB_CACHE/certmanager-v1.21.2/bin/{cert-manager-controller,cert-manager-cainjector}
 #                                          (+ cert-manager's CRDs in ../crds)
 #   $TRIMTAB_CACHE/controllergen-v0.23.0/bin/controller-gen
+#   $TRIMTAB_CACHE/prometheusadapter-v0.12.0/bin/prometheus-adapter
 #
 # Each tool is pinned by the go.mod of its module under test/cluster/tools/.
 # A component whose bin dir holds a .complete stamp is reused as is. Builds use
@@ -21,7 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
-all=(kubernetes etcd kwok helm certmanager controllergen)
+all=(kubernetes etcd kwok helm certmanager controllergen prometheusadapter)
 
 # version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
 version() {
@@ -37,6 +38,7 @@ component_dir() {
 	helm) echo "$cache/helm-$(version "$here/helm" helm.sh/helm/v3)" ;;
 	certmanager) echo "$cache/certmanager-$(version "$here/certmanager" github.com/cert-manager/cert-manager)" ;;
 	controllergen) echo "$cache/controllergen-$(version "$here/controllergen" sigs.k8s.io/controller-tools)" ;;
+	prometheusadapter) echo "$cache/prometheusadapter-$(version "$here/prometheusadapter" sigs.k8s.io/prometheus-adapter)" ;;
 	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
 	esac
 }
@@ -142,6 +144,13 @@ build_controllergen() {
 	v=$(version "$here/controllergen" sigs.k8s.io/controller-tools)
 	gobuild "$here/controllergen" "$dest/bin/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen \
 		"-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
+}
+
+# build_prometheusadapter builds prometheus-adapter, the aggregated API
+# server that gives the HPA controller metrics from the local Prometheus.
+build_prometheusadapter() {
+	local dest=$1
+	gobuild "$here/prometheusadapter" "$dest/bin/prometheus-adapter" sigs.k8s.io/prometheus-adapter/cmd/adapter "-s -w"
 }
 
 if [ "${1:-}" = "--print-dir" ]; then

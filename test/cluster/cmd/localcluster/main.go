@@ -3,10 +3,10 @@
 // call it.
 //
 //	localcluster up       start, or reuse a healthy cluster; prints the kubeconfig path
-//	                      (-addons cert-manager,prometheus also starts those
-//	                      add-ons; -prometheus-targets sets what Prometheus
-//	                      scrapes, -prometheus-backfill imports an OpenMetrics
-//	                      file of history first)
+//	                      (-addons cert-manager,prometheus,prometheus-adapter also
+//	                      starts those add-ons; -prometheus-targets sets what
+//	                      Prometheus scrapes, -prometheus-backfill imports an
+//	                      OpenMetrics file of history first)
 //	localcluster down     stop the processes it started, by PID, and remove state
 //	localcluster status   exit 0 if a healthy cluster is recorded, 1 otherwise
 //	localcluster assets   print the KUBEBUILDER_ASSETS directory for envtest
@@ -38,7 +38,7 @@ func main() {
 	targets := flag.String("prometheus-targets", "", "up: comma-separated scrape targets for the prometheus add-on (default: the apiserver's /metrics)")
 	backfill := flag.String("prometheus-backfill", "", "up: OpenMetrics file (samples with timestamps) to import into Prometheus's storage before the add-ons start, e.g. from loadexporter -backfill")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus] [-prometheus-targets URL,...] [-prometheus-backfill FILE]")
+		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus,prometheus-adapter] [-prometheus-targets URL,...] [-prometheus-backfill FILE]")
 	}
 	flag.Parse()
 	if flag.NArg() < 1 {
@@ -64,7 +64,7 @@ func main() {
 }
 
 // knownAddons are the add-ons -addons accepts.
-var knownAddons = []string{"cert-manager", "prometheus"}
+var knownAddons = []string{"cert-manager", "prometheus", "prometheus-adapter"}
 
 func run(verb, root, url, certDir, addons, targets, backfill string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -163,6 +163,11 @@ func startAddons(ctx context.Context, cl *cluster.Cluster, list, targets string)
 				return err
 			}
 			fmt.Printf("prometheus ready in %.1fs at %s, scraping %s\n", time.Since(start).Seconds(), url, strings.Join(scrape, ", "))
+		case "prometheus-adapter":
+			if err := cl.StartPrometheusAdapter(ctx, nil); err != nil {
+				return err
+			}
+			fmt.Printf("prometheus-adapter ready in %.1fs: custom.metrics.k8s.io, external.metrics.k8s.io and metrics.k8s.io served from Prometheus\n", time.Since(start).Seconds())
 		default:
 			return fmt.Errorf("unknown add-on %q in -addons (accepted: %s)", name, strings.Join(knownAddons, ", "))
 		}
