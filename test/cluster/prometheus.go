@@ -241,9 +241,9 @@ const kwokNodesJob = "kwok-nodes"
 // kwokDiscovery (kwok's /discovery/prometheus URL) adds the job kwok-nodes:
 // one target per node and Metric path, found through kwok's HTTP service
 // discovery (so nodes added later are scraped too), each labelled node=NAME
-// from its path. Without that label the targets would differ only in their
-// path and Prometheus would keep one of them (it drops targets with the
-// same labels).
+// from its path. Without that label the targets' series would differ only
+// in their scrape path, which no series keeps: every node's
+// node_cpu_usage_seconds_total would be one series written by all of them.
 func prometheusConfig(targets []string, certFile, keyFile, kwokDiscovery string) ([]byte, error) {
 	jobs := make([]scrapeConfig, 0, len(targets)+1)
 	if kwokDiscovery != "" {
