@@ -31,7 +31,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## build the control-plane binaries, helm, cert-manager and controller-gen from Go modules, install Prometheus (cached; ~20 min the first time)
+tools: ## build the control-plane binaries, helm, cert-manager, controller-gen and prometheus-adapter from Go modules, install Prometheus (cached; ~25 min the first time)
 	@bash test/cluster/tools/build.sh
 	@bash test/cluster/tools/apt.sh prometheus
 

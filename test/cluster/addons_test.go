@@ -44,7 +44,7 @@ func TestPrometheusConfig(t *testing.T) {
 			var got []byte
 			norm, err := normalizeTargets(c.targets)
 			if err == nil {
-				got, err = prometheusConfig(norm, "/pki/admin.crt", "/pki/admin.key")
+				got, err = prometheusConfig(norm, "/pki/admin.crt", "/pki/admin.key", "")
 			}
 			if c.err == "" && strings.Count(string(got), "job_name") != len(norm) {
 				t.Errorf("want one job per unique target %v:\n%s", norm, got)
@@ -64,6 +64,79 @@ func TestPrometheusConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrometheusConfigKwokNodes: kwok's node metrics are found through its
+// HTTP service discovery and each target is told apart by a node label.
+func TestPrometheusConfigKwokNodes(t *testing.T) {
+	got, err := prometheusConfig(nil, "/pki/admin.crt", "/pki/admin.key", "http://127.0.0.1:16446/discovery/prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"job_name: kwok-nodes", "url: http://127.0.0.1:16446/discovery/prometheus",
+		"- __metrics_path__", "regex: /metrics/nodes/([^/]+)/.*", "target_label: node", "replacement: $1",
+	} {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("config lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(string(got), "static_configs") {
+		t.Errorf("the kwok job has no static targets:\n%s", got)
+	}
+}
+
+func TestScrapeLabels(t *testing.T) {
+	for _, c := range []struct{ target, job, instance, err string }{
+		{target: "127.0.0.1:9400", job: "127.0.0.1:9400/metrics", instance: "127.0.0.1:9400"},
+		{target: "http://127.0.0.1:9400/custom", job: "127.0.0.1:9400/custom", instance: "127.0.0.1:9400"},
+		{target: "http://10.0.0.1:9400", err: "not loopback"},
+	} {
+		got, err := ScrapeLabels(c.target)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: got %v, want an error containing %q", c.target, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got["job"] != c.job || got["instance"] != c.instance || len(got) != 2 {
+			t.Errorf("%s: got %v, %v; want job %s instance %s", c.target, got, err, c.job, c.instance)
+		}
+	}
+	// The job name is the one prometheusConfig gives the target.
+	conf, err := prometheusConfig([]string{"http://127.0.0.1:9400/metrics"}, "", "", "")
+	if err != nil || !strings.Contains(string(conf), "job_name: 127.0.0.1:9400/metrics") {
+		t.Errorf("prometheusConfig names the job otherwise: %v\n%s", err, conf)
+	}
+}
+
+func TestFirstSample(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, body, sel string
+		at              float64
+		err             string
+	}{
+		{"labels", "# HELP m x\n# TYPE m gauge\nm{a=\"x y\",b=\"q\\\"\"} 1.5 1700000000.25\nm{a=\"z\"} 2 1700000060\n# EOF\n", `m{a="x y",b="q\""}`, 1700000000.25, ""},
+		{"no labels, exemplar", "m 1 1700000000 # {trace_id=\"1\"} 1 1700000000\n# EOF\n", "m", 1700000000, ""},
+		{"no timestamp", "m 1\n# EOF\n", "", 0, "no timestamp"},
+		{"no samples", "# EOF\n", "", 0, "no samples"},
+	} {
+		f := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+		if err := os.WriteFile(f, []byte(c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sel, at, err := firstSample(f)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || sel != c.sel || at != c.at {
+			t.Errorf("%s: got %q %v %v, want %q %v", c.name, sel, at, err, c.sel, c.at)
+		}
 	}
 }
 
@@ -297,9 +370,7 @@ func TestAddonsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Dir = filepath.Join(t.TempDir(), "cluster")
-	for _, p := range []*int{&cfg.EtcdClientPort, &cfg.EtcdPeerPort, &cfg.APIServerPort, &cfg.ControllerManagerPort, &cfg.SchedulerPort, &cfg.KwokPort, &cfg.PrometheusPort} {
-		*p += 1000 // beside the shared cluster's ports
-	}
+	cfg.shiftPorts(1000) // beside the shared cluster's ports
 	cfg.Nodes = cfg.Nodes[:1]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -319,8 +390,13 @@ func TestAddonsLifecycle(t *testing.T) {
 	if _, err := cl.StartPrometheus(ctx, []string{apiserver}); err != nil {
 		t.Fatal(err)
 	}
-	if len(cl.Addons) != 3 {
-		t.Fatalf("recorded add-ons %+v, want controller, cainjector and prometheus", cl.Addons)
+	start = time.Now()
+	if err := cl.StartPrometheusAdapter(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("StartPrometheusAdapter on a fresh cluster: %.1fs", time.Since(start).Seconds())
+	if len(cl.Addons) != 4 {
+		t.Fatalf("recorded add-ons %+v, want controller, cainjector, prometheus and prometheus-adapter", cl.Addons)
 	}
 
 	prom, ok := cl.addon(prometheusName)

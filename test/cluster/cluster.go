@@ -367,6 +367,17 @@ func (cl *Cluster) startAPIServer() (Process, error) {
 		"--authorization-mode=Node,RBAC",
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--allow-privileged=true",
+		// The aggregation layer, for metrics APIs served by an add-on
+		// (StartPrometheusAdapter): the aggregator authenticates to the
+		// extension server with this client certificate and passes the
+		// user on in these headers.
+		"--requestheader-client-ca-file="+pk.file("front-proxy-ca.crt"),
+		"--requestheader-allowed-names="+frontProxyClient,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file="+pk.file("front-proxy-client.crt"),
+		"--proxy-client-key-file="+pk.file("front-proxy-client.key"),
 		"--cert-dir="+c.path("pki", "apiserver-generated"),
 		"--profiling=false")
 }

@@ -15,13 +15,24 @@ type Config struct {
 	Dir string
 	// KubernetesBin holds kube-apiserver, kube-controller-manager,
 	// kube-scheduler and kubectl; EtcdBin holds etcd; KwokBin holds kwok and
-	// KwokStages its stage configs.
-	KubernetesBin, EtcdBin, KwokBin, KwokStages string
+	// KwokStages its stage configs and KwokMetrics its Metric and
+	// ClusterResourceUsage configs.
+	KubernetesBin, EtcdBin, KwokBin, KwokStages, KwokMetrics string
+	// KwokUsage has kwok emulate container CPU and memory usage from the
+	// kwok.x-k8s.io/usage-cpu and usage-memory pod annotations (1m and 1Mi
+	// without them) and serve it like kubelet's /metrics/resource, per node
+	// under /metrics/nodes/NODE/metrics/resource on KwokPort; StartPrometheus
+	// then scrapes every node's. See docs/dev/kwok-usage.md.
+	KwokUsage bool
 	// HelmBin holds helm; CertManagerBin holds cert-manager-controller and
 	// cert-manager-cainjector and CertManagerCRDs cert-manager's CRDs (all
-	// from tools/build.sh). PrometheusBin is Debian's prometheus binary
-	// (tools/apt.sh). Only the add-ons need them; Up does not.
-	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin string
+	// from tools/build.sh). PrometheusBin is Debian's prometheus binary and
+	// PromtoolBin its promtool (tools/apt.sh). Only the add-ons need them;
+	// Up does not.
+	HelmBin, CertManagerBin, CertManagerCRDs, PrometheusBin, PromtoolBin string
+	// PrometheusAdapterBin holds prometheus-adapter (tools/build.sh
+	// prometheusadapter), for StartPrometheusAdapter.
+	PrometheusAdapterBin string
 	// ControllerGenBin holds controller-gen (tools/build.sh controllergen),
 	// which generates deepcopy functions and CRD manifests.
 	ControllerGenBin string
@@ -29,8 +40,9 @@ type Config struct {
 	// Ports on 127.0.0.1. Defaults avoid the well-known Kubernetes ports so a
 	// developer's other clusters keep working.
 	EtcdClientPort, EtcdPeerPort, APIServerPort, ControllerManagerPort, SchedulerPort, KwokPort int
-	// PrometheusPort is where StartPrometheus serves on 127.0.0.1.
-	PrometheusPort int
+	// PrometheusPort is where StartPrometheus serves on 127.0.0.1, and
+	// PrometheusAdapterPort where StartPrometheusAdapter does.
+	PrometheusPort, PrometheusAdapterPort int
 
 	// Nodes is the node set created on Up.
 	Nodes []NodeSpec
@@ -57,11 +69,15 @@ func DefaultConfig(root string) (Config, error) {
 		EtcdBin:               filepath.Join(cache, "etcd-"+EtcdVersion, "bin"),
 		KwokBin:               filepath.Join(cache, "kwok-"+KwokVersion, "bin"),
 		KwokStages:            filepath.Join(cache, "kwok-"+KwokVersion, "stages"),
+		KwokMetrics:           filepath.Join(cache, "kwok-"+KwokVersion, "metrics"),
+		KwokUsage:             true,
 		HelmBin:               filepath.Join(cache, "helm-"+HelmVersion, "bin"),
 		CertManagerBin:        filepath.Join(cache, "certmanager-"+CertManagerVersion, "bin"),
 		CertManagerCRDs:       filepath.Join(cache, "certmanager-"+CertManagerVersion, "crds"),
 		PrometheusBin:         "/usr/bin/prometheus",
+		PromtoolBin:           "/usr/bin/promtool",
 		ControllerGenBin:      filepath.Join(cache, "controllergen-"+ControllerGenVersion, "bin"),
+		PrometheusAdapterBin:  filepath.Join(cache, "prometheusadapter-"+PrometheusAdapterVersion, "bin"),
 		EtcdClientPort:        12379,
 		EtcdPeerPort:          12380,
 		APIServerPort:         16443,
@@ -69,6 +85,7 @@ func DefaultConfig(root string) (Config, error) {
 		SchedulerPort:         16445,
 		KwokPort:              16446,
 		PrometheusPort:        16447,
+		PrometheusAdapterPort: 16448,
 		Nodes:                 DefaultNodes(),
 		SpotTaint:             DefaultSpotTaint,
 	}
@@ -77,14 +94,20 @@ func DefaultConfig(root string) (Config, error) {
 		if err != nil || off < 0 || off > 40000 {
 			return Config{}, fmt.Errorf("TRIMTAB_PORT_OFFSET=%q: want a whole number from 0 to 40000, e.g. 1000", v)
 		}
-		for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort} {
-			*p += off
-		}
+		c.shiftPorts(off)
 	}
 	if v, ok := os.LookupEnv("TRIMTAB_SPOT_TAINT"); ok {
 		c.SpotTaint = v
 	}
 	return c, nil
+}
+
+// shiftPorts adds off to every port, so a second cluster can run beside one
+// on the defaults.
+func (c *Config) shiftPorts(off int) {
+	for _, p := range []*int{&c.EtcdClientPort, &c.EtcdPeerPort, &c.APIServerPort, &c.ControllerManagerPort, &c.SchedulerPort, &c.KwokPort, &c.PrometheusPort, &c.PrometheusAdapterPort} {
+		*p += off
+	}
 }
 
 // Versions of the binaries, matching the tools modules under tools/. The
@@ -97,6 +120,8 @@ const (
 	CertManagerVersion = "v1.21.2"
 	// ControllerGenVersion is sigs.k8s.io/controller-tools'.
 	ControllerGenVersion = "v0.23.0"
+	// PrometheusAdapterVersion is sigs.k8s.io/prometheus-adapter's.
+	PrometheusAdapterVersion = "v0.12.0"
 )
 
 // DefaultSpotTaint keeps pods off spot nodes unless they tolerate it; trimtab's

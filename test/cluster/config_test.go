@@ -21,6 +21,7 @@ func TestVersionsMatchToolsModules(t *testing.T) {
 		{"helm", "helm.sh/helm/v3", HelmVersion},
 		{"certmanager", "github.com/cert-manager/cert-manager", CertManagerVersion},
 		{"controllergen", "sigs.k8s.io/controller-tools", ControllerGenVersion},
+		{"prometheusadapter", "sigs.k8s.io/prometheus-adapter", PrometheusAdapterVersion},
 	} {
 		path := filepath.Join("tools", c.dir, "go.mod")
 		b, err := os.ReadFile(path)
@@ -98,5 +99,28 @@ func TestKwokStagesDropPodDelays(t *testing.T) {
 	}
 	if _, err := kwokStages(t.TempDir()); err == nil || !strings.Contains(err.Error(), "make tools") {
 		t.Errorf("empty stage dir: got %v, want an error saying to run make tools", err)
+	}
+}
+
+func TestKwokUsageConfigs(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"metrics-resource.yaml":      "kind: Metric\napiVersion: kwok.x-k8s.io/v1alpha1\nmetadata:\n  name: metrics-resource\n",
+		"usage-from-annotation.yaml": "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterResourceUsage\nmetadata:\n  name: usage-from-annotation", // no final newline
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := kwokUsageConfigs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if strings.Count(s, "---\n") != 2 || !strings.Contains(s, "kind: Metric\n") || !strings.HasSuffix(s, "name: usage-from-annotation\n") {
+		t.Errorf("want two documents, Metric then ClusterResourceUsage, newline-terminated:\n%s", s)
+	}
+	if _, err := kwokUsageConfigs(t.TempDir()); err == nil || !strings.Contains(err.Error(), "build.sh kwok") {
+		t.Errorf("missing configs: got %v, want an error naming build.sh kwok", err)
 	}
 }

@@ -14,9 +14,17 @@
 // those PIDs. Up reuses a healthy cluster recorded there, so `make cluster-up`
 // and every test package share one control plane.
 //
+// kwok also emulates container CPU and memory usage (from the
+// kwok.x-k8s.io/usage-cpu and usage-memory pod annotations) and serves it as
+// kubelet's resource metrics per node (Config.KwokUsage).
+//
 // Add-ons run beside the core on request and are recorded apart from it, so
 // the core's health never depends on them: cert-manager's controller and
 // cainjector (StartCertManager; built from cert-manager's module, without its
-// own webhook) and Debian's Prometheus (StartPrometheus). `make cluster-up`
-// starts both; Down stops them by PID like the rest.
+// own webhook), Debian's Prometheus (StartPrometheus; it scrapes kwok's usage,
+// and BackfillPrometheus imports history into it) and prometheus-adapter
+// (StartPrometheusAdapter; the custom, external and resource metrics APIs
+// through the apiserver's aggregation layer, which the HPA controller reads).
+// `make cluster-up` starts cert-manager and Prometheus; Down stops every
+// add-on by PID like the rest.
 package cluster

@@ -14,11 +14,21 @@ import (
 // startKwok runs kwok against the nodes annotated kwok.x-k8s.io/node=fake. It
 // moves those nodes to Ready, keeps their leases fresh, and walks the pods the
 // scheduler binds to them through their lifecycle (Running, Ready, deleted).
+// With Config.KwokUsage it also emulates resource usage and serves it per
+// node (kwokUsageConfigs); the objects go in --config beside the stages, so
+// kwok needs no CRDs (--enable-crds is for objects read from the apiserver).
 func (cl *Cluster) startKwok() (Process, error) {
 	c := cl.Config
 	stages, err := kwokStages(c.KwokStages)
 	if err != nil {
 		return Process{}, err
+	}
+	if c.KwokUsage {
+		usage, err := kwokUsageConfigs(c.KwokMetrics)
+		if err != nil {
+			return Process{}, err
+		}
+		stages = append(stages, usage...)
 	}
 	stageFile := c.path("kwok-stages.yaml")
 	if err := os.WriteFile(stageFile, stages, 0o644); err != nil {
@@ -83,4 +93,25 @@ func dig(m map[string]any, keys ...string) any {
 		v = mm[k]
 	}
 	return v
+}
+
+// kwokUsageConfigs returns kwok's Metric "metrics-resource" (kubelet's
+// /metrics/resource series under /metrics/nodes/{nodeName}/metrics/resource)
+// and ClusterResourceUsage "usage-from-annotation" (container usage from the
+// kwok.x-k8s.io/usage-cpu and usage-memory pod annotations), as copied by
+// tools/build.sh from kwok's kustomize/metrics.
+func kwokUsageConfigs(dir string) ([]byte, error) {
+	var out bytes.Buffer
+	for _, name := range []string{"metrics-resource.yaml", "usage-from-annotation.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("kwok usage config: %w; run `bash test/cluster/tools/build.sh kwok` (copies it from the module)", err)
+		}
+		out.WriteString("---\n")
+		out.Write(bytes.TrimPrefix(b, []byte("---\n")))
+		if !bytes.HasSuffix(b, []byte("\n")) {
+			out.WriteString("\n")
+		}
+	}
+	return out.Bytes(), nil
 }

@@ -148,7 +148,8 @@ func serial() *big.Int {
 func (p pki) file(name string) string { return filepath.Join(p.dir, name) }
 
 // generate writes the cluster CA, the apiserver's serving certificate, the
-// admin client certificate (system:masters) and the service-account key pair.
+// admin client certificate (system:masters), the front proxy's CA and client
+// certificate and the service-account key pair.
 func (p pki) generate() error {
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
 		return err
@@ -180,6 +181,9 @@ func (p pki) generate() error {
 			return err
 		}
 	}
+	if err := p.generateFrontProxy(); err != nil {
+		return err
+	}
 	sa, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fmt.Errorf("generating service-account key: %w", err)
@@ -192,4 +196,30 @@ func (p pki) generate() error {
 		return err
 	}
 	return os.WriteFile(p.file("sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+}
+
+// frontProxyClient is the common name of the client certificate the
+// apiserver's aggregator presents to extension API servers; they accept the
+// user it names in X-Remote-User only from this name (--requestheader-allowed-names).
+const frontProxyClient = "front-proxy-client"
+
+// generateFrontProxy writes the aggregation layer's PKI: a CA of its own (as
+// kubeadm does, so no other client certificate of the cluster CA can assert
+// a user to an extension API server) and the aggregator's client certificate.
+func (p pki) generateFrontProxy() error {
+	ca, err := NewCA("trimtab-local-front-proxy-ca")
+	if err != nil {
+		return err
+	}
+	if err := ca.WriteFiles(p.file("front-proxy-ca.crt"), p.file("front-proxy-ca.key")); err != nil {
+		return fmt.Errorf("writing the front-proxy CA: %w", err)
+	}
+	certPEM, keyPEM, err := ca.Issue(frontProxyClient, nil, nil, true)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(p.file("front-proxy-client.crt"), certPEM, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(p.file("front-proxy-client.key"), keyPEM, 0o600)
 }

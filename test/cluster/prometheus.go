@@ -28,7 +28,9 @@ const prometheusName = "prometheus"
 // be on loopback. https targets are scraped with the cluster's admin client
 // certificate and without verifying the server (loopback processes this
 // package started), so the apiserver's /metrics works too. Each target is its
-// own job, named host:port/path.
+// own job, named host:port/path (ScrapeLabels). With Config.KwokUsage it also
+// scrapes kwok's emulated kubelet resource metrics of every node (job
+// kwok-nodes, label node; see prometheusConfig).
 //
 // There is one Prometheus per cluster, shared by every caller (test packages
 // run in parallel): scrapeTargets are added to those it already scrapes, never
@@ -49,6 +51,10 @@ func (cl *Cluster) StartPrometheus(ctx context.Context, scrapeTargets []string) 
 	base := "http://127.0.0.1:" + strconv.Itoa(c.PrometheusPort)
 	ready := func(ctx context.Context) error { return httpGetOK(ctx, http.DefaultClient, base+"/-/ready") }
 	pk := pki{c.path("pki")}
+	kwokDiscovery := ""
+	if c.KwokUsage {
+		kwokDiscovery = "http://127.0.0.1:" + strconv.Itoa(c.KwokPort) + "/discovery/prometheus"
+	}
 	err = cl.withState(func(st *Cluster) error {
 		dir := c.path("prometheus")
 		confFile, targetsFile := filepath.Join(dir, "prometheus.yml"), filepath.Join(dir, "targets")
@@ -63,7 +69,7 @@ func (cl *Cluster) StartPrometheus(ctx context.Context, scrapeTargets []string) 
 		if err != nil {
 			return fmt.Errorf("targets recorded in %s: %w", targetsFile, err)
 		}
-		conf, err := prometheusConfig(all, pk.file("admin.crt"), pk.file("admin.key"))
+		conf, err := prometheusConfig(all, pk.file("admin.crt"), pk.file("admin.key"), kwokDiscovery)
 		if err != nil {
 			return err
 		}
@@ -83,7 +89,9 @@ func (cl *Cluster) StartPrometheus(ctx context.Context, scrapeTargets []string) 
 		p, err := startProcess(prometheusName, c.PrometheusBin, c.path("logs"),
 			"--config.file="+confFile,
 			"--storage.tsdb.path="+filepath.Join(dir, "data"),
-			"--storage.tsdb.retention.time=1d",
+			// Time retention counts back from the newest block, and
+			// BackfillPrometheus writes a week of history.
+			"--storage.tsdb.retention.time=30d",
 			"--web.listen-address=127.0.0.1:"+strconv.Itoa(c.PrometheusPort))
 		if err != nil {
 			return err
@@ -174,13 +182,27 @@ func reloadStatus(ctx context.Context, base string) (at float64, ok bool, err er
 
 // scrapeConfig is the part of Prometheus's scrape_config we write.
 type scrapeConfig struct {
-	JobName        string         `json:"job_name"`
-	Scheme         string         `json:"scheme"`
-	MetricsPath    string         `json:"metrics_path"`
-	TLSConfig      *tlsConfig     `json:"tls_config,omitempty"`
-	StaticConfigs  []staticConfig `json:"static_configs"`
-	ScrapeInterval string         `json:"scrape_interval"`
-	ScrapeTimeout  string         `json:"scrape_timeout"`
+	JobName        string          `json:"job_name"`
+	Scheme         string          `json:"scheme,omitempty"`
+	MetricsPath    string          `json:"metrics_path,omitempty"`
+	TLSConfig      *tlsConfig      `json:"tls_config,omitempty"`
+	StaticConfigs  []staticConfig  `json:"static_configs,omitempty"`
+	HTTPSDConfigs  []httpSDConfig  `json:"http_sd_configs,omitempty"`
+	RelabelConfigs []relabelConfig `json:"relabel_configs,omitempty"`
+	ScrapeInterval string          `json:"scrape_interval"`
+	ScrapeTimeout  string          `json:"scrape_timeout"`
+}
+
+type httpSDConfig struct {
+	URL             string `json:"url"`
+	RefreshInterval string `json:"refresh_interval"`
+}
+
+type relabelConfig struct {
+	SourceLabels []string `json:"source_labels"`
+	Regex        string   `json:"regex"`
+	TargetLabel  string   `json:"target_label"`
+	Replacement  string   `json:"replacement"`
 }
 
 type tlsConfig struct {
@@ -211,10 +233,30 @@ func normalizeTargets(targets []string) ([]string, error) {
 	return out, nil
 }
 
+// kwokNodesJob is the job that scrapes kwok's per-node resource metrics.
+const kwokNodesJob = "kwok-nodes"
+
 // prometheusConfig renders prometheus.yml for normalized targets: one job
-// per target, named host:port/path, scraped every second.
-func prometheusConfig(targets []string, certFile, keyFile string) ([]byte, error) {
-	jobs := make([]scrapeConfig, 0, len(targets))
+// per target, named host:port/path, scraped every second. A non-empty
+// kwokDiscovery (kwok's /discovery/prometheus URL) adds the job kwok-nodes:
+// one target per node and Metric path, found through kwok's HTTP service
+// discovery (so nodes added later are scraped too), each labelled node=NAME
+// from its path. Without that label the targets' series would differ only
+// in their scrape path, which no series keeps: every node's
+// node_cpu_usage_seconds_total would be one series written by all of them.
+func prometheusConfig(targets []string, certFile, keyFile, kwokDiscovery string) ([]byte, error) {
+	jobs := make([]scrapeConfig, 0, len(targets)+1)
+	if kwokDiscovery != "" {
+		jobs = append(jobs, scrapeConfig{
+			JobName:       kwokNodesJob,
+			HTTPSDConfigs: []httpSDConfig{{URL: kwokDiscovery, RefreshInterval: "5s"}},
+			RelabelConfigs: []relabelConfig{{
+				SourceLabels: []string{"__metrics_path__"}, Regex: "/metrics/nodes/([^/]+)/.*",
+				TargetLabel: "node", Replacement: "$1",
+			}},
+			ScrapeInterval: "1s", ScrapeTimeout: "1s",
+		})
+	}
 	for _, t := range targets {
 		u, err := parseScrapeTarget(t)
 		if err != nil {

@@ -4,11 +4,13 @@
 #
 #   $TRIMTAB_CACHE/kubernetes-v1.37.1/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $TRIMTAB_CACHE/etcd-v3.7.3/bin/{etcd,etcdctl}
-#   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages)
+#   $TRIMTAB_CACHE/kwok-v0.8.0/bin/kwok   (+ its stage configs in ../stages,
+#                                          its usage Metric configs in ../metrics)
 #   $TRIMTAB_CACHE/helm-v3.22.0/bin/helm
 #   $TRIMTAB_CACHE/certmanager-v1.21.2/bin/{cert-manager-controller,cert-manager-cainjector}
 #                                          (+ cert-manager's CRDs in ../crds)
 #   $TRIMTAB_CACHE/controllergen-v0.23.0/bin/controller-gen
+#   $TRIMTAB_CACHE/prometheusadapter-v0.12.0/bin/prometheus-adapter
 #
 # Each tool is pinned by the go.mod of its module under test/cluster/tools/.
 # A component whose bin dir holds a .complete stamp is reused as is. Builds use
@@ -20,7 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
-all=(kubernetes etcd kwok helm certmanager controllergen)
+all=(kubernetes etcd kwok helm certmanager controllergen prometheusadapter)
 
 # version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
 version() {
@@ -36,6 +38,7 @@ component_dir() {
 	helm) echo "$cache/helm-$(version "$here/helm" helm.sh/helm/v3)" ;;
 	certmanager) echo "$cache/certmanager-$(version "$here/certmanager" github.com/cert-manager/cert-manager)" ;;
 	controllergen) echo "$cache/controllergen-$(version "$here/controllergen" sigs.k8s.io/controller-tools)" ;;
+	prometheusadapter) echo "$cache/prometheusadapter-$(version "$here/prometheusadapter" sigs.k8s.io/prometheus-adapter)" ;;
 	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
 	esac
 }
@@ -85,21 +88,29 @@ build_etcd() {
 }
 
 build_kwok() {
-	local dest=$1 v src
+	local dest=$1 v
 	v=$(version "$here/kwok" sigs.k8s.io/kwok)
 	gobuild "$here/kwok" "$dest/bin/kwok" sigs.k8s.io/kwok/cmd/kwok \
 		"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v"
-	# kwok needs stage configs to move nodes and pods through their lifecycle;
-	# they ship in the module zip, not in the binary.
+	kwok_files "$dest"
+}
+
+# kwok_files copies what kwok needs beside its binary from the module zip:
+# the stage configs that move nodes and pods through their lifecycle, and the
+# Metric and ClusterResourceUsage that emulate kubelet's resource metrics
+# (kustomize/metrics; usage read from pod annotations).
+kwok_files() {
+	local dest=$1 src f y
 	src=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
-	mkdir -p "$dest/stages"
+	mkdir -p "$dest/stages" "$dest/metrics"
 	for f in node/fast node/heartbeat-with-lease pod/general; do
 		for y in "$src/kustomize/stage/$f/"*.yaml; do
 			[ "$(basename "$y")" = kustomization.yaml ] && continue
 			cp "$y" "$dest/stages/$(echo "$f" | tr / -)-$(basename "$y")"
 		done
 	done
-	chmod -R u+w "$dest/stages"
+	cp "$src/kustomize/metrics/resource/metrics-resource.yaml" "$src/kustomize/metrics/usage/usage-from-annotation.yaml" "$dest/metrics/"
+	chmod -R u+w "$dest/stages" "$dest/metrics"
 }
 
 build_helm() {
@@ -135,6 +146,13 @@ build_controllergen() {
 		"-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
 }
 
+# build_prometheusadapter builds prometheus-adapter, the aggregated API
+# server that gives the HPA controller metrics from the local Prometheus.
+build_prometheusadapter() {
+	local dest=$1
+	gobuild "$here/prometheusadapter" "$dest/bin/prometheus-adapter" sigs.k8s.io/prometheus-adapter/cmd/adapter "-s -w"
+}
+
 if [ "${1:-}" = "--print-dir" ]; then
 	component_dir "$2"
 	exit 0
@@ -147,6 +165,11 @@ for c in "${components[@]}"; do
 	dest=$(component_dir "$c")
 	if [ -f "$dest/bin/.complete" ]; then
 		echo "==> $c: cached in $dest"
+		# A kwok cached before the metrics configs were copied gets them now.
+		if [ "$c" = kwok ] && [ ! -d "$dest/metrics" ]; then
+			kwok_files "$dest"
+			echo "    copied kwok's metrics configs to $dest/metrics"
+		fi
 		continue
 	fi
 	echo "==> $c: building into $dest (first time only; on 2 cores Kubernetes takes ~8-12 min, the others 1-5 min each)"

@@ -3,8 +3,10 @@
 // call it.
 //
 //	localcluster up       start, or reuse a healthy cluster; prints the kubeconfig path
-//	                      (-addons cert-manager,prometheus also starts those add-ons;
-//	                      -prometheus-targets sets what Prometheus scrapes)
+//	                      (-addons cert-manager,prometheus,prometheus-adapter also
+//	                      starts those add-ons; -prometheus-targets sets what
+//	                      Prometheus scrapes, -prometheus-backfill imports an
+//	                      OpenMetrics file of history first)
 //	localcluster down     stop the processes it started, by PID, and remove state
 //	localcluster status   exit 0 if a healthy cluster is recorded, 1 otherwise
 //	localcluster assets   print the KUBEBUILDER_ASSETS directory for envtest
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,10 +34,11 @@ func main() {
 	root := flag.String("root", ".", "repository root; state goes to ROOT/.cluster")
 	url := flag.String("url", "https://127.0.0.1:19443", "webhooks: base URL of the manager's webhook server")
 	certDir := flag.String("cert-dir", ".cluster/webhook-certs", "webhooks: directory for the development serving certificate")
-	addons := flag.String("addons", "", "up: comma-separated add-ons to start as well: cert-manager, prometheus")
+	addons := flag.String("addons", "", "up: comma-separated add-ons to start as well: "+strings.Join(knownAddons, ", "))
 	targets := flag.String("prometheus-targets", "", "up: comma-separated scrape targets for the prometheus add-on (default: the apiserver's /metrics)")
+	backfill := flag.String("prometheus-backfill", "", "up: OpenMetrics file (samples with timestamps) to import into Prometheus's storage before the add-ons start, e.g. from loadexporter -backfill")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus] [-prometheus-targets URL,...]")
+		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus,prometheus-adapter] [-prometheus-targets URL,...] [-prometheus-backfill FILE]")
 	}
 	flag.Parse()
 	if flag.NArg() < 1 {
@@ -48,18 +52,21 @@ func main() {
 		os.Exit(2)
 	}
 	for _, a := range strings.Split(*addons, ",") {
-		if a := strings.TrimSpace(a); a != "" && a != "cert-manager" && a != "prometheus" {
-			fmt.Fprintf(os.Stderr, "localcluster: unknown add-on %q in -addons (accepted: cert-manager, prometheus)\n", a)
+		if a := strings.TrimSpace(a); a != "" && !slices.Contains(knownAddons, a) {
+			fmt.Fprintf(os.Stderr, "localcluster: unknown add-on %q in -addons (accepted: %s)\n", a, strings.Join(knownAddons, ", "))
 			os.Exit(2)
 		}
 	}
-	if err := run(verb, *root, *url, *certDir, *addons, *targets); err != nil {
+	if err := run(verb, *root, *url, *certDir, *addons, *targets, *backfill); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(verb, root, url, certDir, addons, targets string) error {
+// knownAddons are the add-ons -addons accepts.
+var knownAddons = []string{"cert-manager", "prometheus", "prometheus-adapter"}
+
+func run(verb, root, url, certDir, addons, targets, backfill string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	cfg, err := cluster.DefaultConfig(root)
@@ -79,6 +86,13 @@ func run(verb, root, url, certDir, addons, targets string) error {
 			verb = "reused"
 		}
 		fmt.Printf("local control plane %s in %.1fs\n  kubectl --kubeconfig %s get nodes\n", verb, time.Since(start).Seconds(), cfg.Kubeconfig())
+		if backfill != "" {
+			start := time.Now()
+			if err := cl.BackfillPrometheus(ctx, backfill); err != nil {
+				return err
+			}
+			fmt.Printf("backfilled %s into Prometheus's storage in %.1fs\n", backfill, time.Since(start).Seconds())
+		}
 		return startAddons(ctx, cl, addons, targets)
 	case "down":
 		if err := cluster.DownDir(cfg); err != nil {
@@ -149,8 +163,13 @@ func startAddons(ctx context.Context, cl *cluster.Cluster, list, targets string)
 				return err
 			}
 			fmt.Printf("prometheus ready in %.1fs at %s, scraping %s\n", time.Since(start).Seconds(), url, strings.Join(scrape, ", "))
+		case "prometheus-adapter":
+			if err := cl.StartPrometheusAdapter(ctx, nil); err != nil {
+				return err
+			}
+			fmt.Printf("prometheus-adapter ready in %.1fs: custom.metrics.k8s.io, external.metrics.k8s.io and metrics.k8s.io served from Prometheus\n", time.Since(start).Seconds())
 		default:
-			return fmt.Errorf("unknown add-on %q in -addons (accepted: cert-manager, prometheus)", name)
+			return fmt.Errorf("unknown add-on %q in -addons (accepted: %s)", name, strings.Join(knownAddons, ", "))
 		}
 	}
 	return nil
