@@ -36,6 +36,10 @@ type Config struct {
 	// MaxBatch is how many expressions one instant request carries at most.
 	// Default DefaultMaxBatch.
 	MaxBatch int
+	// MaxRangeBatch is how many expressions one range request carries at
+	// most, and never more than fit ~500,000 samples. Default
+	// DefaultMaxRangeBatch.
+	MaxRangeBatch int
 	// MaxBatchBytes bounds one request's form-encoded body. Default
 	// DefaultMaxBatchBytes.
 	MaxBatchBytes int
@@ -58,6 +62,7 @@ const (
 	DefaultTimeout       = 30 * time.Second
 	DefaultMaxBatch      = 250
 	DefaultMaxBatchBytes = 256 << 10
+	DefaultMaxRangeBatch = 1
 	DefaultConcurrency   = 4
 	DefaultMaxSampleAge  = 2 * time.Minute
 	DefaultCPURateWindow = 2 * time.Minute
@@ -136,6 +141,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxRangeBatch <= 0 {
+		c.MaxRangeBatch = DefaultMaxRangeBatch
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = DefaultMaxBatchBytes

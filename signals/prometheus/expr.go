@@ -18,9 +18,12 @@ type compiled struct {
 	// vector is the expression as an instant vector: the expression itself,
 	// or vector(expr) for a scalar, which label_replace cannot take.
 	vector string
-	// selectors are the expression's series selectors without offset or @,
-	// printed, sorted and unique: their newest samples say whether the
-	// value is fresh.
+	// selectors are the expression's series selectors that sit under a
+	// range (rate(x[5m]), a subquery), without offset or @, printed, sorted
+	// and unique: their newest samples say whether the value is fresh.
+	// Plain selectors need no check: Prometheus drops a series from instant
+	// results as soon as it marks it stale, and a range keeps using the
+	// samples in its window.
 	selectors []string
 	// err is set when the expression cannot be sent (ErrBadExpression).
 	err error
@@ -57,8 +60,8 @@ func compile(expr string) compiled {
 		return compiled{err: exprErr(expr, ErrBadExpression, "is a %s; give one number", t)}
 	}
 	seen := map[string]bool{}
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && underRange(path) {
 			s := (&parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers}).String()
 			if !seen[s] {
 				seen[s] = true
@@ -69,6 +72,18 @@ func compile(expr string) compiled {
 	})
 	sort.Strings(c.selectors)
 	return c
+}
+
+// underRange reports whether a selector's path passes through a range: a
+// matrix selector or a subquery.
+func underRange(path []parser.Node) bool {
+	for _, n := range path {
+		switch n.(type) {
+		case *parser.MatrixSelector, *parser.SubqueryExpr:
+			return true
+		}
+	}
+	return false
 }
 
 // compileCache remembers compiled expressions: a controller sends the same

@@ -143,12 +143,12 @@ func TestInstantStale(t *testing.T) {
 		t.Logf("stale: %v", rs[1].Err)
 		return nil
 	})
-	// A value whose newest sample is older than MaxSampleAge: read a minute
-	// from now, before the next scrape could land.
+	// A rate whose newest sample is older than MaxSampleAge: read 50s from
+	// now, when its 1m window still holds samples.
 	strict := f.client(t, Config{MaxSampleAge: 30 * time.Second})
-	r := strict.Instant(context.Background(), []string{`sum(trimtab_test_load)`}, time.Now().Add(time.Minute))[0]
+	r := strict.Instant(context.Background(), []string{`sum(rate(trimtab_test_load[1m]))`}, time.Now().Add(50*time.Second))[0]
 	if !errors.Is(r.Err, ErrStale) || !strings.Contains(r.Err.Error(), "old at") {
-		t.Errorf("a minute-old sample with MaxSampleAge 30s: %v, want ErrStale", r.Err)
+		t.Errorf("a 50s-old sample with MaxSampleAge 30s: %v, want ErrStale", r.Err)
 	}
 }
 
