@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/trimtab-dev/trimtab/signals/promql"
 )
 
 func TestNewErrors(t *testing.T) {
@@ -124,7 +126,7 @@ func TestCompile(t *testing.T) {
 		{expr: ``, err: "no expression found"},
 	} {
 		got := compile(c.expr)
-		typ, err := Check(c.expr)
+		typ, err := promql.Check(c.expr)
 		if c.err != "" {
 			if got.err == nil || !errors.Is(got.err, ErrBadExpression) || !strings.Contains(got.err.Error(), c.err) || err == nil {
 				t.Errorf("compile(%q): %v, want ErrBadExpression containing %q", c.expr, got.err, c.err)
@@ -163,7 +165,7 @@ func TestJoin(t *testing.T) {
 		if got != c.want {
 			t.Errorf("join(%d parts) = %s\nwant %s", len(c.parts), got, c.want)
 		}
-		if _, err := promql.ParseExpr(got); err != nil {
+		if _, err := promql.Parse(got); err != nil {
 			t.Errorf("join(%d parts) does not parse: %v", len(c.parts), err)
 		}
 	}

@@ -5,12 +5,9 @@ import (
 	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser"
-)
 
-// promql is Prometheus' own parser with its default options (no
-// experimental functions), the same one its /api/v1/query runs first. It
-// holds no state between calls.
-var promql = parser.NewParser(parser.Options{})
+	"github.com/trimtab-dev/trimtab/signals/promql"
+)
 
 // compiled is what the batcher needs to know about one expression before
 // sending it.
@@ -29,35 +26,14 @@ type compiled struct {
 	err error
 }
 
-// Check parses expr with Prometheus' parser and returns its value type:
-// "scalar" or "vector" for an expression Instant and Range accept. A parse
-// error, a range vector ("x[5m]") or a string is an error that says why.
-func Check(expr string) (parser.ValueType, error) {
-	c := compile(expr)
-	if c.err != nil {
-		return "", c.err
-	}
-	if c.vector != expr {
-		return parser.ValueTypeScalar, nil
-	}
-	return parser.ValueTypeVector, nil
-}
-
 func compile(expr string) compiled {
-	e, err := promql.ParseExpr(expr)
+	e, err := promql.Parse(expr)
 	if err != nil {
 		return compiled{err: exprErr(expr, ErrBadExpression, "%v", err)}
 	}
-	var c compiled
-	switch t := e.Type(); t {
-	case parser.ValueTypeVector:
-		c.vector = expr
-	case parser.ValueTypeScalar:
+	c := compiled{vector: expr}
+	if e.Type() == promql.Scalar {
 		c.vector = "vector(" + expr + ")"
-	case parser.ValueTypeMatrix:
-		return compiled{err: exprErr(expr, ErrBadExpression, "is a range vector; give one number, e.g. sum(rate(%s))", expr)}
-	default:
-		return compiled{err: exprErr(expr, ErrBadExpression, "is a %s; give one number", t)}
 	}
 	seen := map[string]bool{}
 	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
