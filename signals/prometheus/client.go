@@ -46,10 +46,12 @@ type Config struct {
 	// Concurrency is how many requests one call has in flight at most.
 	// Default 4; Prometheus serves 20 concurrent queries by default.
 	Concurrency int
-	// MaxSampleAge is how old the newest raw sample behind a value may be
-	// before the value is stale (ErrStale). It must exceed the scrape
-	// interval plus scrape duration of the series read. Default
-	// DefaultMaxSampleAge; negative disables the check.
+	// MaxSampleAge is how old the newest raw sample of an expression's
+	// selectors under a range (rate(x[5m])) may be before its value is
+	// stale (ErrStale). It must exceed the scrape interval plus scrape
+	// duration of the series read. Default DefaultMaxSampleAge; negative
+	// disables the check, which halves Prometheus' work for such
+	// expressions (see the package doc).
 	MaxSampleAge time.Duration
 	// CPURateWindow is the rate() window of PodCPU. It must hold at least
 	// two scrapes of the kubelet's cAdvisor job; four is the usual choice.
@@ -60,7 +62,7 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultTimeout       = 30 * time.Second
-	DefaultMaxBatch      = 250
+	DefaultMaxBatch      = 50
 	DefaultMaxBatchBytes = 256 << 10
 	DefaultMaxRangeBatch = 1
 	DefaultConcurrency   = 4
