@@ -115,8 +115,8 @@ func TestCompile(t *testing.T) {
 	}{
 		{expr: `sum(rate(http_requests_total{app="shop"}[1m]))`, vector: `sum(rate(http_requests_total{app="shop"}[1m]))`,
 			selectors: []string{`http_requests_total{app="shop"}`}, typ: parser.ValueTypeVector},
-		{expr: `500`, vector: `vector(500)`, typ: parser.ValueTypeScalar},
-		{expr: `scalar(a) / scalar(b offset 1w)`, vector: `vector(scalar(a) / scalar(b offset 1w))`, typ: parser.ValueTypeScalar},
+		{expr: `500`, vector: "vector(500\n)", typ: parser.ValueTypeScalar},
+		{expr: `scalar(a) / scalar(b offset 1w)`, vector: "vector(scalar(a) / scalar(b offset 1w)\n)", typ: parser.ValueTypeScalar},
 		{expr: `a / on() group_left b @ 100`, vector: `a / on() group_left b @ 100`, typ: parser.ValueTypeVector},
 		{expr: `rate(a[5m] offset 1h) / rate(b{x=~"y|z"}[5m] @ 100) + c`, selectors: []string{"a", `b{x=~"y|z"}`}, typ: parser.ValueTypeVector},
 		{expr: `max_over_time(rate(x{a="1"}[1m])[10m:1m]) + x{a="1"}`, selectors: []string{`x{a="1"}`}, typ: parser.ValueTypeVector},
@@ -151,7 +151,7 @@ func TestCompile(t *testing.T) {
 
 func TestJoin(t *testing.T) {
 	p := func(tag string) part { return part{tag: tag, vector: "x"} }
-	lr := func(tag string) string { return `label_replace(x, "__trimtab_q", "` + tag + `", "", "")` }
+	lr := func(tag string) string { return "label_replace(x\n" + `, "__trimtab_q", "` + tag + `", "", "")` }
 	for _, c := range []struct {
 		parts []part
 		want  string

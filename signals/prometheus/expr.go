@@ -33,7 +33,7 @@ func compile(expr string) compiled {
 	}
 	c := compiled{vector: expr}
 	if e.Type() == promql.Scalar {
-		c.vector = "vector(" + expr + ")"
+		c.vector = "vector(" + expr + "\n)" // the newline ends a # comment
 	}
 	seen := map[string]bool{}
 	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {

@@ -31,6 +31,8 @@ func TestInstantAgainstPrometheus(t *testing.T) {
 		{expr: `500`, want: 500},                                            // a scalar
 		{expr: `scalar(trimtab_test_load{workload="shop"}) / 4`, want: 125}, // a scalar with a selector
 		{expr: `vector(3)`, want: 3},
+		{expr: "sum(trimtab_test_load) # all workloads", want: 542.5}, // a comment ends at the line's end
+		{expr: "scalar(trimtab_test_load{workload=\"shop\"}) # a scalar", want: 500},
 		{expr: `sum(trimtab_test_multi)`, want: 3},
 		{expr: `trimtab_test_multi`, err: ErrManySeries, msg: `3 series, e.g. trimtab_test_multi{`},
 		{expr: `trimtab_test_absent`, err: ErrEmpty},
