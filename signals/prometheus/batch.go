@@ -24,9 +24,11 @@ type part struct{ tag, vector string }
 // String is the part as PromQL: label_replace with an empty source label
 // and an empty regex matches every series and sets tagLabel to the tag.
 // Adding one constant label to a vector keeps its series distinct, so it
-// never fails an expression that worked alone.
+// never fails an expression that worked alone. The newline after the
+// expression ends a trailing # comment, which would otherwise swallow the
+// rest of the batch (found by FuzzCompile).
 func (p part) String() string {
-	return "label_replace(" + p.vector + `, "` + tagLabel + `", "` + p.tag + `", "", "")`
+	return "label_replace(" + p.vector + "\n" + `, "` + tagLabel + `", "` + p.tag + `", "", "")`
 }
 
 // cost is what the part adds to a form-encoded request body: the escaped

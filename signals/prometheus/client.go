@@ -36,16 +36,22 @@ type Config struct {
 	// MaxBatch is how many expressions one instant request carries at most.
 	// Default DefaultMaxBatch.
 	MaxBatch int
+	// MaxRangeBatch is how many expressions one range request carries at
+	// most, and never more than fit ~500,000 samples. Default
+	// DefaultMaxRangeBatch.
+	MaxRangeBatch int
 	// MaxBatchBytes bounds one request's form-encoded body. Default
 	// DefaultMaxBatchBytes.
 	MaxBatchBytes int
 	// Concurrency is how many requests one call has in flight at most.
 	// Default 4; Prometheus serves 20 concurrent queries by default.
 	Concurrency int
-	// MaxSampleAge is how old the newest raw sample behind a value may be
-	// before the value is stale (ErrStale). It must exceed the scrape
-	// interval plus scrape duration of the series read. Default
-	// DefaultMaxSampleAge; negative disables the check.
+	// MaxSampleAge is how old the newest raw sample of an expression's
+	// selectors under a range (rate(x[5m])) may be before its value is
+	// stale (ErrStale). It must exceed the scrape interval plus scrape
+	// duration of the series read. Default DefaultMaxSampleAge; negative
+	// disables the check, which halves Prometheus' work for such
+	// expressions (see the package doc).
 	MaxSampleAge time.Duration
 	// CPURateWindow is the rate() window of PodCPU. It must hold at least
 	// two scrapes of the kubelet's cAdvisor job; four is the usual choice.
@@ -56,8 +62,9 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultTimeout       = 30 * time.Second
-	DefaultMaxBatch      = 250
+	DefaultMaxBatch      = 50
 	DefaultMaxBatchBytes = 256 << 10
+	DefaultMaxRangeBatch = 1
 	DefaultConcurrency   = 4
 	DefaultMaxSampleAge  = 2 * time.Minute
 	DefaultCPURateWindow = 2 * time.Minute
@@ -136,6 +143,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxRangeBatch <= 0 {
+		c.MaxRangeBatch = DefaultMaxRangeBatch
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = DefaultMaxBatchBytes

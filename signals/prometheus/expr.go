@@ -5,12 +5,9 @@ import (
 	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser"
-)
 
-// promql is Prometheus' own parser with its default options (no
-// experimental functions), the same one its /api/v1/query runs first. It
-// holds no state between calls.
-var promql = parser.NewParser(parser.Options{})
+	"github.com/trimtab-dev/trimtab/signals/promql"
+)
 
 // compiled is what the batcher needs to know about one expression before
 // sending it.
@@ -18,47 +15,29 @@ type compiled struct {
 	// vector is the expression as an instant vector: the expression itself,
 	// or vector(expr) for a scalar, which label_replace cannot take.
 	vector string
-	// selectors are the expression's series selectors without offset or @,
-	// printed, sorted and unique: their newest samples say whether the
-	// value is fresh.
+	// selectors are the expression's series selectors that sit under a
+	// range (rate(x[5m]), a subquery), without offset or @, printed, sorted
+	// and unique: their newest samples say whether the value is fresh.
+	// Plain selectors need no check: Prometheus drops a series from instant
+	// results as soon as it marks it stale, and a range keeps using the
+	// samples in its window.
 	selectors []string
 	// err is set when the expression cannot be sent (ErrBadExpression).
 	err error
 }
 
-// Check parses expr with Prometheus' parser and returns its value type:
-// "scalar" or "vector" for an expression Instant and Range accept. A parse
-// error, a range vector ("x[5m]") or a string is an error that says why.
-func Check(expr string) (parser.ValueType, error) {
-	c := compile(expr)
-	if c.err != nil {
-		return "", c.err
-	}
-	if c.vector != expr {
-		return parser.ValueTypeScalar, nil
-	}
-	return parser.ValueTypeVector, nil
-}
-
 func compile(expr string) compiled {
-	e, err := promql.ParseExpr(expr)
+	e, err := promql.Parse(expr)
 	if err != nil {
 		return compiled{err: exprErr(expr, ErrBadExpression, "%v", err)}
 	}
-	var c compiled
-	switch t := e.Type(); t {
-	case parser.ValueTypeVector:
-		c.vector = expr
-	case parser.ValueTypeScalar:
-		c.vector = "vector(" + expr + ")"
-	case parser.ValueTypeMatrix:
-		return compiled{err: exprErr(expr, ErrBadExpression, "is a range vector; give one number, e.g. sum(rate(%s))", expr)}
-	default:
-		return compiled{err: exprErr(expr, ErrBadExpression, "is a %s; give one number", t)}
+	c := compiled{vector: expr}
+	if e.Type() == promql.Scalar {
+		c.vector = "vector(" + expr + "\n)" // the newline ends a # comment
 	}
 	seen := map[string]bool{}
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && underRange(path) {
 			s := (&parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers}).String()
 			if !seen[s] {
 				seen[s] = true
@@ -69,6 +48,18 @@ func compile(expr string) compiled {
 	})
 	sort.Strings(c.selectors)
 	return c
+}
+
+// underRange reports whether a selector's path passes through a range: a
+// matrix selector or a subquery.
+func underRange(path []parser.Node) bool {
+	for _, n := range path {
+		switch n.(type) {
+		case *parser.MatrixSelector, *parser.SubqueryExpr:
+			return true
+		}
+	}
+	return false
 }
 
 // compileCache remembers compiled expressions: a controller sends the same

@@ -31,6 +31,8 @@ func TestInstantAgainstPrometheus(t *testing.T) {
 		{expr: `500`, want: 500},                                            // a scalar
 		{expr: `scalar(trimtab_test_load{workload="shop"}) / 4`, want: 125}, // a scalar with a selector
 		{expr: `vector(3)`, want: 3},
+		{expr: "sum(trimtab_test_load) # all workloads", want: 542.5}, // a comment ends at the line's end
+		{expr: "scalar(trimtab_test_load{workload=\"shop\"}) # a scalar", want: 500},
 		{expr: `sum(trimtab_test_multi)`, want: 3},
 		{expr: `trimtab_test_multi`, err: ErrManySeries, msg: `3 series, e.g. trimtab_test_multi{`},
 		{expr: `trimtab_test_absent`, err: ErrEmpty},
@@ -143,12 +145,12 @@ func TestInstantStale(t *testing.T) {
 		t.Logf("stale: %v", rs[1].Err)
 		return nil
 	})
-	// A value whose newest sample is older than MaxSampleAge: read a minute
-	// from now, before the next scrape could land.
+	// A rate whose newest sample is older than MaxSampleAge: read 50s from
+	// now, when its 1m window still holds samples.
 	strict := f.client(t, Config{MaxSampleAge: 30 * time.Second})
-	r := strict.Instant(context.Background(), []string{`sum(trimtab_test_load)`}, time.Now().Add(time.Minute))[0]
+	r := strict.Instant(context.Background(), []string{`sum(rate(trimtab_test_load[1m]))`}, time.Now().Add(50*time.Second))[0]
 	if !errors.Is(r.Err, ErrStale) || !strings.Contains(r.Err.Error(), "old at") {
-		t.Errorf("a minute-old sample with MaxSampleAge 30s: %v, want ErrStale", r.Err)
+		t.Errorf("a 50s-old sample with MaxSampleAge 30s: %v, want ErrStale", r.Err)
 	}
 }
 

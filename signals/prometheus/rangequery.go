@@ -63,7 +63,7 @@ func (c *Client) Range(ctx context.Context, exprs []string, from, to time.Time, 
 				live = append(live, u)
 			}
 		}
-		batches := pack(live, min(perRequest, c.cfg.MaxBatch), c.cfg.MaxBatchBytes,
+		batches := pack(live, min(perRequest, c.cfg.MaxRangeBatch), c.cfg.MaxBatchBytes,
 			func(u *rangeUnit) int { return part{tag: "v000", vector: u.c.vector}.cost() })
 		fanOut(c.cfg.Concurrency, batches, func(b []*rangeUnit) {
 			bisect(ctx, b,

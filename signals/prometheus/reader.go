@@ -47,8 +47,9 @@ type Sample struct {
 
 // Result answers one expression of Instant. When Err is nil, Value is a
 // finite number evaluated at the time asked, and At is the newest raw sample
-// behind it: the latest sample of any of the expression's selectors (the
-// evaluation time for an expression without selectors, such as "vector(1)").
+// behind it: the latest sample of any of the selectors under a range
+// (rate(x[5m])), or the time asked when there is none (a plain selector's
+// samples are at most a scrape old, or Prometheus has marked them stale).
 // When Err is not nil, Sample is zero and Err wraps one of ErrBadExpression,
 // ErrManySeries, ErrEmpty, ErrStale, ErrNotFinite or ErrUnavailable.
 type Result struct {
@@ -90,9 +91,9 @@ var (
 	// went stale (Prometheus marks a series stale when its target or the
 	// series disappears, and it then leaves instant results at once).
 	ErrEmpty = errors.New("no value")
-	// ErrStale: a value, but none of the expression's selectors has a raw
-	// sample newer than Config.MaxSampleAge, e.g. rate(x[5m]) for up to 5
-	// minutes after x's target went away, or a scrape that stalled.
+	// ErrStale: a value, but none of the selectors under a range has a raw
+	// sample newer than Config.MaxSampleAge: rate(x[5m]) keeps a value for
+	// up to 5 minutes after x's target went away.
 	ErrStale = errors.New("stale samples")
 	// ErrNotFinite: the value is NaN or infinite, e.g. a division by zero
 	// when traffic is idle.

@@ -2,8 +2,10 @@
 // Deployments, StatefulSets, Jobs and CronJobs on CREATE and UPDATE.
 //
 // It has one job: reject a workload whose trimtab.dev/* policy annotations
-// config.ParsePolicy refuses, with an Invalid status whose causes are exactly
-// those field errors (key, bad value, accepted form). It never rejects for
+// config.ParsePolicy refuses, or whose PromQL annotations Prometheus' own
+// parser refuses (signals/promql; config cannot import it and stay pure),
+// with an Invalid status whose causes are exactly those field errors (key,
+// bad value, accepted form). It never rejects for
 // any other reason: an object it cannot decode, a kind it does not know, an
 // excluded namespace, a failed HPA lookup, or an UPDATE that leaves already
 // invalid annotations unchanged (validation ratcheting, as the API server

@@ -22,6 +22,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add(uint8(2), true, []byte(`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j","annotations":{"trimtab.dev/capcity":"spot"}},"spec":{"template":{"metadata":{"annotations":{"trimtab.dev/class":"batch"}}}}}`))
 	f.Add(uint8(3), true, []byte(`{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"annotations":"x"}}`))
 	f.Add(uint8(0), true, []byte(`not json`))
+	f.Add(uint8(0), true, []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","annotations":{"trimtab.dev/metric":"rate(orders_total)","trimtab.dev/target-per-pod":"5"}}}`))
 	h := newHandler(f, hpa("web", "Deployment", "web"))
 	f.Fuzz(func(t *testing.T, kind uint8, create bool, raw []byte) {
 		gk := Kinds[int(kind)%len(Kinds)]

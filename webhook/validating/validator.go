@@ -82,6 +82,7 @@ func (v *Validator[T]) validate(ctx context.Context, obj T, old map[string]strin
 	w := workloadOf(obj)
 	warnings := templateKeyWarnings(w)
 	policy, errs := config.ParsePolicy(obj.GetAnnotations())
+	errs = append(errs, expressionErrors(obj.GetAnnotations(), errs)...)
 	if len(errs) > 0 {
 		if old != nil && maps.Equal(old, trimtabAnnotations(obj.GetAnnotations())) {
 			return append(warnings, fmt.Sprintf(
