@@ -29,7 +29,15 @@ type Cluster struct {
 	Addons []Process `json:"addons,omitempty"`
 	// Reused is true when Up found a healthy cluster and started nothing.
 	Reused bool `json:"-"`
+	// Layout is the stateLayout of the package that started the cluster.
+	Layout int `json:"layout,omitempty"`
 }
+
+// stateLayout changes whenever the core processes' flags or files change in
+// a way a running cluster cannot pick up, so Up replaces a cluster an older
+// version started instead of reusing it. 2: the aggregation layer's flags
+// and kwok's usage emulation.
+const stateLayout = 2
 
 // Logf receives progress lines; fmt.Printf-like.
 type Logf func(format string, args ...any)
@@ -52,12 +60,16 @@ func Up(ctx context.Context, c Config, logf Logf) (*Cluster, error) {
 	}
 	defer unlock()
 	if prev, err := load(c); err == nil {
-		if prev.healthy(ctx) {
+		switch {
+		case prev.Layout != stateLayout:
+			logf("the cluster recorded in %s was started by another version of package cluster (layout %d, want %d); replacing it", c.Dir, prev.Layout, stateLayout)
+		case prev.healthy(ctx):
 			prev.Reused = true
 			logf("reusing the healthy cluster in %s", c.Dir)
 			return prev, nil
+		default:
+			logf("the cluster recorded in %s is not healthy; replacing it", c.Dir)
 		}
-		logf("the cluster recorded in %s is not healthy; replacing it", c.Dir)
 		if err := prev.Down(); err != nil {
 			return nil, err
 		}
@@ -77,7 +89,7 @@ func Up(ctx context.Context, c Config, logf Logf) (*Cluster, error) {
 	if err := c.writeKubeconfig(); err != nil {
 		return nil, err
 	}
-	cl := &Cluster{Config: c}
+	cl := &Cluster{Config: c, Layout: stateLayout}
 	fail := func(err error) (*Cluster, error) {
 		_ = cl.Down()
 		return nil, err
@@ -197,8 +209,12 @@ func (cl *Cluster) Clientset() (*kubernetes.Clientset, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
-// healthy: every recorded process runs and the apiserver is ready.
+// healthy: this package's version started it, every recorded process runs
+// and the apiserver is ready.
 func (cl *Cluster) healthy(ctx context.Context) bool {
+	if cl.Layout != stateLayout {
+		return false
+	}
 	for _, p := range cl.Processes {
 		if !p.alive() {
 			return false

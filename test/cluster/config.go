@@ -187,7 +187,7 @@ func (c Config) Helm() (string, error) {
 func (c Config) ControllerGen() (string, error) {
 	p := filepath.Join(c.ControllerGenBin, "controller-gen")
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("controller-gen not built: %s missing; run `bash test/cluster/tools/build.sh controllergen` (~1-3 min the first time)", p)
+		return "", fmt.Errorf("controller-gen not built: %s missing; run `bash test/cluster/tools/build.sh controllergen` (~2 min on 2 cores the first time)", p)
 	}
 	return p, nil
 }

@@ -110,7 +110,7 @@ func (cl *Cluster) StartPrometheusAdapter(ctx context.Context, rules []byte) err
 	c := cl.Config
 	bin := filepath.Join(c.PrometheusAdapterBin, prometheusAdapterName)
 	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("prometheus-adapter not built: %s missing; run `bash test/cluster/tools/build.sh prometheusadapter` (~4-12 min the first time)", bin)
+		return fmt.Errorf("prometheus-adapter not built: %s missing; run `bash test/cluster/tools/build.sh prometheusadapter` (~5 min on 2 cores the first time)", bin)
 	}
 	if len(rules) == 0 {
 		rules = []byte(DefaultPrometheusAdapterRules)
