@@ -42,6 +42,9 @@ build: ## build bin/trimtab
 $(LOCALCLUSTER): $(shell find test/cluster -name '*.go' -not -path '*/tools/*') go.mod
 	$(GO) build -o $@ ./test/cluster/cmd/localcluster
 
+bin/loadexporter: $(shell find test/loadexporter -name '*.go') go.mod
+	$(GO) build -o $@ ./test/loadexporter/cmd/loadexporter
+
 .PHONY: cluster-up
 cluster-up: tools $(LOCALCLUSTER) ## start (or reuse) the local control plane with cert-manager and Prometheus
 	@./$(LOCALCLUSTER) up -addons cert-manager,prometheus
@@ -79,15 +82,17 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: run
-run: build cluster-up ## run the manager against the local control plane, webhooks registered by URL
+run: build cluster-up ## run the manager against the local control plane: webhooks registered by URL, decisions read from the local Prometheus
 	@bash test/demo.sh stop
 	./$(LOCALCLUSTER) -url https://127.0.0.1:19443 -cert-dir .cluster/webhook-certs webhooks
+	$(KUBECTL) apply --server-side -f charts/trimtab/files/crds
 	./bin/trimtab manager --kubeconfig $(KUBECONFIG_LOCAL) \
 		--webhook-host 127.0.0.1 --webhook-port 19443 --cert-dir .cluster/webhook-certs \
-		--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081
+		--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
+		--prometheus-address $$(./$(LOCALCLUSTER) prometheus-url)
 
 .PHONY: demo
-demo: build cluster-up ## start everything and show trimtab's decisions on example workloads
+demo: build bin/loadexporter cluster-up ## start everything and show trimtab's decisions on example workloads
 	@bash test/demo.sh
 
 .PHONY: clean

@@ -7,31 +7,45 @@ cd "$(dirname "$0")/.."
 
 state=.cluster
 pidfile=$state/manager.pid
+loadpid=$state/loadexporter.pid
+loadaddr=127.0.0.1:19400
 port=19443
 kubectl_bin="$(bash test/cluster/tools/build.sh --print-dir kubernetes)/bin/kubectl"
 kubectl() { HOME=$PWD/$state/home "$kubectl_bin" --kubeconfig "$state/kubeconfig" "$@"; }
 
-# stop_manager stops the manager this script started, by PID, after checking
-# the PID still belongs to bin/trimtab.
-stop_manager() {
-	[ -f "$pidfile" ] || return 0
-	pid=$(cat "$pidfile")
-	# A rebuilt binary shows as "bin/trimtab (deleted)" until it restarts.
+# stop_pid FILE BINARY stops the process this script started, by the PID in
+# FILE, after checking it still runs BINARY (a rebuilt binary shows as
+# "BINARY (deleted)" until it restarts).
+stop_pid() {
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
 	case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
-	"$PWD/bin/trimtab" | "$PWD/bin/trimtab (deleted)")
-		kill "$pid" && echo "stopped the demo's trimtab manager (pid $pid)"
+	"$PWD/$2" | "$PWD/$2 (deleted)")
+		kill "$pid" && echo "stopped the demo's $(basename "$2") (pid $pid)"
 		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 		;;
 	esac
-	rm -f "$pidfile"
+	rm -f "$1"
 }
+stop_manager() { stop_pid "$pidfile" bin/trimtab; }
 
 if [ "${1:-}" = "stop" ]; then
 	stop_manager
+	stop_pid "$loadpid" bin/loadexporter
 	exit 0
 fi
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "a recorded load for the decisions: a service that opens at 09:00 every day, replayed so today's opening is 3 minutes from now, with its past week in Prometheus"
+stop_pid "$loadpid" bin/loadexporter
+./bin/loadexporter -trace api=test/testdata/traffic/synth-opening.csv -ramp-at 9h -lead 3m \
+	-listen "$loadaddr" -backfill "$state/demo-history.om" >"$state/logs/loadexporter.log" 2>&1 &
+echo $! >"$loadpid"
+for _ in $(seq 1 50); do [ -s "$state/demo-history.om" ] && curl -fsS "http://$loadaddr/metrics" >/dev/null 2>&1 && break; sleep 0.2; done
+./bin/localcluster -addons prometheus -prometheus-targets "http://$loadaddr/metrics" -prometheus-backfill "$state/demo-history.om" up | tail -2
+prom=$(./bin/localcluster prometheus-url)
+kubectl apply --server-side -f charts/trimtab/files/crds >/dev/null
 
 step "starting the trimtab manager on 127.0.0.1:$port (log: $state/logs/manager.log)"
 stop_manager
@@ -39,6 +53,7 @@ stop_manager
 ./bin/trimtab manager --kubeconfig "$state/kubeconfig" \
 	--webhook-host 127.0.0.1 --webhook-port "$port" --cert-dir "$state/webhook-certs" \
 	--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
+	--prometheus-address "$prom" \
 	>"$state/logs/manager.log" 2>&1 &
 echo $! >"$pidfile"
 for _ in $(seq 1 100); do
@@ -83,6 +98,22 @@ kubectl -n shop describe pod "$pod" | sed -n -e '/^Name:/p' -e '/^Node:/p' -e '/
 step "a typo in a policy is refused with the key, the value and the accepted form"
 kubectl -n shop annotate deployment web trimtab.dev/replicas=10..2 --overwrite 2>&1 | sed 's/^/  /' || true
 
+step "decisions: Deployment api scales on trimtab_test_load, 50 a pod, in enforce mode"
+kubectl apply -f examples/api.yaml
+echo "watching kubectl get decisions -n shop for up to 6 minutes (the opening arrives at $(date -d @$(( $(date +%s) + 150 )) +%H:%M) or so):"
+last=""
+for _ in $(seq 1 72); do
+	line=$(kubectl -n shop get decision api --no-headers 2>/dev/null || true)
+	if [ -n "$line" ] && [ "$line" != "$last" ]; then
+		printf '  %s  %s\n' "$(date +%H:%M:%S)" "$line"
+		last=$line
+	fi
+	case "$line" in *proactive*) replicas=$(echo "$line" | awk '{print $5}'); [ "${replicas:-0}" -ge 10 ] && break ;; esac
+	sleep 5
+done
+kubectl -n shop get decisions
+kubectl -n shop describe decision api | sed -n -e '/^Status:/,$p'
+
 cat <<MSG
 
 Explore:
@@ -90,8 +121,11 @@ Explore:
   $kubectl_bin get pods -n shop -L trimtab.dev/placement
   $kubectl_bin describe pod -n shop -l app=reports
   $kubectl_bin scale deployment web -n shop --replicas=12    # the base stays 2
+  $kubectl_bin get decisions -n shop -w                       # the decision controller, every 15 s
+  $kubectl_bin describe decision api -n shop                  # components, forecast, conditions, Events
+  curl -s "$prom/api/v1/query?query=trimtab_test_load"        # the replayed load
   curl -s http://127.0.0.1:18080/metrics | grep trimtab_      # admission metrics
   tail -f $state/logs/manager.log
 Stop:
-  make cluster-down      # stops the manager and the control plane (by PID)
+  make cluster-down      # stops the manager, the load exporter and the control plane (by PID)
 MSG

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -68,6 +69,9 @@ type Controller struct {
 	Clock    clock.WithTicker
 	Recorder events.EventRecorder
 	Settings config.Settings
+	// Namespaces narrows the opted-in namespaces further (nil: all of
+	// them); the end-to-end tests give each test's manager its own.
+	Namespaces labels.Selector
 	// Timing is the control loop's delays the deciders size for; its Sync
 	// should be Period. Zero: replicas.DefaultTiming.
 	Timing replicas.Timing

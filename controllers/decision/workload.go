@@ -53,7 +53,7 @@ func (c *Controller) listWorkloads(ctx context.Context) ([]*workload, error) {
 	}
 	var out []*workload
 	for _, ns := range nss.Items {
-		if c.Settings.Excluded(ns.Name) || ns.DeletionTimestamp != nil {
+		if c.Settings.Excluded(ns.Name) || ns.DeletionTimestamp != nil || (c.Namespaces != nil && !c.Namespaces.Matches(labels.Set(ns.Labels))) {
 			continue
 		}
 		var deps appsv1.DeploymentList

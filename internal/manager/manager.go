@@ -7,9 +7,11 @@
 package manager
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -58,6 +60,14 @@ type Options struct {
 	Prometheus prometheus.Config
 	// Clock drives the controller; nil is the real clock.
 	Clock clock.WithTicker
+	// DecisionNamespaces narrows the controller to namespaces whose labels
+	// match (nil: every opted-in namespace), and CheckpointEvery overrides
+	// its checkpoint period (0: 5 min); for tests that run several managers
+	// on one cluster.
+	DecisionNamespaces labels.Selector
+	CheckpointEvery    time.Duration
+	// LeaderElectionID overrides the Lease name (default LeaderElectionID).
+	LeaderElectionID string
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -81,7 +91,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
-		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionID:        cmp.Or(o.LeaderElectionID, LeaderElectionID),
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Release the Lease on shutdown so a rollout hands over at once.
 		LeaderElectionReleaseOnCancel: true,
@@ -126,6 +136,9 @@ func addDecisions(mgr ctrl.Manager, o Options) error {
 		Settings: o.Settings,
 		Period:   o.DecisionPeriod,
 		Clock:    o.Clock,
+
+		Namespaces:      o.DecisionNamespaces,
+		CheckpointEvery: o.CheckpointEvery,
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}

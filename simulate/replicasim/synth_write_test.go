@@ -18,7 +18,7 @@ func TestWriteSynthTestdata(t *testing.T) {
 	for _, name := range []string{"synth-smooth", "synth-noisy"} {
 		tr := unseenSynth()[name]
 		tr.Days = 14
-		p := filepath.Join("..", "..", "..", "test", "testdata", "traffic", name+".csv")
+		p := filepath.Join("..", "..", "test", "testdata", "traffic", name+".csv")
 		f, err := os.Create(p)
 		if err != nil {
 			t.Fatal(err)

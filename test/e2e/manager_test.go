@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -53,8 +54,10 @@ func setManagerLog(t testing.TB, clusterDir string) {
 }
 
 // startManager starts a manager and registers its webhooks; both are torn
-// down when the test ends.
-func startManager(t testing.TB) *testManager {
+// down when the test ends. opts adjust its options; a decision controller,
+// if one is turned on, decides only the namespaces routed to this manager
+// unless an option says otherwise.
+func startManager(t testing.TB, opts ...func(*manager.Options)) *testManager {
 	t.Helper()
 	cl := cluster.Start(t)
 	managerLogOnce.Do(func() { setManagerLog(t, cl.Config.Dir) })
@@ -73,19 +76,25 @@ func startManager(t testing.TB) *testManager {
 	}
 	port := freePort(t)
 	settings := config.DefaultSettings()
-	mgr, err := manager.New(cfg, manager.Options{
-		Settings:    settings,
-		MetricsAddr: "0",
-		ProbeAddr:   "0",
-		WebhookHost: "127.0.0.1",
-		WebhookPort: port,
-		CertDir:     certDir,
-	})
+	name := "trimtab-e2e-" + rand.String(6)
+	o := manager.Options{
+		Settings:           settings,
+		MetricsAddr:        "0",
+		ProbeAddr:          "0",
+		WebhookHost:        "127.0.0.1",
+		WebhookPort:        port,
+		CertDir:            certDir,
+		DecisionNamespaces: labels.SelectorFromSet(labels.Set{runLabel: name}),
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	mgr, err := manager.New(cfg, o)
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &testManager{name: "trimtab-e2e-" + rand.String(6), cancel: cancel, done: make(chan error, 1)}
+	m := &testManager{name: name, cancel: cancel, done: make(chan error, 1)}
 	go func() { m.done <- mgr.Start(ctx) }()
 	t.Cleanup(m.stop)
 	eventually(t, 30*time.Second, func() error { return mgr.GetWebhookServer().StartedChecker()(nil) })

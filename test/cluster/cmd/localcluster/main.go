@@ -12,6 +12,7 @@
 //	localcluster assets   print the KUBEBUILDER_ASSETS directory for envtest
 //	localcluster webhooks register trimtab's webhooks by URL for a manager
 //	                      running outside the cluster (-url, -cert-dir)
+//	localcluster prometheus-url  print the Prometheus add-on's base URL
 package main
 
 import (
@@ -38,7 +39,7 @@ func main() {
 	targets := flag.String("prometheus-targets", "", "up: comma-separated scrape targets for the prometheus add-on (default: the apiserver's /metrics)")
 	backfill := flag.String("prometheus-backfill", "", "up: OpenMetrics file (samples with timestamps) to import into Prometheus's storage before the add-ons start, e.g. from loadexporter -backfill")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks [-addons cert-manager,prometheus,prometheus-adapter] [-prometheus-targets URL,...] [-prometheus-backfill FILE]")
+		fmt.Fprintln(os.Stderr, "usage: localcluster [-root DIR] [-url URL -cert-dir DIR] up|down|status|assets|webhooks|prometheus-url [-addons cert-manager,prometheus,prometheus-adapter] [-prometheus-targets URL,...] [-prometheus-backfill FILE]")
 	}
 	flag.Parse()
 	if flag.NArg() < 1 {
@@ -111,6 +112,9 @@ func run(verb, root, url, certDir, addons, targets, backfill string) error {
 			fmt.Println("  add-ons running:", strings.Join(addons, ", "))
 		}
 		return nil
+	case "prometheus-url":
+		fmt.Printf("http://127.0.0.1:%d\n", cfg.PrometheusPort)
+		return nil
 	case "assets":
 		dir, err := cluster.PrepareEnvtestAssets(cfg)
 		if err != nil {
@@ -137,7 +141,7 @@ func run(verb, root, url, certDir, addons, targets, backfill string) error {
 		fmt.Printf("webhooks registered: the apiserver calls %s (serving certificate in %s)\n", url, certDir)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (accepted: up, down, status, assets, webhooks)", verb)
+		return fmt.Errorf("unknown command %q (accepted: up, down, status, assets, webhooks, prometheus-url)", verb)
 	}
 }
 
