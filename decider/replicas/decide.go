@@ -98,7 +98,7 @@ type Target struct {
 	Forecast, ForecastHi float64
 	// Method is what the forecast rests on, e.g. "recent mean".
 	Method string
-	Guard                string
+	Guard  string
 	// Limit is what held the target from the combined components, as the
 	// HPA's ScalingLimited reasons name it (hpa.WithinRange when nothing).
 	Limit hpa.Limit
