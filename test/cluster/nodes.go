@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/trimtab-dev/trimtab/config"
 )
@@ -130,14 +131,28 @@ func createNodes(ctx context.Context, cs kubernetes.Interface, specs []NodeSpec,
 		}
 		if created != nil && created.Name != "" {
 			// Status is ignored on create; allocatable must be set for the
-			// scheduler to place anything.
-			created.Status = status
-			if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			// scheduler to place anything. The node lifecycle controller may
+			// update the node in between (a conflict): read it again, retry.
+			if err := setNodeStatus(ctx, cs, created.Name, status); err != nil {
 				return fmt.Errorf("setting allocatable of node %s: %w", spec.Name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// setNodeStatus sets a node's capacity and allocatable, retrying on
+// conflicts.
+func setNodeStatus(ctx context.Context, cs kubernetes.Interface, name string, status corev1.NodeStatus) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		n.Status.Capacity, n.Status.Allocatable = status.Capacity, status.Allocatable
+		_, err = cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 // nodesReady returns nil once want nodes report Ready.
