@@ -8,6 +8,7 @@
 #   make cluster-up    start (or reuse) the local control plane; kubeconfig in .cluster/
 #   make cluster-down  stop exactly the processes cluster-up started
 #   make run           the manager against the local control plane
+#   make oracle        placer/fit against kube-scheduler's own plugins
 #   make build lint tools
 
 SHELL := /bin/bash
@@ -64,6 +65,13 @@ test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest, chart and e2e
 .PHONY: bench
 bench: tools $(LOCALCLUSTER) ## run the benchmarks and print a table
 	@bash test/with-cluster.sh bash -c 'set -o pipefail; $(GO) test -run "^$$" -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./... | $(GO) run ./hack/benchtable'
+
+# oracle compares placer/fit with kube-scheduler's own in-tree plugins on
+# seeded random clusters (hack/intree is a module of its own: it needs
+# k8s.io/kubernetes). Worth a run after a Kubernetes upgrade.
+.PHONY: oracle
+oracle: ## check placer/fit against kube-scheduler's own plugins (hack/intree)
+	cd hack/intree && $(GO) test -run TestAgreement -v -scenarios 1000 .
 
 .PHONY: lint
 lint: ## gofmt and go vet
