@@ -9,6 +9,7 @@
 #   make cluster-down  stop exactly the processes cluster-up started
 #   make run           the manager against the local control plane
 #   make build lint tools generate
+#   make oracle        placer/fit against kube-scheduler's own plugins
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -75,6 +76,12 @@ generate: ## regenerate api/'s deepcopy and the chart's CRDs with controller-gen
 	@bash test/cluster/tools/build.sh controllergen
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=charts/trimtab/files/crds
+# oracle compares placer/fit with kube-scheduler's own in-tree plugins on
+# seeded random clusters (hack/intree is a module of its own: it needs
+# k8s.io/kubernetes). Worth a run after a Kubernetes upgrade.
+.PHONY: oracle
+oracle: ## check placer/fit against kube-scheduler's own plugins (hack/intree)
+	cd hack/intree && $(GO) test -run TestAgreement -v -scenarios 1000 .
 
 .PHONY: lint
 lint: ## gofmt and go vet

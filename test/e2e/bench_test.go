@@ -158,7 +158,7 @@ func removeBenchPods(b *testing.B, ctx context.Context, e *env) {
 }
 
 // envInt reads a positive integer setting from the environment.
-func envInt(b *testing.B, name string, def int) int {
+func envInt(b testing.TB, name string, def int) int {
 	v := os.Getenv(name)
 	if v == "" {
 		return def
