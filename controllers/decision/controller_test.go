@@ -39,9 +39,20 @@ import (
 
 var (
 	envOnce   sync.Once
+	env       *envtest.Environment
 	envClient client.Client
 	envErr    error
 )
+
+// TestMain stops the apiserver the tests started, so no etcd or
+// kube-apiserver outlives the test binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env != nil {
+		_ = env.Stop()
+	}
+	os.Exit(code)
+}
 
 func testScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -75,7 +86,7 @@ func apiserver(t *testing.T) client.Client {
 			}
 			os.Setenv("KUBEBUILDER_ASSETS", assets)
 		}
-		env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "charts/trimtab/files/crds")}, ErrorIfCRDPathMissing: true}
+		env = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "charts/trimtab/files/crds")}, ErrorIfCRDPathMissing: true}
 		rc, err := env.Start()
 		if err != nil {
 			envErr = fmt.Errorf("starting envtest: %w", err)
