@@ -9,13 +9,15 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "trimtab",
 		Short: "Cost-aware Kubernetes autoscaling, decided at pod admission",
-		Long: `trimtab places pods on spot or on-demand capacity as they are admitted (an
-on-demand base per workload, the rest on spot, each decision explained on the
-pod) and validates the policy annotations that steer it: "trimtab manager".
+		Long: `trimtab runs in the cluster as "trimtab manager": its admission webhooks
+place pods on spot or on-demand capacity as they are created (an on-demand base
+per workload, each decision explained on the pod) and validate the policy
+annotations that steer it, and its decision controller forecasts each opted-in
+workload's load from Prometheus, records its replica decision on a Decision
+resource and, in enforce mode, scales the workload.
 
-Its replica, request and spot-price deciders run offline so far, replaying
-recorded traces beside the HPA, the VPA and simple baselines: "trimtab
-simulate".`,
+"trimtab simulate" replays recorded traces through the same deciders offline,
+beside the HPA, the VPA and simple baselines.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
