@@ -136,8 +136,9 @@ func policy(pairs ...string) map[string]string {
 
 // (b) A constant load of 500 at 50 a pod, bounds 2..20, converges to 10
 // replicas through the scale subresource, and `kubectl get decisions`
-// shows it; (c) a guard over its limit keeps another workload from
-// scaling out.
+// shows it; with the load cut to 150 it scales back in to 3 after the
+// HPA's 5-minute scale-down window. (c) A guard over its limit keeps
+// another workload from scaling out.
 func TestDecisionsConstantLoadAndGuard(t *testing.T) {
 	t.Parallel()
 	base, err := cluster.Start(t).StartPrometheus(context.Background(), nil)
@@ -186,6 +187,19 @@ func TestDecisionsConstantLoadAndGuard(t *testing.T) {
 	if got := e.specReplicas(t, "guarded"); got != 2 || cond(g, v1alpha1.ScalingLimited) != "True/GuardBlocked" {
 		t.Errorf("guarded: %d replicas, ScalingLimited %s; want 2 held by the guard", got, cond(g, v1alpha1.ScalingLimited))
 	}
+
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"vector(150)"}}}`, config.AnnotationMetric)
+	if _, err := e.cs.AppsV1().Deployments(e.namespace).Patch(ctx, "steady", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cut := time.Now()
+	eventually(t, 8*time.Minute, func() error {
+		if got := e.specReplicas(t, "steady"); got != 3 {
+			return fmt.Errorf("%d replicas, want 3", got)
+		}
+		return nil
+	})
+	t.Logf("scaled in 10 → 3 %.1f minutes after the load fell to 150 (the HPA's 5-minute scale-down window)", time.Since(cut).Minutes())
 }
 
 // switchableProxy forwards to Prometheus until it is stopped: stopping it
@@ -393,8 +407,8 @@ func replayedLoad(t *testing.T, tr replicasim.Trace, rampAt time.Duration, workl
 
 // (a) A workload whose load has a daily ramp scales out before the ramp's
 // load crosses its capacity, from the forecast its warm start learned from
-// a week of history; then, with its load cut, it scales back in. (f) A
-// restarted manager resumes the forecast from the checkpoint, with
+// a week of history (its scale-in is TestDecisionsConstantLoadAndGuard's).
+// (f) A restarted manager resumes the forecast from the checkpoint, with
 // Prometheus refusing the history it would otherwise warm-start from.
 func TestDecisionsForecastAheadOfARamp(t *testing.T) {
 	t.Parallel()
@@ -469,20 +483,6 @@ func TestDecisionsForecastAheadOfARamp(t *testing.T) {
 		return nil
 	})
 	t.Logf("a restarted manager forecast again %.0fs after its start, from the checkpoint (range queries refused)", time.Since(restarted).Seconds())
-
-	// Scale-in: cut the load to a constant that needs 3 pods.
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"vector(%g)"}}}`, config.AnnotationMetric, 3*perPod)
-	if _, err := e.cs.AppsV1().Deployments(e.namespace).Patch(ctx, "web", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	cut := time.Now()
-	eventually(t, 8*time.Minute, func() error {
-		if got := e.specReplicas(t, "web"); got > 3 {
-			return fmt.Errorf("%d replicas", got)
-		}
-		return nil
-	})
-	t.Logf("scaled in to 3 %.1f minutes after the load fell (the HPA's 5-minute scale-down window)", time.Since(cut).Minutes())
 }
 
 // (d) Shadow beside a real HPA: the HPA controller (reading the same load
