@@ -21,6 +21,8 @@ func newManagerCmd() *cobra.Command {
 		kubeconfig string
 		spotTaint  string
 		zapOpts    zap.Options
+		qps        float32
+		burst      int
 	)
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
@@ -38,6 +40,10 @@ func newManagerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if qps <= 0 || burst < 1 {
+				return fmt.Errorf("--kube-api-qps %v and --kube-api-burst %d: both must be positive", qps, burst)
+			}
+			cfg.QPS, cfg.Burst = qps, burst
 			mgr, err := manager.New(cfg, o)
 			if err != nil {
 				return err
@@ -68,6 +74,11 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
 	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")
 	f.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", 0, "timeout of one Prometheus request (0: 30s)")
+	// The client's rate limit toward the apiserver. client-go's default (5/s)
+	// and controller-runtime's (20/s) are below what a sync of thousands of
+	// workloads writes; cert-manager runs at 50/100, Karpenter at 200/300.
+	f.Float32Var(&qps, "kube-api-qps", 50, "queries per second the manager sends the Kubernetes API at most")
+	f.IntVar(&burst, "kube-api-burst", 100, "burst above --kube-api-qps the manager may send the Kubernetes API")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

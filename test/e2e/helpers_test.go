@@ -30,10 +30,18 @@ func newEnv(t testing.TB, labels map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := strings.ToLower(fmt.Sprintf("e2e-%s-%s", strings.ReplaceAll(t.Name(), "/", "-"), rand.String(5)))
+	// A namespace name is an RFC 1123 label: subtest names ("workloads=1000")
+	// carry characters it refuses, and it holds at most 63 of them.
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(fmt.Sprintf("e2e-%s-%s", t.Name(), rand.String(5))))
 	if len(name) > 63 {
 		name = name[len(name)-63:]
 	}
+	name = strings.TrimLeft(name, "-")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
 	if _, err := cs.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating namespace: %v", err)
