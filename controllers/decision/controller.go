@@ -160,6 +160,9 @@ func (c *Controller) defaults() {
 type SyncStats struct {
 	Workloads, Decided, Held, WarmStarts, Restored int
 	StatusWrites, Creates, Scales, Checkpoints     int
+	// SignalsTime is the wall time spent reading Prometheus (warm starts
+	// included), the part of a sync workers do not overlap.
+	SignalsTime time.Duration
 }
 
 // add sums the per-workload counts of o into s.
@@ -199,8 +202,10 @@ func (c *Controller) Sync(ctx context.Context) (SyncStats, error) {
 	for _, w := range ws {
 		c.track(ctx, w, decisions[w.key], &st)
 	}
+	read := time.Now()
 	c.warmStart(ctx, ws, now, &st)
 	sig := c.readSignals(ctx, ws, now)
+	st.SignalsTime = time.Since(read)
 	errs := c.syncAll(ctx, ws, decisions, hpas, sig, now, &st)
 	c.forget(ws)
 	syncsTotal.Inc()

@@ -102,6 +102,10 @@ func benchSync(b *testing.B, n int) {
 	}
 	b.Logf("created %d Deployments in %.1fs", n, time.Since(created).Seconds())
 
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
 	cfg, err := cl.RESTConfig()
 	if err != nil {
 		b.Fatal(err)
@@ -138,9 +142,6 @@ func benchSync(b *testing.B, n int) {
 		}
 		return nil
 	})
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
 	first := time.Now()
 	st := sync()
 	b.Logf("first full sync: %.2fs, %d Decisions created, %d warm starts, %d status writes", time.Since(first).Seconds(), st.Creates, st.WarmStarts, st.StatusWrites)
@@ -160,10 +161,13 @@ func benchSync(b *testing.B, n int) {
 			ctrl.Workers = workers
 			req0 := sig.Stats().Requests
 			var writes int
+			var signals time.Duration
 			for b.Loop() {
 				st := sync()
 				writes += st.StatusWrites + st.Creates + st.Scales + st.Checkpoints
+				signals += st.SignalsTime
 			}
+			b.ReportMetric(signals.Seconds()/float64(b.N), "signals-s/sync")
 			b.ReportMetric(float64(sig.Stats().Requests-req0)/float64(b.N), "prom-requests/sync")
 			b.ReportMetric(float64(writes)/float64(b.N), "apiserver-writes/sync")
 			b.ReportMetric(heap, "heap-KiB/workload")
