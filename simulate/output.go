@@ -11,7 +11,12 @@ import "github.com/trimtab-dev/trimtab/internal/version"
 // 1: the first versioned document: schema_version, trimtab_version,
 // trimtab_commit and inputs on top; every strategy has the same fields,
 // null where a figure does not apply.
-const SchemaVersion = 1
+//
+// 2: replicas: comparison.replica_hours_saved_vs_hpa_matched is null when
+// the hpa-matched search found no target overloading as little as
+// trimtab (it was the saving against the lowest target tried), and
+// comparison.hpa_matched_reason says why ("" when the search succeeded).
+const SchemaVersion = 2
 
 // Header opens every replay's JSON document: which schema and which build
 // wrote it.

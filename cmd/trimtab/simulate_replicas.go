@@ -129,6 +129,9 @@ func writeTable(w io.Writer, rep replicasim.Report) error {
 	c := rep.Comparison
 	_, err := fmt.Fprintf(w, "\ntrimtab vs hpa-matched: %s fewer replica-hours; vs hpa: %s overload, %s replica-hours, %s× scale events\n",
 		pct(float64(c.ReplicaHoursSavedVsHPAMatched)), pct(-float64(c.OverloadReductionVsHPA)), pct(float64(c.ReplicaHoursExtraVsHPA)), fmtF(float64(c.ScaleEventsRatioVsHPA)))
+	if err == nil && !c.HPAMatchedSearchSatisfied {
+		_, err = fmt.Fprintf(w, "hpa-matched search failed: %s\n", c.HPAMatchedReason)
+	}
 	return err
 }
 

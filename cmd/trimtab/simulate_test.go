@@ -44,6 +44,7 @@ type jsonDoc struct {
 	TrimtabCommit  string                    `json:"trimtab_commit"`
 	Inputs         map[string]any            `json:"inputs"`
 	Strategies     map[string]map[string]any `json:"strategies"`
+	Comparison     map[string]any            `json:"comparison"`
 	Markets        []struct {
 		Strategies map[string]map[string]any `json:"strategies"`
 	} `json:"markets"`
@@ -59,8 +60,8 @@ func decodeDoc(t *testing.T, args ...string) jsonDoc {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("output is not JSON: %v\n%.500s", err, out)
 	}
-	if doc.SchemaVersion == nil || *doc.SchemaVersion != 1 {
-		t.Errorf("schema_version %v, want 1", doc.SchemaVersion)
+	if doc.SchemaVersion == nil || *doc.SchemaVersion != 2 {
+		t.Errorf("schema_version %v, want 2", doc.SchemaVersion)
 	}
 	if doc.TrimtabVersion == "" || doc.TrimtabCommit == "" {
 		t.Errorf("trimtab_version %q, trimtab_commit %q: want both set", doc.TrimtabVersion, doc.TrimtabCommit)
@@ -127,6 +128,18 @@ func TestSimulateReplicasJSON(t *testing.T) {
 		[]string{"replica_hours", "overload_minutes", "over_target_minutes", "scale_events", "flaps", "peak_lead_minutes",
 			"peak_lead_minutes_median", "cost", "target_utilization", "mean_replicas", "max_replicas"},
 		func(s, f string) bool { return s == "static" && strings.HasPrefix(f, "peak_lead_minutes") })
+	// The comparison has every key whether or not the hpa-matched search
+	// succeeded; the saving is null only when it failed.
+	for _, k := range []string{"replica_hours_saved_vs_hpa_matched", "replica_hours_extra_vs_hpa", "overload_reduction_vs_hpa",
+		"scale_events_ratio_vs_hpa", "hpa_matched_search_satisfied", "hpa_matched_reason"} {
+		if _, ok := doc.Comparison[k]; !ok {
+			t.Errorf("comparison lacks %q (has %v)", k, keys(doc.Comparison))
+		}
+	}
+	if ok, _ := doc.Comparison["hpa_matched_search_satisfied"].(bool); ok != (doc.Comparison["replica_hours_saved_vs_hpa_matched"] != nil) {
+		t.Errorf("comparison: saving %v with the search satisfied %v: want null exactly when it failed",
+			doc.Comparison["replica_hours_saved_vs_hpa_matched"], doc.Comparison["hpa_matched_search_satisfied"])
+	}
 }
 
 func TestSimulateRequestsJSON(t *testing.T) {

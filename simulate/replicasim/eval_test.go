@@ -2,8 +2,10 @@ package replicasim
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 	"github.com/trimtab-dev/trimtab/internal/shareddata"
+	"github.com/trimtab-dev/trimtab/internal/stats"
 )
 
 func loadShared(t testing.TB, name string) Trace {
@@ -26,8 +29,9 @@ func loadShared(t testing.TB, name string) Trace {
 	return tr
 }
 
-// unseen are synthetic traces with shapes no constant was tuned on.
-func unseenSynth() map[string]Synth {
+// devSynth are the generated traces the methods were tuned on, beside
+// NASA and WC98 (docs/replicas.md: every "tried" row was measured on them).
+func devSynth() map[string]Synth {
 	return map[string]Synth{
 		"synth-smooth": {Seed: 1, Days: 21, Step: time.Minute, Base: 600, DailyAmp: 0.7, PeakHour: 14, Weekend: 0.6, Noise: 0.03},
 		"synth-noisy":  {Seed: 2, Days: 21, Step: time.Minute, Base: 80, DailyAmp: 0.6, PeakHour: 20, Weekend: 1.2, TrendPerDay: 0.01, Noise: 0.12, Surges: 6},
@@ -36,43 +40,151 @@ func unseenSynth() map[string]Synth {
 	}
 }
 
-func unseen() map[string]Trace {
-	out := map[string]Trace{}
-	for k, s := range unseenSynth() {
-		out[k] = s.Trace()
+// The split. Dev traces are the ones every constant of the decider was
+// tuned on; held-out traces were never looked at while tuning and must
+// stay so: a method change is judged on the held-out figures, which
+// TestEvaluate prints first. Do not tune on a held-out trace; when one is
+// used to tune, move it to dev and add a new held-out trace.
+var (
+	devTraces = []evalTrace{
+		{name: "nasa", file: "nasa-http-1995-requests-per-minute.csv"},
+		{name: "wc98", file: "worldcup98-requests-per-minute.csv"},
+		{name: "synth-smooth"}, {name: "synth-noisy"}, {name: "synth-5min"}, {name: "synth-growth"},
 	}
-	return out
+	heldOutTraces = []evalTrace{
+		// NAB (numenta/NAB, ../shared/data/README.md): 5-minute samples.
+		{name: "twitter-goog", file: "nab-twitter-volume-goog.csv"},
+		{name: "twitter-fb", file: "nab-twitter-volume-fb.csv"},
+		{name: "twitter-aapl", file: "nab-twitter-volume-aapl.csv"},
+		{name: "ec2-network-in", file: "nab-ec2-network-in-257a54.csv"},
+	}
+)
+
+// evalTrace is a trace of the split: a file of ../shared/data/traffic, or
+// (no file) one of devSynth.
+type evalTrace struct {
+	name, file string
 }
 
-// TestEvaluate prints the replay table for every trace; set
-// TRIMTAB_EVAL=1 to run it (it takes a minute or two).
+func (e evalTrace) load(t testing.TB) Trace {
+	if e.file == "" {
+		s, ok := devSynth()[e.name]
+		if !ok {
+			t.Fatalf("no synthetic trace %q", e.name)
+		}
+		return s.Trace()
+	}
+	return loadShared(t, e.file)
+}
+
+// evalRow is one replay's headline figures.
+type evalRow struct {
+	split, name string
+	rep         Report
+}
+
+// TestEvaluate replays the split, held-out traces first, and prints each
+// trace's figures, then the held-out (untuned) and dev (tuned) figures
+// side by side. Set TRIMTAB_EVAL=1 to run it (several minutes);
+// TRIMTAB_EVAL_ONLY=<name> replays one trace.
 func TestEvaluate(t *testing.T) {
 	if os.Getenv("TRIMTAB_EVAL") == "" {
 		t.Skip("set TRIMTAB_EVAL=1 to replay every trace")
 	}
-	traces := unseen()
-	traces["nasa"] = loadShared(t, "nasa-http-1995-requests-per-minute.csv")
-	traces["wc98"] = loadShared(t, "worldcup98-requests-per-minute.csv")
-	for _, name := range []string{"synth-smooth", "synth-noisy", "synth-5min", "synth-growth", "nasa", "wc98"} {
-		tr := traces[name]
-		if only := os.Getenv("TRIMTAB_EVAL_ONLY"); only != "" && only != name {
-			continue
-		}
-		for _, v := range variants(tr) {
-			rep, _, err := Simulate(tr, v.cfg)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+	var rows []evalRow
+	for _, sp := range []struct {
+		split  string
+		traces []evalTrace
+	}{{"held-out", heldOutTraces}, {"dev", devTraces}} {
+		for _, e := range sp.traces {
+			if only := os.Getenv("TRIMTAB_EVAL_ONLY"); only != "" && only != e.name {
+				continue
 			}
-			name := name + "/" + v.name
-			c := rep.Comparison
-			s := rep.Strategies
-			fmt.Printf("%-22s period=%-6s arm=%-11s saved-vs-matched=%5.1f%% overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f\n",
-				name, rep.ForecastPeriod, rep.ForecastMethod, 100*float64(c.ReplicaHoursSavedVsHPAMatched), 100*float64(c.OverloadReductionVsHPA),
-				100*float64(c.ReplicaHoursExtraVsHPA), float64(c.ScaleEventsRatioVsHPA),
-				s[Trimtab].PeakLeadMinutesMedian, s[HPA].PeakLeadMinutesMedian,
-				s[Trimtab].OverloadMinutes, s[HPA].OverloadMinutes, s[HPAMatched].OverloadMinutes, s[HPAMatched].TargetUtilization)
+			tr := e.load(t)
+			for _, v := range variants(tr) {
+				rep, _, err := Simulate(tr, v.cfg)
+				if err != nil {
+					t.Fatalf("%s: %v", e.name, err)
+				}
+				name := e.name + "/" + v.name
+				if v.name == "default" {
+					rows = append(rows, evalRow{sp.split, e.name, rep})
+				}
+				c := rep.Comparison
+				s := rep.Strategies
+				fmt.Printf("%-8s %-22s period=%-6s arm=%-11s saved-vs-matched=%6s overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f%s\n",
+					sp.split, name, rep.ForecastPeriod, rep.ForecastMethod, percent(c.ReplicaHoursSavedVsHPAMatched), 100*float64(c.OverloadReductionVsHPA),
+					100*float64(c.ReplicaHoursExtraVsHPA), float64(c.ScaleEventsRatioVsHPA),
+					s[Trimtab].PeakLeadMinutesMedian, s[HPA].PeakLeadMinutesMedian,
+					s[Trimtab].OverloadMinutes, s[HPA].OverloadMinutes, s[HPAMatched].OverloadMinutes, s[HPAMatched].TargetUtilization,
+					failed(c))
+			}
 		}
 	}
+	fmt.Print(sideBySide(rows))
+}
+
+func percent(f Float) string {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return "null"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(f))
+}
+
+func times(f Float) string {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return "null"
+	}
+	return fmt.Sprintf("%.2f×", float64(f))
+}
+
+func failed(c Comparison) string {
+	if c.HPAMatchedSearchSatisfied {
+		return ""
+	}
+	return " (" + c.HPAMatchedReason + ")"
+}
+
+// sideBySide is the summary: per figure, the held-out traces' values and
+// the dev traces', each with its median (null values are listed but not
+// in the median).
+func sideBySide(rows []evalRow) string {
+	figures := []struct {
+		name string
+		get  func(Report) Float
+		fmt  func(Float) string
+	}{
+		{"saved vs hpa-matched", func(r Report) Float { return r.Comparison.ReplicaHoursSavedVsHPAMatched }, percent},
+		{"overload cut vs hpa", func(r Report) Float { return r.Comparison.OverloadReductionVsHPA }, percent},
+		{"extra replica-h vs hpa", func(r Report) Float { return r.Comparison.ReplicaHoursExtraVsHPA }, percent},
+		{"scale events vs hpa", func(r Report) Float { return r.Comparison.ScaleEventsRatioVsHPA }, times},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-24s | %-44s | %s\n", "figure", "held-out (untuned)", "dev (tuned)")
+	for _, f := range figures {
+		fmt.Fprintf(&b, "%-24s", f.name)
+		for _, split := range []string{"held-out", "dev"} {
+			var vals []string
+			var ok []float64
+			for _, r := range rows {
+				if r.split != split {
+					continue
+				}
+				v := f.get(r.rep)
+				vals = append(vals, f.fmt(v))
+				if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+					ok = append(ok, float64(v))
+				}
+			}
+			med := Float(math.NaN())
+			if m, found := stats.Median(ok); found {
+				med = Float(m)
+			}
+			fmt.Fprintf(&b, " | median %-6s of %-30s", f.fmt(med), strings.Join(vals, " "))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 type variant struct {

@@ -74,63 +74,6 @@ type run struct {
 	fixed bool
 }
 
-type podSet struct {
-	created []time.Time // oldest first
-}
-
-func (p *podSet) resize(n int32, now time.Time) {
-	for int32(len(p.created)) < n {
-		p.created = append(p.created, now)
-	}
-	if int32(len(p.created)) > n {
-		p.created = p.created[:n] // the newest (least ready) go first
-	}
-}
-
-func (p *podSet) ready(now time.Time, delay time.Duration) int32 {
-	var n int32
-	for _, c := range p.created {
-		if !c.Add(delay).After(now) {
-			n++
-		}
-	}
-	return n
-}
-
-// loadAt is the trace's load at t (the sample covering t), or NaN before it.
-func loadAt(tr Trace, t time.Time) float64 {
-	i := int(t.Sub(tr.Start) / tr.Step)
-	if t.Before(tr.Start) || i >= len(tr.Values) {
-		return math.NaN()
-	}
-	return tr.Values[i]
-}
-
-// cpuPods builds the pods the metrics pipeline reports: ready pods share the
-// (delayed) load evenly, as utilization of a 1000m request; starting pods are
-// running but unready with a zero sample.
-func cpuPods(buf []hpa.Pod, ps *podSet, now time.Time, cfg Config, load float64) []hpa.Pod {
-	buf = buf[:0]
-	r := ps.ready(now, cfg.StartupDelay)
-	per := int64(0)
-	if r > 0 {
-		per = int64(math.Round(load / float64(r) / cfg.CapacityPerPod * 1000))
-	}
-	ts := now.Add(-cfg.MetricsDelay)
-	for _, c := range ps.created {
-		readyAt := c.Add(cfg.StartupDelay)
-		p := hpa.Pod{Phase: hpa.Running, HasReady: true, Started: true, StartTime: c, Request: 1000,
-			HasMetric: true, Timestamp: ts, Window: 30 * time.Second}
-		if !readyAt.After(now) {
-			p.Ready, p.ReadySince, p.Value = true, readyAt, per
-		} else {
-			p.ReadySince = c
-		}
-		buf = append(buf, p)
-	}
-	return buf
-}
-
 func (cfg Config) syncs(tr Trace) int {
 	return int(time.Duration(len(tr.Values)) * tr.Step / cfg.Sync)
 }
@@ -143,7 +86,7 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	var st hpa.State
 	ps := &podSet{}
 	cur := max(cfg.MinReplicas, 1)
-	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay))
+	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay), cfg.StartupDelay)
 	spec := hpa.Spec{MinReplicas: max(cfg.MinReplicas, 1), MaxReplicas: cfg.MaxReplicas, Behavior: defaultBehavior()}
 	var buf []hpa.Pod
 	opts := hpa.DefaultOptions
@@ -164,7 +107,7 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 				cur = out.Replicas
 			}
 		}
-		ps.resize(cur, now)
+		ps.resize(cur, now, cfg.StartupDelay)
 		r.desired[k], r.ready[k] = cur, ps.ready(now, cfg.StartupDelay)
 	}
 	return r, nil
@@ -185,7 +128,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 	}
 	ps := &podSet{}
 	cur := max(cfg.MinReplicas, 1)
-	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay))
+	ps.resize(cur, tr.Start.Add(-cfg.StartupDelay), cfg.StartupDelay)
 	rt := cfg.TargetUtilization
 	if cfg.ReactiveTarget > 0 {
 		rt = cfg.ReactiveTarget
@@ -215,7 +158,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 			return run{}, fmt.Errorf("deciding at %s: %w", now.Format(time.RFC3339), err)
 		}
 		cur = d.Replicas
-		ps.resize(cur, now)
+		ps.resize(cur, now, cfg.StartupDelay)
 		r.desired[k], r.ready[k] = cur, ps.ready(now, cfg.StartupDelay)
 		r.fc[k], r.fcHi[k] = d.Forecast, d.ForecastHi
 		if d.ForecastAt.IsZero() {

@@ -30,13 +30,20 @@ type Report struct {
 
 // Comparison holds the ratios the targets are stated in.
 type Comparison struct {
-	// ReplicaHoursVsHPAMatched is 1 − trimtab/hpa-matched (positive: saved).
+	// ReplicaHoursSavedVsHPAMatched is 1 − trimtab/hpa-matched (positive:
+	// saved); null when the search found no target overloading as little
+	// as trimtab (HPAMatchedReason).
 	ReplicaHoursSavedVsHPAMatched Float `json:"replica_hours_saved_vs_hpa_matched"`
 	// ReplicaHoursVsHPA is trimtab/hpa − 1 (positive: extra).
 	ReplicaHoursExtraVsHPA    Float `json:"replica_hours_extra_vs_hpa"`
 	OverloadReductionVsHPA    Float `json:"overload_reduction_vs_hpa"`
 	ScaleEventsRatioVsHPA     Float `json:"scale_events_ratio_vs_hpa"`
 	HPAMatchedSearchSatisfied bool  `json:"hpa_matched_search_satisfied"`
+	// HPAMatchedReason says why the search failed, empty when it did not:
+	// no whole-percent target overloads as little as trimtab, so the
+	// saving is null rather than measured against a baseline that
+	// overloads more. Always present, so every document has the same keys.
+	HPAMatchedReason string `json:"hpa_matched_reason"`
 }
 
 // Steps is every sync step of a replay, for --steps and --plot.
@@ -174,29 +181,13 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		HPA:     score(tr, cfg, hp, from, n, cfg.TargetUtilization),
 		Static:  score(tr, cfg, st, from, n, cfg.TargetUtilization),
 	}
-	// hpa-matched: the highest HPA target whose overload is no more than trimtab's.
-	want := scores[Trimtab].OverloadMinutes
-	matched, mScore, ok := hp, scores[HPA], scores[HPA].OverloadMinutes <= want
-	if !ok {
-		lo, hi := int32(1), pct-1 // invariant: pct fails
-		for lo <= hi {
-			mid := (lo + hi) / 2
-			r, err := runHPA(tr, cfg, mid)
-			if err != nil {
-				return Report{}, Steps{}, err
-			}
-			s := score(tr, cfg, r, from, n, float64(mid)/100)
-			if s.OverloadMinutes <= want {
-				matched, mScore, ok = r, s, true
-				lo = mid + 1
-			} else {
-				hi = mid - 1
-				if !ok {
-					matched, mScore = r, s // best effort so far: the lowest tried
-				}
-			}
-		}
+	// hpa-matched: the highest HPA target whose overload is no more than
+	// trimtab's, searched over the whole grid (matched.go).
+	m, err := matchHPA(tr, cfg, pct, scores[Trimtab].OverloadMinutes, hp, scores[HPA], from, n)
+	if err != nil {
+		return Report{}, Steps{}, err
 	}
+	matched, mScore := m.run, m.score
 	scores[HPAMatched] = mScore
 
 	rep := Report{StepSeconds: tr.Step.Seconds(), Samples: len(tr.Values), Gaps: tr.Gaps,
@@ -204,14 +195,7 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		PerPodCapacity: cfg.CapacityPerPod, StartupDelaySeconds: cfg.StartupDelay.Seconds(),
 		MetricsDelaySeconds: cfg.MetricsDelay.Seconds(), SyncSeconds: cfg.Sync.Seconds(),
 		PricePerPodHour: cfg.PricePerPodHour, ForecastPeriod: tt.period, ForecastMethod: tt.method, Strategies: scores}
-	t, h, m := scores[Trimtab], scores[HPA], scores[HPAMatched]
-	rep.Comparison = Comparison{
-		ReplicaHoursSavedVsHPAMatched: ratio(m.ReplicaHours-t.ReplicaHours, m.ReplicaHours),
-		ReplicaHoursExtraVsHPA:        ratio(t.ReplicaHours-h.ReplicaHours, h.ReplicaHours),
-		OverloadReductionVsHPA:        ratio(h.OverloadMinutes-t.OverloadMinutes, h.OverloadMinutes),
-		ScaleEventsRatioVsHPA:         ratio(float64(t.ScaleEvents), float64(h.ScaleEvents)),
-		HPAMatchedSearchSatisfied:     ok,
-	}
+	rep.Comparison = compare(scores[Trimtab], scores[HPA], m)
 	steps := Steps{Times: make([]time.Time, n), Load: make([]float64, n), Forecast: tt.fc, Upper: tt.fcHi,
 		Desired: map[string][]int32{Trimtab: tt.desired, HPA: hp.desired, HPAMatched: matched.desired, Static: st.desired},
 		Ready:   map[string][]int32{Trimtab: tt.ready, HPA: hp.ready, HPAMatched: matched.ready, Static: st.ready},
@@ -221,6 +205,24 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		steps.Load[k] = loadAt(tr, steps.Times[k])
 	}
 	return rep, steps, nil
+}
+
+// compare states trimtab against the baselines. The saving against
+// hpa-matched is null when the search failed: the baseline found overloads
+// more than trimtab, so its replica-hours are not a like-for-like cost.
+func compare(t, h Score, m matchOutcome) Comparison {
+	saved := ratio(m.score.ReplicaHours-t.ReplicaHours, m.score.ReplicaHours)
+	if !m.ok {
+		saved = Float(math.NaN())
+	}
+	return Comparison{
+		ReplicaHoursSavedVsHPAMatched: saved,
+		ReplicaHoursExtraVsHPA:        ratio(t.ReplicaHours-h.ReplicaHours, h.ReplicaHours),
+		OverloadReductionVsHPA:        ratio(h.OverloadMinutes-t.OverloadMinutes, h.OverloadMinutes),
+		ScaleEventsRatioVsHPA:         ratio(float64(t.ScaleEvents), float64(h.ScaleEvents)),
+		HPAMatchedSearchSatisfied:     m.ok,
+		HPAMatchedReason:              m.reason,
+	}
 }
 
 func ratio(a, b float64) Float {

@@ -16,7 +16,7 @@ func TestWriteSynthTestdata(t *testing.T) {
 		t.Skip("set TRIMTAB_WRITE_SYNTH=1 to regenerate the synthetic traces")
 	}
 	for _, name := range []string{"synth-smooth", "synth-noisy"} {
-		tr := unseenSynth()[name]
+		tr := devSynth()[name]
 		tr.Days = 14
 		p := filepath.Join("..", "..", "test", "testdata", "traffic", name+".csv")
 		f, err := os.Create(p)
