@@ -87,9 +87,13 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
-	if err := d.annotate(pod.Annotations); err != nil {
+	written, err := d.annotate(pod.Annotations, annotationLimit)
+	if err != nil {
 		log.Error(err, "annotating; admitting the pod unchanged")
 		return admission.Allowed("trimtab could not annotate"), outcomeError, ""
+	}
+	if len(written) < 2 {
+		log.Info("the pod's annotations are near the apiserver's limit; wrote only these decision annotations", "written", written)
 	}
 	if d.Placement != "" {
 		if pod.Labels == nil {

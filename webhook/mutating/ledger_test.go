@@ -52,7 +52,7 @@ func shownPod(rev Revision, uid, admissionID string, p capacity.Type) *corev1.Po
 		Labels:          map[string]string{LabelPlacement: string(p)},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-1", UID: rev.UID, Controller: ptr.To(true)}},
 	}}
-	if err := (PodDecision{AdmissionID: admissionID, Workload: "Deployment/web", Placement: p}).annotate(ensure(&pod.Annotations)); err != nil {
+	if _, err := (PodDecision{AdmissionID: admissionID, Workload: "Deployment/web", Placement: p}).annotate(ensure(&pod.Annotations), annotationLimit); err != nil {
 		panic(err)
 	}
 	return pod
