@@ -20,7 +20,8 @@ import (
 // TestRolloutRestartKeepsBase: a Deployment of 20 with an on-demand base of
 // 3 keeps 3 on-demand pods through `kubectl rollout restart` (issue 17: the
 // new ReplicaSet's pods counted the old one's on-demand pods, which the
-// rollout then deleted, leaving 0 on-demand and 20 spot).
+// rollout then deleted, leaving 0 on-demand and 20 spot), and through a
+// scale 20 → 2 → 20.
 func TestRolloutRestartKeepsBase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -73,6 +74,35 @@ func TestRolloutRestartKeepsBase(t *testing.T) {
 	t.Logf("rollout restart of 20 pods with base 3 took %.0fs: before %v, after %v", time.Since(start).Seconds(), before, got)
 	if got[string(capacity.OnDemand)] != 3 || got[string(capacity.Spot)] != 17 {
 		t.Errorf("after the rollout: placements %v, want 3 on-demand and 17 spot among the new ReplicaSet's pods", got)
+	}
+
+	// Scale 20 → 2 → 20: the base pods carry a higher pod-deletion-cost,
+	// so scale-in removes spot pods first, and the ledger forgets the
+	// deleted ones, so scale-out refills the base to exactly 3.
+	scaleTo := func(n int) []corev1.Pod {
+		t.Helper()
+		if _, err := kubectl(t, "scale", "-n", e.namespace, "deployment/web", fmt.Sprintf("--replicas=%d", n)); err != nil {
+			t.Fatal(err)
+		}
+		var pods []corev1.Pod
+		eventually(t, 120*time.Second, func() error {
+			list, err := e.cs.CoreV1().Pods(e.namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+			if err != nil {
+				return err
+			}
+			pods = list.Items
+			if len(pods) != n { // terminating pods still listed: not done
+				return fmt.Errorf("%d pods, want %d", len(pods), n)
+			}
+			return nil
+		})
+		return pods
+	}
+	if got := placements(scaleTo(2)); got[string(capacity.OnDemand)] != 2 {
+		t.Errorf("scaled in to 2: placements %v, want both on-demand (the base goes last)", got)
+	}
+	if got := placements(scaleTo(20)); got[string(capacity.OnDemand)] != 3 || got[string(capacity.Spot)] != 17 {
+		t.Errorf("scaled back out to 20: placements %v, want 3 on-demand and 17 spot", got)
 	}
 }
 
