@@ -58,10 +58,13 @@ cluster-down: $(LOCALCLUSTER) ## stop the local control plane (and the demo's ma
 # test runs every package's tests. envtest-based tests find the binaries via
 # KUBEBUILDER_ASSETS; e2e tests start the local control plane on first use and
 # share it. A cluster the tests started is stopped afterwards; one that was
-# already running (make cluster-up) is left running.
+# already running (make cluster-up) is left running. The pod webhook takes
+# concurrent admissions, so its package also runs under the race detector
+# (-short skips the 100,000-workload memory test).
 .PHONY: test
 test: tools $(LOCALCLUSTER) ## run all tests: unit, envtest, chart and e2e
 	@bash test/with-cluster.sh $(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -short -timeout $(TEST_TIMEOUT) ./webhook/mutating/
 
 # bench runs every benchmark once (-benchtime default 1s), the through-the-
 # apiserver one included, and prints one table.

@@ -130,7 +130,7 @@ func TestDefaultRender(t *testing.T) {
 	objs := render(t)
 	for kind, n := range map[string]int{
 		"Deployment": 1, "Service": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
-		"Role": 1, "RoleBinding": 1, "PodDisruptionBudget": 1, "Issuer": 2, "Certificate": 2,
+		"Role": 1, "RoleBinding": 1, "PodDisruptionBudget": 0, "Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
 		"ServiceMonitor": 0, "ConfigMap": 0, "Secret": 0, "CustomResourceDefinition": 2,
 	} {
@@ -167,8 +167,8 @@ func TestDefaultRender(t *testing.T) {
 
 	// Hardened pods.
 	dep := one[appsv1.Deployment](t, objs, "Deployment")
-	if *dep.Spec.Replicas != 2 {
-		t.Errorf("replicas = %d, want 2 by default", *dep.Spec.Replicas)
+	if *dep.Spec.Replicas != 1 {
+		t.Errorf("replicas = %d, want 1 by default (the base is counted per replica)", *dep.Spec.Replicas)
 	}
 	psc := dep.Spec.Template.Spec.SecurityContext
 	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
@@ -292,8 +292,9 @@ func TestBadValuesRejected(t *testing.T) {
 		{"webhook.timeoutSeconds=60", []string{"timeoutSeconds"}},
 		{"webhook.pods.failurePolicy=Sometimes", []string{"failurePolicy"}},
 		{"settings.spotTaint=spot", []string{"spotTaint"}},
-		{"manager.leaderElection=false", []string{"manager.leaderElection=true"}},
-		{"manager.podDisruptionBudget.minAvailable=2", []string{"would block every node drain"}},
+		{"manager.replicas=2,manager.leaderElection=false", []string{"manager.leaderElection=true"}},
+		{"manager.podDisruptionBudget.enabled=true", []string{"would block every node drain"}},
+		{"manager.replicas=2,manager.podDisruptionBudget.enabled=true,manager.podDisruptionBudget.minAvailable=2", []string{"would block every node drain"}},
 		{"certManager.enabled=false", []string{"Install cert-manager"}},
 		{"webhook.url=http://127.0.0.1:9443", []string{"must start with https://"}},
 	} {

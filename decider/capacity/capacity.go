@@ -93,6 +93,16 @@ func (c *Counts) Add(t Type) {
 	}
 }
 
+// Remove counts one pod of type t less.
+func (c *Counts) Remove(t Type) {
+	switch t {
+	case OnDemand:
+		c.OnDemand--
+	case Spot:
+		c.Spot--
+	}
+}
+
 // Placement is where one pod goes and why.
 type Placement struct {
 	Type Type

@@ -71,17 +71,6 @@ func (d PodDecision) String() string {
 	return b.String()
 }
 
-// annotate writes both forms onto the pod's annotations.
-func (d PodDecision) annotate(annotations map[string]string) error {
-	j, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("encoding decision: %w", err)
-	}
-	annotations[config.AnnotationDecision] = d.Summary()
-	annotations[config.AnnotationDecisionJSON] = string(j)
-	return nil
-}
-
 // decisionOf reads the decision trimtab wrote on a pod; ok is false if there
 // is none or it does not parse.
 func decisionOf(annotations map[string]string) (d PodDecision, ok bool) {

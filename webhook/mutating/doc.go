@@ -5,12 +5,17 @@
 // policy annotations and runs a list of small steps, one concern each:
 //
 //   - capacity: choose spot or on-demand for this pod (capacity spot,
-//     on-demand, or auto with an on-demand base count, counted across
-//     concurrent admissions by a Ledger) and stamp node affinity on the
-//     capacity-type label;
+//     on-demand, or auto with an on-demand base count) and stamp node
+//     affinity on the capacity-type label. The base is counted per
+//     revision (the pod's controller: a Deployment's ReplicaSet, a Job),
+//     so a rollout's new pods fill a base of their own, by a Ledger fed by
+//     the pod informer with the pods trimtab placed; a StatefulSet's base
+//     is its lowest ordinals;
 //   - toleration: let pods placed on spot tolerate the spot taint;
 //   - explanation: annotate the pod with what was injected and why, in words
-//     (trimtab.dev/decision) and as JSON (trimtab.dev/decision-json).
+//     (trimtab.dev/decision) and as JSON (trimtab.dev/decision-json), as
+//     far as the apiserver's 256 KiB annotation total leaves room: the JSON
+//     is dropped first, with a note.
 //
 // A step never overrides a field the user set: it records that it kept it.
 // Nothing here ever denies a pod: an unknown workload, an invalid policy or an

@@ -87,9 +87,13 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
-	if err := d.annotate(pod.Annotations); err != nil {
+	written, err := d.annotate(pod.Annotations, annotationLimit)
+	if err != nil {
 		log.Error(err, "annotating; admitting the pod unchanged")
 		return admission.Allowed("trimtab could not annotate"), outcomeError, ""
+	}
+	if len(written) < 2 {
+		log.Info("the pod's annotations are near the apiserver's limit; wrote only these decision annotations", "written", written)
 	}
 	if d.Placement != "" {
 		if pod.Labels == nil {
@@ -125,21 +129,22 @@ func (h *Handler) decide(ctx context.Context, req admission.Request, pod *corev1
 	if err != nil {
 		return PodDecision{}, "", fmt.Errorf("capacity split of %s: %w", w, err)
 	}
-	decide := func(c capacity.Counts) PodDecision {
-		d := base
-		pl := split.Place(c)
-		d.Placement, d.Required, d.Base, d.Reason = pl.Type, pl.Required, pl.Base, pl.Reason
-		return d
-	}
-	var d PodDecision
-	if isDryRun(req) {
+	var pl capacity.Placement
+	switch {
+	case w.Ordinal != nil:
+		// A StatefulSet's base is its lowest ordinals: no count needed.
+		pl = split.PlaceOrdinal(*w.Ordinal)
+	case isDryRun(req):
 		// A dry run must not take a slot from a real pod.
-		d = decide(capacity.Counts{})
-	} else {
-		if d, err = h.Ledger.Place(ctx, w.Key, string(req.UID), decide); err != nil {
+		pl = split.Place(capacity.Counts{})
+	default:
+		rev := Revision{Namespace: w.Key.Namespace, UID: w.Revision}
+		if pl, err = h.Ledger.Place(ctx, rev, string(req.UID), split); err != nil {
 			return PodDecision{}, "", err
 		}
 	}
+	d := base
+	d.Placement, d.Required, d.Base, d.Reason = pl.Type, pl.Required, pl.Base, pl.Reason
 	if p.Mode == config.ModeShadow {
 		return d, outcomeShadow, nil
 	}

@@ -39,8 +39,8 @@ func newTestHandler(annotations map[string]string) *Handler {
 	clk := clocktesting.NewFakePassiveClock(time.Now())
 	return &Handler{
 		Settings: config.DefaultSettings(),
-		Resolver: staticResolver{w: Workload{Key: web, Annotations: annotations}, ok: true},
-		Ledger:   NewLedger(&laggingCache{}, clk, DefaultReservationTTL, nil),
+		Resolver: staticResolver{w: Workload{Key: web, Annotations: annotations, Revision: webRS.UID}, ok: true},
+		Ledger:   NewLedger(clk, DefaultReservationTTL, nil),
 		Clock:    clk,
 	}
 }
@@ -167,9 +167,9 @@ func TestHandleNeverDenies(t *testing.T) {
 			h.Resolver = staticResolver{err: fmt.Errorf("apiserver away")}
 			return h
 		}, func() admission.Request { return podRequest(t, "u", basePod()) }},
-		{"ledger error", func() *Handler {
+		{"ledger not synced", func() *Handler {
 			h := newTestHandler(map[string]string{config.AnnotationMode: "enforce"})
-			h.Ledger = NewLedger(&laggingCache{fail: fmt.Errorf("cache not synced")}, h.Clock, time.Second, nil)
+			h.Ledger.ready = make(chan struct{})
 			return h
 		}, func() admission.Request { return podRequest(t, "u", basePod()) }},
 		{"garbage object", func() *Handler { return newTestHandler(nil) }, func() admission.Request {
@@ -184,7 +184,9 @@ func TestHandleNeverDenies(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := tc.h().Handle(context.Background(), tc.req())
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			resp := tc.h().Handle(ctx, tc.req())
 			if !resp.Allowed || len(resp.Patches) != 0 {
 				t.Errorf("got allowed=%v with %d patches, want the pod admitted unchanged", resp.Allowed, len(resp.Patches))
 			}
@@ -212,7 +214,6 @@ func TestHandleDryRunTakesNoSlot(t *testing.T) {
 func BenchmarkHandle(b *testing.B) {
 	h := newTestHandler(map[string]string{config.AnnotationCapacity: "auto", config.AnnotationOnDemandBase: "2", config.AnnotationMode: "enforce"})
 	const pods = 20
-	cache := &laggingCache{}
 	reqs := make([]admission.Request, pods)
 	for i := range reqs {
 		id := fmt.Sprint("uid-", i)
@@ -221,9 +222,8 @@ func BenchmarkHandle(b *testing.B) {
 		if i < 2 {
 			p = capacity.OnDemand
 		}
-		cache.show(PlacedPod{AdmissionID: id, Placement: p})
+		h.Ledger.Observe(shownPod(webRS, fmt.Sprint("pod-", i), id, p))
 	}
-	h.Ledger = NewLedger(cache, h.Clock, DefaultReservationTTL, nil)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -41,18 +41,24 @@ func patchOps(orig touched, pod *corev1.Pod, hasMetadata, hasSpec bool) []jsonpa
 	return ops
 }
 
-// mapOps adds the keys of after that are new or changed relative to before.
-// trimtab only adds keys, never removes them.
+// mapOps adds the keys of after that are new or changed relative to before,
+// and removes the keys of before that after lacks (a decision copied onto
+// the pod that trimtab's own does not replace).
 func mapOps(ops []jsonpatch.JsonPatchOperation, path string, before, after map[string]string) []jsonpatch.JsonPatchOperation {
-	if len(after) == 0 {
-		return ops
-	}
 	if before == nil {
+		if len(after) == 0 {
+			return ops
+		}
 		return append(ops, jsonpatch.NewOperation("add", path, after))
 	}
 	for k, v := range after {
 		if old, ok := before[k]; !ok || old != v {
 			ops = append(ops, jsonpatch.NewOperation("add", path+"/"+escapePointer(k), v))
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			ops = append(ops, jsonpatch.NewOperation("remove", path+"/"+escapePointer(k), nil))
 		}
 	}
 	return ops

@@ -3,6 +3,7 @@ package mutating
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -16,10 +17,6 @@ import (
 
 	"github.com/trimtab-dev/trimtab/config"
 )
-
-// workloadIndex indexes cached pods by the WorkloadKey (as a string) of the
-// workload their decision names.
-const workloadIndex = "trimtab.dev/workload"
 
 // CacheByObject restricts the manager's pod cache to the pods trimtab placed
 // (those carrying LabelPlacement): the webhook only ever counts those, and a
@@ -36,24 +33,11 @@ func CacheByObject() map[client.Object]cache.ByObject {
 }
 
 // Setup registers the pod mutator on mgr's webhook server at Path, with its
-// pod index, Ledger and Event queue.
+// Ledger (fed by the pod informer on every replica) and Event queue.
 func Setup(mgr ctrl.Manager, s config.Settings) error {
-	ctx := context.Background()
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, workloadIndex, func(o client.Object) []string {
-		d, ok := decisionOf(o.GetAnnotations())
-		if !ok || d.Placement == "" {
-			return nil
-		}
-		key, ok := keyOf(o.GetNamespace(), d.Workload)
-		if !ok {
-			return nil
-		}
-		return []string{key.String()}
-	}); err != nil {
-		return fmt.Errorf("indexing pods by workload: %w", err)
-	}
 	c := clock.RealClock{}
-	ledger := NewLedger(cachedPods{mgr.GetCache()}, c, DefaultReservationTTL, pendingPlacements)
+	ledger := NewLedger(c, DefaultReservationTTL, pendingPlacements)
+	ledger.ready = make(chan struct{}) // until the informer has synced
 	queue := NewEventQueue(mgr.GetEventRecorder("trimtab-webhook"), c, DefaultReservationTTL)
 	h := &Handler{
 		Settings: s,
@@ -62,32 +46,68 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 		Events:   queue,
 		Clock:    c,
 	}
-	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: h})
+	mgr.GetWebhookServer().Register(Path, withCallerDeadline(&admission.Webhook{Handler: h}))
+	if err := mgr.Add(&ledgerRunnable{cache: mgr.GetCache(), ledger: ledger, clock: c}); err != nil {
+		return err
+	}
 	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), queue: queue})
 }
 
-// cachedPods lists a workload's placed pods from the informer cache.
-type cachedPods struct{ reader client.Reader }
-
-func (c cachedPods) PlacedPods(ctx context.Context, workload WorkloadKey) ([]PlacedPod, error) {
-	var list corev1.PodList
-	// Read-only: skip the cache's per-object deep copy, which would copy
-	// every pod of the workload on every admission.
-	if err := c.reader.List(ctx, &list, client.InNamespace(workload.Namespace), client.MatchingFields{workloadIndex: workload.String()}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing placed pods of %s: %w", workload, err)
-	}
-	out := make([]PlacedPod, 0, len(list.Items))
-	for i := range list.Items {
-		p := &list.Items[i]
-		if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			continue // it no longer holds capacity
-		}
-		if d, ok := decisionOf(p.Annotations); ok {
-			out = append(out, PlacedPod{AdmissionID: d.AdmissionID, Placement: d.Placement})
-		}
-	}
-	return out, nil
+// ledgerRunnable feeds the pod informer into the Ledger and sweeps its
+// expired reservations. It runs on every replica: each counts for its own
+// admissions.
+type ledgerRunnable struct {
+	cache  cache.Cache
+	ledger *Ledger
+	clock  clock.WithTicker
 }
+
+func (r *ledgerRunnable) NeedLeaderElection() bool { return false }
+
+func (r *ledgerRunnable) Start(ctx context.Context) error {
+	inf, err := r.cache.GetInformer(ctx, &corev1.Pod{})
+	if err != nil {
+		return fmt.Errorf("getting the pod informer: %w", err)
+	}
+	observe := func(obj any) {
+		if pod, ok := obj.(*corev1.Pod); ok {
+			r.ledger.Observe(pod)
+		}
+	}
+	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    observe,
+		UpdateFunc: func(_, obj any) { observe(obj) },
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			if pod, ok := obj.(*corev1.Pod); ok {
+				r.ledger.Forget(pod)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("counting placed pods: %w", err)
+	}
+	if !toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+		return nil // stopping
+	}
+	close(r.ledger.ready)
+	t := r.clock.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return inf.RemoveEventHandler(reg)
+		case <-t.C():
+			r.ledger.Sweep()
+		}
+	}
+}
+
+// sweepEvery is how often expired reservations are swept when no admission
+// sweeps them.
+const sweepEvery = 5 * time.Second
 
 // eventRunnable feeds the pod informer into the EventQueue. It runs on every
 // replica (not only the leader): the replica that admitted a pod records its

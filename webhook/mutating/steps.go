@@ -100,6 +100,11 @@ func baseDeletionCost(pod *corev1.Pod, d *PodDecision, _ config.Settings) {
 		d.Kept = append(d.Kept, fmt.Sprintf("the pod's own %s %s", AnnotationPodDeletionCost, v))
 		return
 	}
+	if annotationsSize(pod.Annotations)+len(AnnotationPodDeletionCost)+len(baseCost) > annotationLimit {
+		// The pod would be refused; it keeps its place, not its cost.
+		d.Reason += "; no " + AnnotationPodDeletionCost + ": the pod's annotations are at the 256 KiB limit"
+		return
+	}
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
