@@ -191,9 +191,9 @@ func TestUsageSkipsBadSeries(t *testing.T) {
 	good := model.Metric{"namespace": "shop", "pod": "web-1", "container": "app"}
 	a := newUsageAcc()
 	a.add(ResourceCPU, stream(good, at(0), at(1), at(2)))
-	a.add(ResourceCPU, stream(good, at(0), at(1)))                                       // the same container again
+	a.add(ResourceCPU, stream(good, at(0), at(1)))                                          // the same container again
 	a.add(ResourceMemory, stream(model.Metric{"namespace": "shop", "pod": "web-1"}, at(0))) // no container
-	a.add("", stream(good, at(0)))                                                       // not asked for
+	a.add("", stream(good, at(0)))                                                          // not asked for
 	a.add(ResourceMemory, stream(good, model.SamplePair{Timestamp: at(0).Timestamp, Value: model.SampleValue(math.Inf(1))}, at(1)))
 	series, skipped := a.result(nil)
 	want := map[string]int{SkipDuplicate: 1, SkipMissingLabel: 1, SkipUnknownResource: 1, SkipNotFinite: 1}
