@@ -12,6 +12,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/decision"
+	"github.com/trimtab-dev/trimtab/controllers/requests"
 	"github.com/trimtab-dev/trimtab/internal/manager"
 	"github.com/trimtab-dev/trimtab/internal/version"
 )
@@ -68,6 +69,9 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
 	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")
 	f.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", 0, "timeout of one Prometheus request (0: 30s)")
+	// The requests controller (learned container requests).
+	f.BoolVar(&o.Requests, "requests", true, "run the requests controller (leader only): per-container recommendations on the Decision of every workload with trimtab.dev/requests: auto, learned from container usage read from --prometheus-address")
+	f.DurationVar(&o.RequestsPeriod, "requests-period", requests.DefaultPeriod, "how often the requests controller reads container usage and updates recommendations")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

@@ -68,6 +68,13 @@ type Options struct {
 	CheckpointEvery    time.Duration
 	// LeaderElectionID overrides the Lease name (default LeaderElectionID).
 	LeaderElectionID string
+
+	// Requests runs the requests controller: every workload with
+	// trimtab.dev/requests: auto gets per-container recommendations on its
+	// Decision, learned from container usage every RequestsPeriod (0: 1
+	// min), which the pod webhook stamps on new pods in enforce mode.
+	Requests       bool
+	RequestsPeriod time.Duration
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -113,6 +120,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.Decisions {
 		if err := addDecisions(mgr, o); err != nil {
+			return nil, err
+		}
+	}
+	if o.Requests {
+		if err := addRequests(mgr, o); err != nil {
 			return nil, err
 		}
 	}
