@@ -112,7 +112,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := mutating.Setup(mgr, o.Settings); err != nil {
+	if err := mutating.Setup(mgr, o.Settings, requestsWebhook(mgr, o)...); err != nil {
 		return nil, fmt.Errorf("setting up the pod webhook: %w", err)
 	}
 	if err := validating.Register(mgr, o.Settings); err != nil {

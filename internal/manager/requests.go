@@ -8,6 +8,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/controllers/requests"
 	"github.com/trimtab-dev/trimtab/signals/prometheus"
+	"github.com/trimtab-dev/trimtab/webhook/mutating"
 )
 
 // addRequests adds the requests controller, reading container usage from
@@ -39,4 +40,15 @@ func addRequests(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("adding the requests controller: %w", err)
 	}
 	return nil
+}
+
+// requestsWebhook turns on the pod webhook's requests step when the
+// requests controller runs: it reads the Decisions the controller writes
+// and the namespaces' LimitRanges from the cache (RBAC granted with
+// requests.enabled in the chart).
+func requestsWebhook(mgr ctrl.Manager, o Options) []mutating.SetupOption {
+	if !o.Requests {
+		return nil
+	}
+	return []mutating.SetupOption{mutating.WithRequests(mutating.CachedRequests{Reader: mgr.GetClient()})}
 }

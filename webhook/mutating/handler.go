@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
@@ -33,6 +34,9 @@ type Handler struct {
 	Ledger *Ledger
 	Events *EventQueue // optional: repeats each decision as an Event on the pod
 	Clock  clock.PassiveClock
+
+	// Requests feeds the learned-requests step (requests.go); nil skips it.
+	Requests RequestsSource
 }
 
 // WorkloadResolver finds the workload that controls a pod; ok is false for
@@ -87,6 +91,12 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
+	// Learned requests (requests.go): stamped in enforce mode, described
+	// in shadow mode, independent of the placement.
+	var requestOps []jsonpatch.JsonPatchOperation
+	if h.Requests != nil {
+		requestOps = h.requestsStep(ctx, req.Object.Raw, pod, w, policy, &d)
+	}
 	if err := d.annotate(pod.Annotations); err != nil {
 		log.Error(err, "annotating; admitting the pod unchanged")
 		return admission.Allowed("trimtab could not annotate"), outcomeError, ""
@@ -101,7 +111,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		h.Events.Expect(d)
 	}
 	log.V(1).Info("decided", "decision", d.String())
-	return admission.Patched("", patchOps(orig, pod, hasMetadata, hasSpec)...), outcome, d.Placement
+	return admission.Patched("", append(patchOps(orig, pod, hasMetadata, hasSpec), requestOps...)...), outcome, d.Placement
 }
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation

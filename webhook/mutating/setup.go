@@ -36,8 +36,8 @@ func CacheByObject() map[client.Object]cache.ByObject {
 }
 
 // Setup registers the pod mutator on mgr's webhook server at Path, with its
-// pod index, Ledger and Event queue.
-func Setup(mgr ctrl.Manager, s config.Settings) error {
+// pod index, Ledger and Event queue, and the optional parts opts add.
+func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, workloadIndex, func(o client.Object) []string {
 		d, ok := decisionOf(o.GetAnnotations())
@@ -61,6 +61,9 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 		Ledger:   ledger,
 		Events:   queue,
 		Clock:    c,
+	}
+	for _, o := range opts {
+		o(h)
 	}
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: h})
 	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), queue: queue})
