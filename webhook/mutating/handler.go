@@ -37,6 +37,7 @@ type Handler struct {
 
 	// Requests feeds the learned-requests step (requests.go); nil skips it.
 	Requests RequestsSource
+	memo     stampMemo
 }
 
 // WorkloadResolver finds the workload that controls a pod; ok is false for
@@ -59,7 +60,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if req.Operation != admissionv1.Create || req.Kind.Kind != "Pod" || h.Settings.Excluded(req.Namespace) {
 		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
 	}
-	pod, hasMetadata, hasSpec, err := decodePod(req.Object.Raw)
+	pod, hasMetadata, hasSpec, containers, err := decodeAdmitted(req.Object.Raw)
 	if err != nil {
 		log.Error(err, "admitting the pod unchanged")
 		return admission.Allowed("trimtab could not decode the pod"), outcomeError, ""
@@ -95,7 +96,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	// in shadow mode, independent of the placement.
 	var requestOps []jsonpatch.JsonPatchOperation
 	if h.Requests != nil {
-		requestOps = h.requestsStep(ctx, req.Object.Raw, pod, w, policy, &d)
+		requestOps = h.requestsStep(ctx, containers, pod, w, policy, &d)
 	}
 	if err := d.annotate(pod.Annotations); err != nil {
 		log.Error(err, "annotating; admitting the pod unchanged")

@@ -1,10 +1,12 @@
 package mutating
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -21,10 +23,12 @@ import (
 // RequestsSource is what the requests step reads: a workload's learned
 // recommendations (status.requests of its Decision, written by
 // controllers/requests; nil when there are none yet) and the LimitRanges
-// of a namespace.
+// of a namespace, each with a version that changes whenever they do (the
+// objects' resourceVersions), so the step can reuse what it stamped on the
+// workload's previous pod.
 type RequestsSource interface {
-	Recommendations(ctx context.Context, w WorkloadKey) (*v1alpha1.RequestsStatus, error)
-	LimitRanges(ctx context.Context, namespace string) ([]corev1.LimitRange, error)
+	Recommendations(ctx context.Context, w WorkloadKey) (recs *v1alpha1.RequestsStatus, version string, err error)
+	LimitRanges(ctx context.Context, namespace string) (lrs []corev1.LimitRange, version string, err error)
 }
 
 // CachedRequests reads Decisions and LimitRanges from the manager's
@@ -34,7 +38,7 @@ type CachedRequests struct{ Reader client.Reader }
 // Recommendations finds the workload's Decision by the names the decision
 // controller gives it (the workload's name, else NAME-kind) and returns its
 // status.requests.
-func (c CachedRequests) Recommendations(ctx context.Context, w WorkloadKey) (*v1alpha1.RequestsStatus, error) {
+func (c CachedRequests) Recommendations(ctx context.Context, w WorkloadKey) (*v1alpha1.RequestsStatus, string, error) {
 	for _, name := range []string{w.Name, w.Name + "-" + strings.ToLower(w.Kind)} {
 		var d v1alpha1.Decision
 		err := c.Reader.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: name}, &d)
@@ -42,34 +46,70 @@ func (c CachedRequests) Recommendations(ctx context.Context, w WorkloadKey) (*v1
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading the Decision of %s: %w", w, err)
+			return nil, "", fmt.Errorf("reading the Decision of %s: %w", w, err)
 		}
 		if d.Spec.WorkloadRef.Kind == w.Kind && d.Spec.WorkloadRef.Name == w.Name {
-			return d.Status.Requests, nil
+			return d.Status.Requests, string(d.UID) + "/" + d.ResourceVersion, nil
 		}
 	}
-	return nil, nil
+	return nil, "none", nil
 }
 
 // LimitRanges lists the namespace's LimitRanges.
-func (c CachedRequests) LimitRanges(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
+func (c CachedRequests) LimitRanges(ctx context.Context, namespace string) ([]corev1.LimitRange, string, error) {
 	var list corev1.LimitRangeList
 	if err := c.Reader.List(ctx, &list, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing LimitRanges in %s: %w", namespace, err)
+		return nil, "", fmt.Errorf("listing LimitRanges in %s: %w", namespace, err)
 	}
-	return list.Items, nil
+	var v strings.Builder
+	for i := range list.Items {
+		v.WriteString(string(list.Items[i].UID))
+		v.WriteString("/")
+		v.WriteString(list.Items[i].ResourceVersion)
+		v.WriteString(",")
+	}
+	return list.Items, v.String(), nil
 }
 
-// podContainers is the part of an admitted pod the requests step reads:
-// each container's name and resources. It is decoded only for workloads
-// with trimtab.dev/requests: auto, so other admissions pay nothing for it.
-type podContainers struct {
-	Spec struct {
-		Containers []struct {
-			Name      string                      `json:"name"`
-			Resources corev1.ResourceRequirements `json:"resources"`
-		} `json:"containers"`
-	} `json:"spec"`
+type decodedContainer struct {
+	Name      string                      `json:"name"`
+	Resources corev1.ResourceRequirements `json:"resources"`
+}
+
+// stampMemo keeps, per workload, the last pod's containers and what was
+// stamped on them: a workload's pods share their template, so most
+// admissions reuse it instead of decoding quantities and stamping again.
+type stampMemo struct {
+	mu sync.Mutex
+	m  map[WorkloadKey]memoEntry
+}
+
+type memoEntry struct {
+	containers []byte
+	version    string
+	result     stampResult
+}
+
+// maxMemo bounds the memo; past it, it starts over.
+const maxMemo = 4096
+
+func (m *stampMemo) get(w WorkloadKey, containers []byte, version string) (stampResult, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[w]
+	if !ok || e.version != version || !bytes.Equal(e.containers, containers) {
+		return stampResult{}, false
+	}
+	return e.result, true
+}
+
+func (m *stampMemo) put(w WorkloadKey, containers []byte, version string, r stampResult) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= maxMemo {
+		m.m = map[WorkloadKey]memoEntry{}
+	}
+	m.m[w] = memoEntry{containers: containers, version: version, result: r}
 }
 
 // requestsStep stamps the workload's learned requests on the pod's
@@ -78,29 +118,42 @@ type podContainers struct {
 // Event, and returns the JSON patch operations of the changed containers'
 // resources. Failures to read leave the pod as written and say so: the
 // pod is never denied.
-func (h *Handler) requestsStep(ctx context.Context, raw []byte, pod *corev1.Pod, w Workload, p config.Policy, d *PodDecision) []jsonpatch.JsonPatchOperation {
+//
+// containers is the pod's spec.containers, raw (decodeAdmitted): they are
+// decoded (names and resources) only when the workload's previous pod had
+// other containers or anything the stamp depends on changed.
+func (h *Handler) requestsStep(ctx context.Context, containers json.RawMessage, pod *corev1.Pod, w Workload, p config.Policy, d *PodDecision) []jsonpatch.JsonPatchOperation {
 	in, err := p.Inputs()
 	if err != nil || !in.Requests.Auto {
 		return nil
 	}
-	var pc podContainers
-	if err := json.Unmarshal(raw, &pc); err != nil {
-		return nil // decodePod read the same document; unreachable
-	}
-	ctrs := make([]containerResources, len(pc.Spec.Containers))
-	for i, c := range pc.Spec.Containers {
-		ctrs[i] = containerResources{Name: c.Name, Resources: c.Resources}
-	}
-	recs, err := h.Requests.Recommendations(ctx, w.Key)
+	recs, recsVersion, err := h.Requests.Recommendations(ctx, w.Key)
 	var lrs []corev1.LimitRange
+	var lrsVersion string
 	if err == nil {
-		lrs, err = h.Requests.LimitRanges(ctx, w.Key.Namespace)
+		lrs, lrsVersion, err = h.Requests.LimitRanges(ctx, w.Key.Namespace)
 	}
 	var r stampResult
 	if err != nil {
 		r = stampResult{Summary: "requests left as written: " + err.Error()}
 	} else {
-		r = stampPod(ctrs, recs, in.Requests, lrs)
+		// Everything the stamp depends on besides the containers.
+		version := recsVersion + "|" + lrsVersion + "|" + p.RequestsPinned + "|" + p.RequestsMin + "|" + p.RequestsMax + "|" + string(p.Limits)
+		var hit bool
+		if r, hit = h.memo.get(w.Key, containers, version); !hit {
+			var dcs []decodedContainer
+			if len(containers) > 0 {
+				if err := json.Unmarshal(containers, &dcs); err != nil {
+					return nil // part of the document decodePod accepted; unreachable
+				}
+			}
+			ctrs := make([]containerResources, len(dcs))
+			for i, c := range dcs {
+				ctrs[i] = containerResources{Name: c.Name, Resources: c.Resources}
+			}
+			r = stampPod(ctrs, recs, in.Requests, lrs)
+			h.memo.put(w.Key, containers, version, r)
+		}
 	}
 	enforce := p.Mode == config.ModeEnforce
 	summary := r.Summary

@@ -22,19 +22,20 @@ import (
 // staticRequests is the RequestsSource seam: the cache reads are exercised
 // on the local control plane; here the tests choose the recommendations.
 type staticRequests struct {
-	recs  *v1alpha1.RequestsStatus
-	lrs   []corev1.LimitRange
-	err   error
-	calls int
+	recs    *v1alpha1.RequestsStatus
+	lrs     []corev1.LimitRange
+	err     error
+	calls   int
+	version string
 }
 
-func (s *staticRequests) Recommendations(context.Context, WorkloadKey) (*v1alpha1.RequestsStatus, error) {
+func (s *staticRequests) Recommendations(context.Context, WorkloadKey) (*v1alpha1.RequestsStatus, string, error) {
 	s.calls++
-	return s.recs, s.err
+	return s.recs, s.version, s.err
 }
 
-func (s *staticRequests) LimitRanges(context.Context, string) ([]corev1.LimitRange, error) {
-	return s.lrs, nil
+func (s *staticRequests) LimitRanges(context.Context, string) ([]corev1.LimitRange, string, error) {
+	return s.lrs, "", nil
 }
 
 func rl(cpu, mem string) corev1.ResourceList {
@@ -234,4 +235,29 @@ func BenchmarkHandleRequests(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reviews/s")
 	p99, _ := stats.Quantile(lat, 0.99)
 	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
+}
+
+// A workload's next pod reuses what was stamped on the previous one only
+// while the recommendations, the LimitRanges, the policy and the
+// containers are the same.
+func TestRequestsMemoFollowsChanges(t *testing.T) {
+	src := &staticRequests{recs: learned(), version: "1"}
+	h := requestsHandler("enforce", src)
+	admit := func(uid string, p *corev1.Pod) corev1.ResourceRequirements {
+		req := podRequest(t, uid, p)
+		return resources(applied(t, req, h.Handle(context.Background(), req)), "app")
+	}
+	sameQuantity(t, "first pod", admit("a", requestsPod()).Requests, corev1.ResourceMemory, "332Mi")
+	next := learned()
+	next.Containers[0].Target = rl("60m", "500Mi")
+	src.recs, src.version = next, "2"
+	sameQuantity(t, "after a new recommendation", admit("b", requestsPod()).Requests, corev1.ResourceMemory, "500Mi")
+	p := requestsPod()
+	p.Spec.Containers[0].Resources.Limits = nil
+	if got := admit("c", p); got.Limits != nil {
+		t.Errorf("a pod without limits got limits %v from the previous pod's stamp", got.Limits)
+	}
+	h.Resolver = staticResolver{w: Workload{Key: web, Annotations: map[string]string{config.AnnotationRequests: "auto",
+		config.AnnotationMode: "enforce", config.AnnotationRequestsMax: "memory=400Mi"}}, ok: true}
+	sameQuantity(t, "after a policy change", admit("d", requestsPod()).Requests, corev1.ResourceMemory, "400Mi")
 }
