@@ -75,6 +75,11 @@ type Options struct {
 	// min), which the pod webhook stamps on new pods in enforce mode.
 	Requests       bool
 	RequestsPeriod time.Duration
+	// RequestsStep, RequestsLag and RequestsMinHistory override the usage
+	// resolution (0: 5 min), how far behind the clock it is read (0: 30 s)
+	// and how much usage a model needs before lowering (0: a day); for
+	// tests on a cluster minutes old.
+	RequestsStep, RequestsLag, RequestsMinHistory time.Duration
 }
 
 // LeaderElectionID names the Lease replicas compete for.

@@ -25,6 +25,9 @@ func addRequests(mgr ctrl.Manager, o Options) error {
 		Namespaces:      o.DecisionNamespaces,
 		CheckpointEvery: o.CheckpointEvery,
 		CreateDecisions: !o.Decisions,
+		Step:            o.RequestsStep,
+		Lag:             o.RequestsLag,
+		MinHistory:      o.RequestsMinHistory,
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
