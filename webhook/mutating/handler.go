@@ -111,7 +111,9 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if h.Events != nil && !isDryRun(req) {
 		h.Events.Expect(d)
 	}
-	log.V(1).Info("decided", "decision", d.String())
+	if log := log.V(1); log.Enabled() { // d.String() is not free: build it only when logged
+		log.Info("decided", "decision", d.String())
+	}
 	return admission.Patched("", append(patchOps(orig, pod, hasMetadata, hasSpec), requestOps...)...), outcome, d.Placement
 }
 

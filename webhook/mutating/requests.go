@@ -86,14 +86,21 @@ type stampMemo struct {
 
 type memoEntry struct {
 	containers []byte
-	version    string
+	version    memoVersion
 	result     stampResult
+}
+
+// memoVersion is everything the stamp depends on besides the containers.
+type memoVersion struct {
+	recs, limitRanges string
+	pinned, min, max  string
+	limits            config.Limits
 }
 
 // maxMemo bounds the memo; past it, it starts over.
 const maxMemo = 4096
 
-func (m *stampMemo) get(w WorkloadKey, containers []byte, version string) (stampResult, bool) {
+func (m *stampMemo) get(w WorkloadKey, containers []byte, version memoVersion) (stampResult, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.m[w]
@@ -103,7 +110,7 @@ func (m *stampMemo) get(w WorkloadKey, containers []byte, version string) (stamp
 	return e.result, true
 }
 
-func (m *stampMemo) put(w WorkloadKey, containers []byte, version string, r stampResult) {
+func (m *stampMemo) put(w WorkloadKey, containers []byte, version memoVersion, r stampResult) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.m == nil || len(m.m) >= maxMemo {
@@ -137,8 +144,7 @@ func (h *Handler) requestsStep(ctx context.Context, containers json.RawMessage, 
 	if err != nil {
 		r = stampResult{Summary: "requests left as written: " + err.Error()}
 	} else {
-		// Everything the stamp depends on besides the containers.
-		version := recsVersion + "|" + lrsVersion + "|" + p.RequestsPinned + "|" + p.RequestsMin + "|" + p.RequestsMax + "|" + string(p.Limits)
+		version := memoVersion{recs: recsVersion, limitRanges: lrsVersion, pinned: p.RequestsPinned, min: p.RequestsMin, max: p.RequestsMax, limits: p.Limits}
 		var hit bool
 		if r, hit = h.memo.get(w.Key, containers, version); !hit {
 			var dcs []decodedContainer
