@@ -48,9 +48,27 @@ type RequestsInputs struct {
 	// Auto says trimtab sizes the workload's container requests.
 	Auto   bool
 	Config requests.Config
-	// Bounds start empty: the policy has no per-container bounds yet, and
-	// the largest node's allocatable is filled in by the controller.
+	// Bounds are the policy's (trimtab.dev/requests-min and -max, for
+	// every container); the largest node's allocatable is filled in by
+	// the controller.
 	Bounds requests.Bounds
+	// Pinned names the containers left as written (trimtab.dev/requests-pinned).
+	Pinned []string
+	// KeepLimits leaves limits as written instead of keeping their ratio
+	// to the requests (trimtab.dev/limits: keep).
+	KeepLimits bool
+	// Resize is how running pods get new requests (trimtab.dev/resize).
+	Resize Resize
+}
+
+// IsPinned reports whether the container named name is pinned.
+func (r RequestsInputs) IsPinned(name string) bool {
+	for _, p := range r.Pinned {
+		if p == name {
+			return true
+		}
+	}
+	return false
 }
 
 // DownstreamGuard is the guard's name in reasons and Events.
@@ -69,10 +87,16 @@ func (p Policy) Inputs() (Inputs, error) {
 		Evictable: p.Class == ClassBatch,
 		Load:      Signal{Query: p.Metric},
 		Requests: RequestsInputs{
-			Auto:   p.Requests == RequestsAuto,
-			Config: requests.DefaultConfig(),
+			Auto:       p.Requests == RequestsAuto,
+			Config:     requests.DefaultConfig(),
+			Pinned:     p.PinnedContainers(),
+			KeepLimits: p.Limits == LimitsKeep,
+			Resize:     p.Resize,
 		},
 	}
+	// Validate has parsed both already.
+	in.Requests.Bounds.Min, _ = ParseRequestBounds(p.RequestsMin)
+	in.Requests.Bounds.Max, _ = ParseRequestBounds(p.RequestsMax)
 	switch p.Capacity {
 	case CapacitySpot:
 		in.Capacity.Pin = capacity.Spot

@@ -14,16 +14,21 @@ import (
 // keyValues gives every policy key a valid value other than its default,
 // with the key it needs beside it (metric needs target-per-pod...).
 var keyValues = map[string]map[string]string{
-	AnnotationClass:         {AnnotationClass: "batch"},
-	AnnotationCapacity:      {AnnotationCapacity: "spot"},
-	AnnotationOnDemandBase:  {AnnotationOnDemandBase: "3"},
-	AnnotationReplicas:      {AnnotationReplicas: "2..50"},
-	AnnotationMode:          {AnnotationMode: "enforce"},
-	AnnotationRequests:      {AnnotationRequests: "auto"},
-	AnnotationMetric:        {AnnotationMetric: "sum(rate(orders_total[1m]))", AnnotationTargetPerPod: "50"},
-	AnnotationTargetPerPod:  {AnnotationMetric: "sum(rate(orders_total[1m]))", AnnotationTargetPerPod: "70"},
-	AnnotationDownstream:    {AnnotationDownstream: "db_p95_seconds", AnnotationDownstreamMax: "0.25"},
-	AnnotationDownstreamMax: {AnnotationDownstream: "db_p95_seconds", AnnotationDownstreamMax: "0.5"},
+	AnnotationClass:          {AnnotationClass: "batch"},
+	AnnotationCapacity:       {AnnotationCapacity: "spot"},
+	AnnotationOnDemandBase:   {AnnotationOnDemandBase: "3"},
+	AnnotationReplicas:       {AnnotationReplicas: "2..50"},
+	AnnotationMode:           {AnnotationMode: "enforce"},
+	AnnotationRequests:       {AnnotationRequests: "auto"},
+	AnnotationMetric:         {AnnotationMetric: "sum(rate(orders_total[1m]))", AnnotationTargetPerPod: "50"},
+	AnnotationTargetPerPod:   {AnnotationMetric: "sum(rate(orders_total[1m]))", AnnotationTargetPerPod: "70"},
+	AnnotationDownstream:     {AnnotationDownstream: "db_p95_seconds", AnnotationDownstreamMax: "0.25"},
+	AnnotationDownstreamMax:  {AnnotationDownstream: "db_p95_seconds", AnnotationDownstreamMax: "0.5"},
+	AnnotationRequestsPinned: {AnnotationRequestsPinned: "sidecar"},
+	AnnotationRequestsMin:    {AnnotationRequestsMin: "cpu=100m"},
+	AnnotationRequestsMax:    {AnnotationRequestsMax: "memory=4Gi"},
+	AnnotationLimits:         {AnnotationLimits: "keep"},
+	AnnotationResize:         {AnnotationResize: "off"},
 }
 
 // notYetActing names the policy keys that reach no decider input yet, and
@@ -121,16 +126,21 @@ func TestInputsRefusesAnInvalidPolicy(t *testing.T) {
 // actsToday is what docs/policy.md's "acts today" column must say of each
 // key: which running part of trimtab acts on it.
 var actsToday = map[string]string{
-	AnnotationClass:         "webhook",
-	AnnotationCapacity:      "webhook",
-	AnnotationOnDemandBase:  "webhook",
-	AnnotationReplicas:      "decision controller",
-	AnnotationMode:          "webhook and decision controller",
-	AnnotationRequests:      "not yet",
-	AnnotationMetric:        "decision controller",
-	AnnotationTargetPerPod:  "decision controller",
-	AnnotationDownstream:    "decision controller",
-	AnnotationDownstreamMax: "decision controller",
+	AnnotationClass:          "webhook",
+	AnnotationCapacity:       "webhook",
+	AnnotationOnDemandBase:   "webhook",
+	AnnotationReplicas:       "decision controller",
+	AnnotationMode:           "webhook and decision controller",
+	AnnotationRequests:       "requests controller and webhook",
+	AnnotationMetric:         "decision controller",
+	AnnotationTargetPerPod:   "decision controller",
+	AnnotationDownstream:     "decision controller",
+	AnnotationDownstreamMax:  "decision controller",
+	AnnotationRequestsPinned: "requests controller and webhook",
+	AnnotationRequestsMin:    "requests controller and webhook",
+	AnnotationRequestsMax:    "requests controller and webhook",
+	AnnotationLimits:         "webhook and requests controller",
+	AnnotationResize:         "requests controller",
 }
 
 // TestPolicyDocSaysWhatActs keeps docs/policy.md's key table honest: one

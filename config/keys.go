@@ -72,10 +72,15 @@ var PolicyKeys = []string{
 	AnnotationTargetPerPod,
 	AnnotationDownstream,
 	AnnotationDownstreamMax,
+	AnnotationRequestsPinned,
+	AnnotationRequestsMin,
+	AnnotationRequestsMax,
+	AnnotationLimits,
+	AnnotationResize,
 }
 
 // OutputKeys lists the annotations trimtab writes on pods.
-var OutputKeys = []string{AnnotationDecision, AnnotationDecisionJSON}
+var OutputKeys = []string{AnnotationDecision, AnnotationDecisionJSON, AnnotationResources}
 
 // IsPolicyKey reports whether key is one of PolicyKeys.
 func IsPolicyKey(key string) bool {
@@ -89,7 +94,7 @@ func IsPolicyKey(key string) bool {
 
 // IsOutputKey reports whether key is one of OutputKeys.
 func IsOutputKey(key string) bool {
-	return key == AnnotationDecision || key == AnnotationDecisionJSON
+	return key == AnnotationDecision || key == AnnotationDecisionJSON || key == AnnotationResources
 }
 
 // IsTrimtabKey reports whether key is in trimtab's annotation namespace,

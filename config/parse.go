@@ -94,6 +94,7 @@ func ParsePolicy(annotations map[string]string) (Policy, field.ErrorList) {
 	}
 	parseSignal(annotations, AnnotationMetric, AnnotationTargetPerPod, `"50"`, &p.Metric, &p.TargetPerPod, fail)
 	parseSignal(annotations, AnnotationDownstream, AnnotationDownstreamMax, `"0.25"`, &p.Downstream, &p.DownstreamMax, fail)
+	parseRequestsKeys(annotations, &p, fail)
 
 	for _, key := range unknownKeys(annotations) {
 		fail(unknownKeyError(key))

@@ -68,7 +68,15 @@ func TestParsePolicyValid(t *testing.T) {
 
 		{"everything", a(AnnotationClass, "batch", AnnotationCapacity, "auto", AnnotationOnDemandBase, "1",
 			AnnotationReplicas, "1..20", AnnotationMode, "enforce", AnnotationRequests, "auto"),
-			Policy{Class: ClassBatch, Capacity: CapacityAuto, OnDemandBase: 1, MinReplicas: 1, MaxReplicas: 20, Mode: ModeEnforce, Requests: RequestsAuto}},
+			Policy{Class: ClassBatch, Capacity: CapacityAuto, OnDemandBase: 1, MinReplicas: 1, MaxReplicas: 20, Mode: ModeEnforce, Requests: RequestsAuto,
+				Limits: LimitsProportional, Resize: ResizeInPlace}},
+
+		{"requests pinned", a(AnnotationRequestsPinned, "sidecar,istio-proxy"), with(func(p *Policy) { p.RequestsPinned = "sidecar,istio-proxy" })},
+		{"requests bounds", a(AnnotationRequestsMin, "cpu=100m,memory=256Mi", AnnotationRequestsMax, "memory=4Gi"),
+			with(func(p *Policy) { p.RequestsMin, p.RequestsMax = "cpu=100m,memory=256Mi", "memory=4Gi" })},
+		{"limits keep", a(AnnotationLimits, "keep"), with(func(p *Policy) { p.Limits = LimitsKeep })},
+		{"resize off", a(AnnotationResize, "off"), with(func(p *Policy) { p.Resize = ResizeOff })},
+		{"resize or recreate", a(AnnotationResize, "in-place-or-recreate"), with(func(p *Policy) { p.Resize = ResizeInPlaceOrRecreate })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +126,27 @@ func TestParsePolicyInvalid(t *testing.T) {
 			[]string{p + `[trimtab.dev/mode]: Unsupported value: "dry-run": supported values: "enforce", "shadow"`}},
 		{"requests", a(AnnotationRequests, "true"),
 			[]string{p + `[trimtab.dev/requests]: Unsupported value: "true": supported values: "auto", "off"`}},
+		{"pinned with spaces", a(AnnotationRequestsPinned, "app, sidecar"),
+			[]string{p + `[trimtab.dev/requests-pinned]: Invalid value: "app, sidecar": ` + pinnedForm + `; " sidecar" is not a container name: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`}},
+		{"pinned twice", a(AnnotationRequestsPinned, "app,app"),
+			[]string{p + `[trimtab.dev/requests-pinned]: Invalid value: "app,app": ` + pinnedForm + `; "app" is named twice`}},
+		{"pinned empty", a(AnnotationRequestsPinned, ""), []string{p + `[trimtab.dev/requests-pinned]: Invalid value: "": ` + pinnedForm}},
+		{"bounds unknown resource", a(AnnotationRequestsMin, "gpu=1"),
+			[]string{p + `[trimtab.dev/requests-min]: Invalid value: "gpu=1": ` + boundsForm + `; "gpu" is not a resource trimtab sizes (cpu, memory)`}},
+		{"bounds not a quantity", a(AnnotationRequestsMax, "cpu=lots"),
+			[]string{p + `[trimtab.dev/requests-max]: Invalid value: "cpu=lots": ` + boundsForm + `; cpu=lots is not a positive quantity`}},
+		{"bounds zero", a(AnnotationRequestsMax, "memory=0"),
+			[]string{p + `[trimtab.dev/requests-max]: Invalid value: "memory=0": ` + boundsForm + `; memory=0 is not a positive quantity`}},
+		{"bounds twice", a(AnnotationRequestsMin, "cpu=1,cpu=2"),
+			[]string{p + `[trimtab.dev/requests-min]: Invalid value: "cpu=1,cpu=2": ` + boundsForm + `; cpu is given twice`}},
+		{"bounds no pair", a(AnnotationRequestsMin, "cpu"),
+			[]string{p + `[trimtab.dev/requests-min]: Invalid value: "cpu": ` + boundsForm + `; "cpu" is not resource=quantity`}},
+		{"bounds reversed", a(AnnotationRequestsMin, "memory=2Gi", AnnotationRequestsMax, "cpu=1,memory=1Gi"),
+			[]string{p + `[trimtab.dev/requests-max]: Invalid value: "cpu=1,memory=1Gi": memory max is below trimtab.dev/requests-min's memory; the max must be at least the min`}},
+		{"limits", a(AnnotationLimits, "scale"),
+			[]string{p + `[trimtab.dev/limits]: Unsupported value: "scale": supported values: "proportional", "keep"`}},
+		{"resize", a(AnnotationResize, "recreate"),
+			[]string{p + `[trimtab.dev/resize]: Unsupported value: "recreate": supported values: "in-place", "in-place-or-recreate", "off"`}},
 
 		{"base not a number", a(AnnotationOnDemandBase, "two"),
 			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "two": must be a whole number ≥ 0, e.g. "2"`}},
@@ -201,7 +230,7 @@ func TestValidateTyped(t *testing.T) {
 		want []string
 	}{
 		{"default", DefaultPolicy(), nil},
-		{"zero value", Policy{}, []string{"trimtab.dev/class", "trimtab.dev/capacity", "trimtab.dev/mode", "trimtab.dev/requests"}},
+		{"zero value", Policy{}, []string{"trimtab.dev/class", "trimtab.dev/capacity", "trimtab.dev/mode", "trimtab.dev/requests", "trimtab.dev/limits", "trimtab.dev/resize"}},
 		{"base on spot", with(func(p *Policy) { p.Capacity = CapacitySpot }), []string{"trimtab.dev/on-demand-base"}},
 		{"negative replicas", with(func(p *Policy) { p.MinReplicas = -1 }), []string{"trimtab.dev/replicas"}},
 		{"reversed", with(func(p *Policy) { p.MinReplicas, p.MaxReplicas = 5, 4 }), []string{"trimtab.dev/replicas"}},

@@ -102,6 +102,19 @@ type Policy struct {
 	// DownstreamMax is the Downstream value above which scale-out stops; set
 	// iff Downstream is.
 	DownstreamMax float64
+
+	// RequestsPinned lists the containers whose requests the user pinned,
+	// as AnnotationRequestsPinned carries them ("a,b"; "" for none); see
+	// PinnedContainers. A string keeps Policy comparable.
+	RequestsPinned string
+	// RequestsMin and RequestsMax bound every learned request, as
+	// AnnotationRequestsMin and AnnotationRequestsMax carry them
+	// ("cpu=100m,memory=256Mi"; "" for none); see ParseRequestBounds.
+	RequestsMin, RequestsMax string
+	// Limits says what happens to limits when trimtab sets requests.
+	Limits Limits
+	// Resize says how running pods get new requests.
+	Resize Resize
 }
 
 // DefaultOnDemandBase is the on-demand base a class gets with capacity auto
@@ -127,6 +140,8 @@ func DefaultPolicy() Policy {
 		OnDemandBase: DefaultOnDemandBase(DefaultClass),
 		Mode:         DefaultMode,
 		Requests:     DefaultRequests,
+		Limits:       DefaultLimits,
+		Resize:       DefaultResize,
 	}
 }
 
@@ -153,6 +168,21 @@ func (p Policy) Annotations() map[string]string {
 	if p.Downstream != "" || p.DownstreamMax != 0 {
 		a[AnnotationDownstream] = p.Downstream
 		a[AnnotationDownstreamMax] = formatFloat(p.DownstreamMax)
+	}
+	if p.RequestsPinned != "" {
+		a[AnnotationRequestsPinned] = p.RequestsPinned
+	}
+	if p.RequestsMin != "" {
+		a[AnnotationRequestsMin] = p.RequestsMin
+	}
+	if p.RequestsMax != "" {
+		a[AnnotationRequestsMax] = p.RequestsMax
+	}
+	if p.Limits != "" {
+		a[AnnotationLimits] = string(p.Limits)
+	}
+	if p.Resize != "" {
+		a[AnnotationResize] = string(p.Resize)
 	}
 	return a
 }

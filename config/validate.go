@@ -49,6 +49,7 @@ func (p Policy) Validate() field.ErrorList {
 		"metric units one pod should carry", `"50"`)...)
 	errs = append(errs, validateSignal(p.Downstream, p.DownstreamMax, AnnotationDownstream, AnnotationDownstreamMax,
 		"downstream value above which trimtab stops scaling out", `"0.25"`)...)
+	errs = append(errs, validateRequestsKeys(p)...)
 	return errs
 }
 

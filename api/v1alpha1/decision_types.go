@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -99,6 +100,15 @@ type DecisionStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Requests is the requests controller's part of the status (a
+	// workload with trimtab.dev/requests: auto): each container's learned
+	// requests, which the mutating webhook stamps on new pods, the
+	// freshness of the usage they rest on, and the last in-place resize.
+	// The requests controller writes only this field; the replica
+	// controller carries it over unchanged.
+	// +optional
+	Requests *RequestsStatus `json:"requests,omitempty"`
 }
 
 // ReplicasStatus is the replica target's components. A nil component had
@@ -191,6 +201,92 @@ const (
 	SignalsFresh = "SignalsFresh"
 )
 
+// RequestsStatus is what trimtab learned about a workload's container
+// requests (docs/requests.md, "In the cluster").
+type RequestsStatus struct {
+	// Containers holds one recommendation per container of the pod
+	// template, in VPA's terms: a target and the bounds a running
+	// container's requests may stay within.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Containers []ContainerRecommendation `json:"containers,omitempty"`
+	// LastUsageTime is the time of the newest usage sample the models
+	// learned from.
+	// +optional
+	LastUsageTime *metav1.Time `json:"lastUsageTime,omitempty"`
+	// LastResize is the last in-place resize of one of the workload's
+	// pods and how it went.
+	// +optional
+	LastResize *ResizeRecord `json:"lastResize,omitempty"`
+	// Conditions: SignalsFresh says whether the last read of the
+	// containers' usage succeeded (False holds every recommendation, as
+	// the replica target is held); Resizing says whether running pods are
+	// resized in place.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ContainerRecommendation is one container's learned requests.
+type ContainerRecommendation struct {
+	// Name is the container's name in the pod template.
+	Name string `json:"name"`
+	// Mode is Auto (new pods get Target; a running container whose
+	// requests leave the bounds is resized in place) or Off (the workload
+	// pins it with trimtab.dev/requests-pinned: its requests stay as
+	// written, and nothing is learned for it).
+	// +kubebuilder:validation:Enum=Auto;Off
+	Mode string `json:"mode"`
+	// Target is the recommended cpu and memory requests.
+	// +optional
+	Target corev1.ResourceList `json:"target,omitempty"`
+	// LowerBound and UpperBound bound the requests a running container
+	// may keep: outside them it is resized.
+	// +optional
+	LowerBound corev1.ResourceList `json:"lowerBound,omitempty"`
+	// +optional
+	UpperBound corev1.ResourceList `json:"upperBound,omitempty"`
+	// CPUReason and MemoryReason say why, e.g. "p99 of hourly memory
+	// peaks over 8.0 days +5%", "OOM kill at 06-01 12:00: at least 1.2
+	// GiB", "memory rising 40 MiB/h ...; raising to 1.5 GiB".
+	// +optional
+	CPUReason string `json:"cpuReason,omitempty"`
+	// +optional
+	MemoryReason string `json:"memoryReason,omitempty"`
+	// Urgent is set when a recent OOM kill or a leak that projects an OOM
+	// set the memory target: running containers below it are raised at
+	// once rather than at the next change window.
+	// +optional
+	Urgent bool `json:"urgent,omitempty"`
+	// LastOOM is the newest OOM kill counted into the model; each kill is
+	// counted once.
+	// +optional
+	LastOOM *metav1.Time `json:"lastOOM,omitempty"`
+}
+
+// ResizeRecord is one in-place resize (the pods/resize subresource).
+type ResizeRecord struct {
+	// Pod is the resized pod's name.
+	Pod string `json:"pod"`
+	// Time is when trimtab asked for the resize.
+	Time metav1.Time `json:"time"`
+	// Change lists what changed per container and why.
+	Change string `json:"change"`
+	// Outcome is InProgress, Done, Infeasible, Deferred (the kubelet
+	// deferred it too long: the next pod gets the recommendation instead),
+	// Recreated (in-place-or-recreate evicted it) or Failed.
+	Outcome string `json:"outcome"`
+}
+
+// Condition types of a Decision's requests part.
+const (
+	// Resizing: running pods are resized in place (False in shadow mode,
+	// with trimtab.dev/resize: off, or while the last resize failed).
+	Resizing = "Resizing"
+)
+
 // +kubebuilder:object:root=true
 
 // DecisionList is a list of Decisions.
@@ -226,6 +322,36 @@ type DecisionCheckpointSpec struct {
 	// form.
 	// +optional
 	Replicas []byte `json:"replicas,omitempty"`
+
+	// Requests is the requests controller's learned state, saved on its
+	// own period with its own field manager, so neither controller's save
+	// overwrites the other's.
+	// +optional
+	Requests *RequestsCheckpoint `json:"requests,omitempty"`
+}
+
+// RequestsCheckpoint is each container's request model.
+type RequestsCheckpoint struct {
+	// SavedAt is when the models were saved.
+	SavedAt metav1.Time `json:"savedAt"`
+	// Containers holds one model per learned container.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Containers []ContainerCheckpoint `json:"containers,omitempty"`
+}
+
+// ContainerCheckpoint is one container's model.
+type ContainerCheckpoint struct {
+	// Name is the container's name.
+	Name string `json:"name"`
+	// Model is decider/requests' versioned binary checkpoint
+	// (Container.MarshalBinary), at most 8 KiB.
+	Model []byte `json:"model"`
+	// LastOOM is the newest OOM kill counted into Model; an OOM kill no
+	// newer than it is never counted again.
+	// +optional
+	LastOOM *metav1.Time `json:"lastOOM,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/decision"
+	"github.com/trimtab-dev/trimtab/controllers/requests"
 	"github.com/trimtab-dev/trimtab/internal/manager"
 	"github.com/trimtab-dev/trimtab/internal/version"
 )
@@ -70,6 +71,9 @@ func newManagerCmd() *cobra.Command {
 	f.StringSliceVar(&s.ExcludedNamespaces, "excluded-namespaces", s.ExcludedNamespaces, "namespaces trimtab never validates or mutates")
 	f.BoolVar(&o.Decisions, "decisions", true, "run the decision controller (leader only): a Decision per opted-in Deployment and StatefulSet, replicas scaled in enforce mode")
 	f.DurationVar(&o.DecisionPeriod, "decision-period", decision.DefaultPeriod, "how often the decision controller decides every workload")
+	// The requests controller (learned container requests).
+	f.BoolVar(&o.Requests, "requests", true, "run the requests controller (leader only): per-container recommendations on the Decision of every workload with trimtab.dev/requests: auto, learned from container usage read from --prometheus-address")
+	f.DurationVar(&o.RequestsPeriod, "requests-period", requests.DefaultPeriod, "how often the requests controller reads container usage and updates recommendations")
 	f.StringVar(&o.Prometheus.Address, "prometheus-address", "", "Prometheus' base URL the decision controller reads signals from, e.g. http://prometheus.monitoring:9090; empty: Decisions hold with SignalsFresh=False")
 	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
 	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")

@@ -75,6 +75,9 @@ func (c *Controller) decide(w *workload, t *tracked, h *autoscalingv2.Horizontal
 		LastScaleTime:   old.LastScaleTime,
 		HPA:             old.HPA,
 		Conditions:      append([]metav1.Condition(nil), old.Conditions...),
+		// The requests controller's part (controllers/requests), carried
+		// over so this controller's merge patch never touches it.
+		Requests: old.Requests,
 	}
 	set := func(typ string, ok bool, reason, msg string) {
 		st := metav1.ConditionFalse

@@ -73,6 +73,11 @@ func (c *Container) Config() Config { return c.cfg }
 // Samples is the number of samples added.
 func (c *Container) Samples() int64 { return c.samples }
 
+// Span returns the times of the first and the last sample the model has
+// seen (zero before the first): a controller resumes reading usage after
+// last, and holds lowering until the history is long enough.
+func (c *Container) Span() (first, last time.Time) { return c.first, c.last }
+
 // MaxCPU and MaxMemory bound a sample's usage: the most a Kubernetes
 // resource quantity holds (an int64 of millicores, of bytes). Beyond them
 // a request derived from the usage (x 1.5, + margins) could overflow.

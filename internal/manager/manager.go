@@ -68,6 +68,18 @@ type Options struct {
 	CheckpointEvery    time.Duration
 	// LeaderElectionID overrides the Lease name (default LeaderElectionID).
 	LeaderElectionID string
+
+	// Requests runs the requests controller: every workload with
+	// trimtab.dev/requests: auto gets per-container recommendations on its
+	// Decision, learned from container usage every RequestsPeriod (0: 1
+	// min), which the pod webhook stamps on new pods in enforce mode.
+	Requests       bool
+	RequestsPeriod time.Duration
+	// RequestsStep, RequestsLag and RequestsMinHistory override the usage
+	// resolution (0: 5 min), how far behind the clock it is read (0: 30 s)
+	// and how much usage a model needs before lowering (0: a day); for
+	// tests on a cluster minutes old.
+	RequestsStep, RequestsLag, RequestsMinHistory time.Duration
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -105,7 +117,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := mutating.Setup(mgr, o.Settings); err != nil {
+	if err := mutating.Setup(mgr, o.Settings, requestsWebhook(mgr, o)...); err != nil {
 		return nil, fmt.Errorf("setting up the pod webhook: %w", err)
 	}
 	if err := validating.Register(mgr, o.Settings); err != nil {
@@ -113,6 +125,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.Decisions {
 		if err := addDecisions(mgr, o); err != nil {
+			return nil, err
+		}
+	}
+	if o.Requests {
+		if err := addRequests(mgr, o); err != nil {
 			return nil, err
 		}
 	}

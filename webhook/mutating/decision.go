@@ -32,6 +32,11 @@ type PodDecision struct {
 	Injected []string `json:"injected,omitempty"`
 	// Kept lists what the user set and trimtab left alone.
 	Kept []string `json:"kept,omitempty"`
+
+	// Requests says per container what the requests step set (or in
+	// shadow mode would have set) and why; config.AnnotationResources
+	// carries the same words.
+	Requests string `json:"requests,omitempty"`
 }
 
 // Summary is the short human-readable form written to the pod's
@@ -67,6 +72,9 @@ func (d PodDecision) String() string {
 	fmt.Fprintf(&b, "%s: %s", d.Workload, d.Summary())
 	if len(d.Injected) > 0 {
 		fmt.Fprintf(&b, "; injected %s", strings.Join(d.Injected, ", "))
+	}
+	if d.Requests != "" {
+		fmt.Fprintf(&b, "; requests: %s", d.Requests)
 	}
 	return b.String()
 }

@@ -19,6 +19,9 @@ type admittedPod struct {
 		NodeSelector map[string]string   `json:"nodeSelector"`
 		Affinity     *corev1.Affinity    `json:"affinity"`
 		Tolerations  []corev1.Toleration `json:"tolerations"`
+		// Containers are kept raw for the requests step, which decodes
+		// them only for workloads with trimtab.dev/requests: auto.
+		Containers json.RawMessage `json:"containers"`
 	} `json:"spec"`
 }
 
@@ -26,9 +29,15 @@ type admittedPod struct {
 // and reports whether raw has metadata and spec members (patchOps must add
 // them whole if not; the apiserver always sends both).
 func decodePod(raw []byte) (pod *corev1.Pod, hasMetadata, hasSpec bool, err error) {
+	pod, hasMetadata, hasSpec, _, err = decodeAdmitted(raw)
+	return pod, hasMetadata, hasSpec, err
+}
+
+// decodeAdmitted is decodePod that also returns the containers, raw.
+func decodeAdmitted(raw []byte) (pod *corev1.Pod, hasMetadata, hasSpec bool, containers json.RawMessage, err error) {
 	var a admittedPod
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, false, false, fmt.Errorf("decoding the admitted pod: %w", err)
+		return nil, false, false, nil, fmt.Errorf("decoding the admitted pod: %w", err)
 	}
 	pod = &corev1.Pod{}
 	if a.Metadata != nil {
@@ -38,8 +47,9 @@ func decodePod(raw []byte) (pod *corev1.Pod, hasMetadata, hasSpec bool, err erro
 		pod.Spec.NodeSelector = a.Spec.NodeSelector
 		pod.Spec.Affinity = a.Spec.Affinity
 		pod.Spec.Tolerations = a.Spec.Tolerations
+		containers = a.Spec.Containers
 	}
-	return pod, a.Metadata != nil, a.Spec != nil, nil
+	return pod, a.Metadata != nil, a.Spec != nil, containers, nil
 }
 
 // touched is a copy of the fields the steps may change, taken before they

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
@@ -33,6 +34,10 @@ type Handler struct {
 	Ledger *Ledger
 	Events *EventQueue // optional: repeats each decision as an Event on the pod
 	Clock  clock.PassiveClock
+
+	// Requests feeds the learned-requests step (requests.go); nil skips it.
+	Requests RequestsSource
+	memo     stampMemo
 }
 
 // WorkloadResolver finds the workload that controls a pod; ok is false for
@@ -55,7 +60,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if req.Operation != admissionv1.Create || req.Kind.Kind != "Pod" || h.Settings.Excluded(req.Namespace) {
 		return admission.Allowed("not a pod create in an opted-in namespace"), outcomeExcluded, ""
 	}
-	pod, hasMetadata, hasSpec, err := decodePod(req.Object.Raw)
+	pod, hasMetadata, hasSpec, containers, err := decodeAdmitted(req.Object.Raw)
 	if err != nil {
 		log.Error(err, "admitting the pod unchanged")
 		return admission.Allowed("trimtab could not decode the pod"), outcomeError, ""
@@ -87,6 +92,12 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
+	// Learned requests (requests.go): stamped in enforce mode, described
+	// in shadow mode, independent of the placement.
+	var requestOps []jsonpatch.JsonPatchOperation
+	if h.Requests != nil {
+		requestOps = h.requestsStep(ctx, containers, pod, w, policy, &d)
+	}
 	written, err := d.annotate(pod.Annotations, annotationLimit)
 	if err != nil {
 		log.Error(err, "annotating; admitting the pod unchanged")
@@ -104,8 +115,10 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if h.Events != nil && !isDryRun(req) {
 		h.Events.Expect(d)
 	}
-	log.V(1).Info("decided", "decision", d.String())
-	return admission.Patched("", patchOps(orig, pod, hasMetadata, hasSpec)...), outcome, d.Placement
+	if log := log.V(1); log.Enabled() { // d.String() is not free: build it only when logged
+		log.Info("decided", "decision", d.String())
+	}
+	return admission.Patched("", append(patchOps(orig, pod, hasMetadata, hasSpec), requestOps...)...), outcome, d.Placement
 }
 
 // decide chooses the pod's placement and, in enforce mode, runs the mutation

@@ -33,8 +33,9 @@ func CacheByObject() map[client.Object]cache.ByObject {
 }
 
 // Setup registers the pod mutator on mgr's webhook server at Path, with its
-// Ledger (fed by the pod informer on every replica) and Event queue.
-func Setup(mgr ctrl.Manager, s config.Settings) error {
+// Ledger (fed by the pod informer on every replica) and Event queue, and
+// the optional parts opts add.
+func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	c := clock.RealClock{}
 	ledger := NewLedger(c, DefaultReservationTTL, pendingPlacements)
 	ledger.ready = make(chan struct{}) // until the informer has synced
@@ -45,6 +46,9 @@ func Setup(mgr ctrl.Manager, s config.Settings) error {
 		Ledger:   ledger,
 		Events:   queue,
 		Clock:    c,
+	}
+	for _, o := range opts {
+		o(h)
 	}
 	mgr.GetWebhookServer().Register(Path, withCallerDeadline(&admission.Webhook{Handler: h}))
 	if err := mgr.Add(&ledgerRunnable{cache: mgr.GetCache(), ledger: ledger, clock: c}); err != nil {

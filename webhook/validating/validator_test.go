@@ -276,6 +276,15 @@ func TestWarnings(t *testing.T) {
 			[]string{`HorizontalPodAutoscaler shop/db already scales this StatefulSet`}},
 		{"hpa in shadow mode is the point of shadow", deployment("web", ann(config.AnnotationMode, "shadow")),
 			[]client.Object{hpa("web-hpa", "Deployment", "web")}, nil},
+		{"requests keys while requests are off", deployment("web", ann(config.AnnotationRequestsPinned, "app", config.AnnotationResize, "off")), nil,
+			[]string{`trimtab.dev/requests-pinned has no effect while trimtab.dev/requests is "off"`, `trimtab.dev/resize has no effect while`}},
+		{"requests auto on a job", job("etl", ann(config.AnnotationRequests, "auto")), nil,
+			[]string{`trimtab.dev/requests: "auto" has no effect on a Job`}},
+		{"pinned container not in the template", func() client.Object {
+			d := deployment("web", ann(config.AnnotationRequests, "auto", config.AnnotationRequestsPinned, "app,sidcar"))
+			d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app"}, {Name: "sidecar"}}
+			return d
+		}(), nil, []string{`trimtab.dev/requests-pinned names "sidcar", which is not a container of the pod template`}},
 		{"hpa in another namespace", deployment("web", ann(config.AnnotationMode, "enforce")),
 			[]client.Object{func() client.Object { h := hpa("web-hpa", "Deployment", "web"); h.Namespace = "other"; return h }()}, nil},
 	}

@@ -21,6 +21,8 @@ var policyWarnings = []func(workload, config.Policy, capacity.Split) []string{
 	criticalAllSpot,
 	baseCoversMax,
 	scalingKeysOnBatchKinds,
+	requestsKeysWithoutAuto, // requests_warnings.go
+	pinnedNotInTemplate,
 }
 
 // criticalAllSpot warns when no pod of a critical workload runs on
