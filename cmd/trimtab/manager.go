@@ -21,6 +21,8 @@ func newManagerCmd() *cobra.Command {
 		kubeconfig string
 		spotTaint  string
 		zapOpts    zap.Options
+		// placerDryRun sets o.PlacerSettings.DryRun.
+		placerDryRun bool
 	)
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
@@ -34,6 +36,11 @@ func newManagerCmd() *cobra.Command {
 				return fmt.Errorf("--spot-taint: %w", err)
 			}
 			o.Settings.SpotTaint = taint
+			if placerDryRun {
+				ps := config.DefaultPlacerSettings()
+				ps.DryRun = true
+				o.PlacerSettings = &ps
+			}
 			cfg, err := restConfig(kubeconfig)
 			if err != nil {
 				return err
@@ -68,6 +75,9 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
 	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")
 	f.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", 0, "timeout of one Prometheus request (0: 30s)")
+	// The placer (issue 16): off by default.
+	f.BoolVar(&o.Placer, "placer", false, "run the placement controller (leader only): batch pods move off nodes with an interruption taint or condition, through the Eviction API within PDBs and eviction budgets")
+	f.BoolVar(&placerDryRun, "placer-dry-run", false, "with --placer: record each move on the Decisions, evict nothing")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

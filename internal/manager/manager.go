@@ -68,6 +68,14 @@ type Options struct {
 	CheckpointEvery    time.Duration
 	// LeaderElectionID overrides the Lease name (default LeaderElectionID).
 	LeaderElectionID string
+
+	// Placer runs the placement controller (leader only, default off):
+	// batch pods move off nodes with an interruption signal, within PDBs
+	// and the eviction budgets (docs/placer.md). PlacerSettings nil is
+	// config.DefaultPlacerSettings; PlacerPeriod 0 is 15 s.
+	Placer         bool
+	PlacerSettings *config.PlacerSettings
+	PlacerPeriod   time.Duration
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -113,6 +121,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.Decisions {
 		if err := addDecisions(mgr, o); err != nil {
+			return nil, err
+		}
+	}
+	if o.Placer {
+		if err := addPlacer(mgr, o); err != nil {
 			return nil, err
 		}
 	}
