@@ -15,7 +15,7 @@ const module = "github.com/trimtab-dev/trimtab/"
 
 // pure are the package trees that decide without doing I/O: no client, no
 // clock, no network, no files. docs/architecture.md draws the line.
-var pure = []string{"decider/...", "config", "prices", "placer/fit/..."}
+var pure = []string{"decider/...", "config", "prices", "placer/..."}
 
 // io are imports a pure package must never reach, even indirectly: the
 // Kubernetes and cloud clients, the Prometheus client, and the project's

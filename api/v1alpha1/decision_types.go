@@ -24,6 +24,8 @@ import (
 // +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.status.desiredReplicas`
 // +kubebuilder:printcolumn:name="HPA",type=integer,JSONPath=`.status.hpa.desiredReplicas`,description="what an HPA on the same workload wants"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.summary`
+// +kubebuilder:printcolumn:name="Capacity",type=string,JSONPath=`.status.capacity.rest`,description="where pods beyond the on-demand base go"
+// +kubebuilder:printcolumn:name="Placer",type=string,JSONPath=`.status.placement.summary`,description="the placer's current move, if any"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Decision struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -44,8 +46,10 @@ type DecisionSpec struct {
 type WorkloadReference struct {
 	// APIVersion is the workload's API version, e.g. apps/v1.
 	APIVersion string `json:"apiVersion"`
-	// Kind is Deployment or StatefulSet.
-	// +kubebuilder:validation:Enum=Deployment;StatefulSet
+	// Kind is Deployment or StatefulSet (the decision controller's), or
+	// Job or CronJob (the placement controller's, which places their pods
+	// but does not scale them).
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;Job;CronJob
 	Kind string `json:"kind"`
 	// Name is the workload's name.
 	Name string `json:"name"`
@@ -109,6 +113,13 @@ type DecisionStatus struct {
 	// controller carries it over unchanged.
 	// +optional
 	Requests *RequestsStatus `json:"requests,omitempty"`
+	// Placement is the placer's record for the workload: the spot outlook
+	// its capacity follows, the pods it is moving and the evictions that
+	// count against its budget. Only the placement controller writes it;
+	// it lives on the Decision so that a new leader resumes a move where
+	// the old one stopped and never evicts a pod twice.
+	// +optional
+	Placement *PlacementStatus `json:"placement,omitempty"`
 }
 
 // ReplicasStatus is the replica target's components. A nil component had

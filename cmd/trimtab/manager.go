@@ -24,6 +24,8 @@ func newManagerCmd() *cobra.Command {
 		zapOpts    zap.Options
 		qps        float32
 		burst      int
+		// placerDryRun sets o.PlacerSettings.DryRun.
+		placerDryRun bool
 	)
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
@@ -37,6 +39,11 @@ func newManagerCmd() *cobra.Command {
 				return fmt.Errorf("--spot-taint: %w", err)
 			}
 			o.Settings.SpotTaint = taint
+			if placerDryRun {
+				ps := config.DefaultPlacerSettings()
+				ps.DryRun = true
+				o.PlacerSettings = &ps
+			}
 			cfg, err := restConfig(kubeconfig)
 			if err != nil {
 				return err
@@ -83,6 +90,9 @@ func newManagerCmd() *cobra.Command {
 	// workloads writes; cert-manager runs at 50/100, Karpenter at 200/300.
 	f.Float32Var(&qps, "kube-api-qps", 50, "queries per second the manager sends the Kubernetes API at most")
 	f.IntVar(&burst, "kube-api-burst", 100, "burst above --kube-api-qps the manager may send the Kubernetes API")
+	// The placer (issue 16): off by default.
+	f.BoolVar(&o.Placer, "placer", false, "run the placement controller (leader only): batch pods move off nodes with an interruption taint or condition, through the Eviction API within PDBs and eviction budgets")
+	f.BoolVar(&placerDryRun, "placer-dry-run", false, "with --placer: record each move on the Decisions, evict nothing")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

@@ -177,3 +177,17 @@ func (f *Forecaster) threshold(st *market) float64 {
 	}
 	return f.cfg.ThresholdMultiple * st.baseline
 }
+
+// SetOnDemand changes a tracked market's on-demand price (its threshold),
+// for a configuration changed since a checkpoint was saved.
+func (f *Forecaster) SetOnDemand(m prices.Market, onDemand float64) error {
+	st := f.markets[m]
+	if st == nil {
+		return fmt.Errorf("market %s is not tracked", m)
+	}
+	if onDemand < 0 || math.IsNaN(onDemand) || math.IsInf(onDemand, 0) {
+		return fmt.Errorf("market %s: on-demand price %v is not a non-negative finite number", m, onDemand)
+	}
+	st.onDemand = onDemand
+	return nil
+}

@@ -54,6 +54,13 @@ type Assessment struct {
 	Off    bool // batch pods should be off spot after this step
 	Action Action
 	Reason Reason
+	// Since is when the market went off spot; zero while it is on spot.
+	Since time.Time
+	// EarliestBack is, while off spot, the earliest time the hysteresis
+	// allows a move back (MinOff after Since, CalmFor after the price was
+	// last above the threshold), if the market stays calm and the
+	// probability low; zero while on spot.
+	EarliestBack time.Time
 }
 
 // String explains the assessment in one line, for logs and events.
@@ -71,6 +78,13 @@ func (f *Forecaster) Step(m prices.Market, now time.Time) (Assessment, error) {
 	if st == nil {
 		return Assessment{}, fmt.Errorf("market %s is not tracked", m)
 	}
+	a, err := f.step(st, now)
+	f.since(st, &a)
+	return a, err
+}
+
+func (f *Forecaster) step(st *market, now time.Time) (Assessment, error) {
+	m := st.m
 	a := Assessment{Market: m, Time: now, Off: st.off, Action: Hold}
 	if st.priceAt.IsZero() {
 		a.Reason = ReasonNoData
@@ -104,6 +118,20 @@ func (f *Forecaster) Step(m prices.Market, now time.Time) (Assessment, error) {
 	}
 	a.Off = st.off
 	return a, nil
+}
+
+// since fills the assessment's off-spot times from the market's state.
+func (f *Forecaster) since(st *market, a *Assessment) {
+	if !st.off {
+		return
+	}
+	a.Since = st.offSince
+	a.EarliestBack = st.offSince.Add(f.cfg.MinOff)
+	if !st.lastAbove.IsZero() {
+		if calm := st.lastAbove.Add(f.cfg.CalmFor); calm.After(a.EarliestBack) {
+			a.EarliestBack = calm
+		}
+	}
 }
 
 func (f *Forecaster) decide(st *market, now time.Time, thr, p float64, above bool) (Action, Reason) {

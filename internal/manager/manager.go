@@ -80,6 +80,13 @@ type Options struct {
 	// and how much usage a model needs before lowering (0: a day); for
 	// tests on a cluster minutes old.
 	RequestsStep, RequestsLag, RequestsMinHistory time.Duration
+	// Placer runs the placement controller (leader only, default off):
+	// batch pods move off nodes with an interruption signal, within PDBs
+	// and the eviction budgets (docs/placer.md). PlacerSettings nil is
+	// config.DefaultPlacerSettings; PlacerPeriod 0 is 15 s.
+	Placer         bool
+	PlacerSettings *config.PlacerSettings
+	PlacerPeriod   time.Duration
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -130,6 +137,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if o.Requests {
 		if err := addRequests(mgr, o); err != nil {
+			return nil, err
+		}
+	}
+	if o.Placer {
+		if err := addPlacer(mgr, o); err != nil {
 			return nil, err
 		}
 	}

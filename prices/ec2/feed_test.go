@@ -14,7 +14,7 @@ import (
 // forecaster first keeps deciding on the last known prices, then holds once
 // they are older than MaxStale — it never moves on data it cannot trust.
 func TestFailingEndpointNeverMovesOnStaleData(t *testing.T) {
-	f := &fakeEC2{t: t, pageSize: 50, items: items(30, "c3.xlarge", t0.Add(-40*time.Minute))}
+	f := newFake(50, items(30, "c3.xlarge", t0.Add(-40*time.Minute))...)
 	now := t0
 	s := newTestSource(t, f, &now)
 	fc, err := spot.New(spot.DefaultConfig())
@@ -39,7 +39,7 @@ func TestFailingEndpointNeverMovesOnStaleData(t *testing.T) {
 	if a := feedAndStep(); a.Action != spot.Stay || a.Off {
 		t.Fatalf("fresh cheap prices: %v", a)
 	}
-	f.throttle = 1000 // every call from now on is throttled
+	f.Throttle(1000) // every call from now on is throttled
 	for _, step := range []struct {
 		after time.Duration
 		want  spot.Action

@@ -95,6 +95,32 @@ func New(api EC2API, cfg Config, now func() time.Time) (*Source, error) {
 	return s, nil
 }
 
+// SetMarkets changes the markets the source prices, as the cluster's nodes
+// come and go: a new market's history starts empty (its first refresh
+// reaches back Lookback), a market no longer listed is dropped. Every
+// market must share the first one's product.
+func (s *Source) SetMarkets(markets []prices.Market) error {
+	for _, m := range markets {
+		if m.Product != markets[0].Product {
+			return fmt.Errorf("ec2 price source: market %s has product %q, others %q; use one source per product", m, m.Product, markets[0].Product)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[prices.Market]*prices.History, len(markets))
+	for _, m := range markets {
+		if h, ok := s.histories[m]; ok {
+			next[m] = h
+			continue
+		}
+		od, _ := s.cfg.OnDemand.Lookup(m)
+		next[m] = &prices.History{Market: m, OnDemand: od}
+	}
+	s.histories = next
+	s.cfg.Markets = append([]prices.Market(nil), markets...)
+	return nil
+}
+
 // Refresh fetches every price change since the newest one already held (or
 // since now-Lookback the first time) and merges it. On error nothing is
 // merged and the last known prices stay.
@@ -102,7 +128,14 @@ func (s *Source) Refresh(ctx context.Context) error {
 	now := s.now()
 	s.mu.Lock()
 	start := s.startTime(now)
+	empty := len(s.cfg.Markets) == 0
 	s.mu.Unlock()
+	if empty {
+		s.mu.Lock()
+		s.asOf, s.lastErr = now, nil
+		s.mu.Unlock()
+		return nil
+	}
 
 	fetched, err := s.fetch(ctx, start, now)
 	s.mu.Lock()
@@ -113,6 +146,9 @@ func (s *Source) Refresh(ctx context.Context) error {
 	}
 	for m, pts := range fetched {
 		h := s.histories[m]
+		if h == nil {
+			continue // another market in the same types and zones, or one dropped meanwhile
+		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
 		for _, p := range pts {
 			// EC2 repeats the price in force at StartTime; keep strictly newer points.
@@ -142,14 +178,17 @@ func (s *Source) startTime(now time.Time) time.Time {
 }
 
 func (s *Source) fetch(ctx context.Context, start, end time.Time) (map[prices.Market][]prices.Point, error) {
+	s.mu.Lock()
+	markets := append([]prices.Market(nil), s.cfg.Markets...)
+	s.mu.Unlock()
 	in := &awsec2.DescribeSpotPriceHistoryInput{
 		StartTime:           aws.Time(start),
 		EndTime:             aws.Time(end),
-		ProductDescriptions: []string{s.cfg.Markets[0].Product},
+		ProductDescriptions: []string{markets[0].Product},
 		MaxResults:          aws.Int32(s.cfg.PageSize),
 	}
 	seenTypes, zones := map[string]bool{}, map[string]bool{}
-	for _, m := range s.cfg.Markets {
+	for _, m := range markets {
 		if !seenTypes[m.InstanceType] {
 			in.InstanceTypes = append(in.InstanceTypes, types.InstanceType(m.InstanceType))
 		}
@@ -175,9 +214,7 @@ func (s *Source) fetch(ctx context.Context, start, end time.Time) (map[prices.Ma
 			if err != nil {
 				return nil, fmt.Errorf("DescribeSpotPriceHistory page %d item %d: %w", page, i+1, err)
 			}
-			if _, wanted := s.histories[m]; wanted {
-				out[m] = append(out[m], p)
-			}
+			out[m] = append(out[m], p)
 		}
 	}
 	return out, nil

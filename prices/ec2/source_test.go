@@ -3,124 +3,45 @@ package ec2
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/trimtab-dev/trimtab/prices"
+	"github.com/trimtab-dev/trimtab/test/ec2fixture"
 )
 
-// item is one spot price the fake EC2 endpoint knows.
-type item struct {
-	typ, zone, product, price string
-	t                         time.Time
+// fakeEC2 is the EC2-protocol fixture (test/ec2fixture) with the helpers
+// these tests use: the real SDK client signs, retries and decodes against it.
+type fakeEC2 struct{ *ec2fixture.Server }
+
+func newFake(pageSize int, items ...ec2fixture.Item) *fakeEC2 {
+	f := &fakeEC2{&ec2fixture.Server{AccessKey: "AKIDTEST", PageSize: pageSize}}
+	f.Add(items...)
+	return f
 }
 
-// fakeEC2 speaks the EC2 Query protocol for DescribeSpotPriceHistory: form-
-// encoded POSTs signed with SigV4, XML responses in the documented shape,
-// nextToken pagination and EC2's XML error envelope.
-type fakeEC2 struct {
-	t        *testing.T
-	mu       sync.Mutex
-	items    []item
-	pageSize int
-	throttle int    // answer this many next calls with RequestLimitExceeded
-	fail     string // "garbage" answers unparseable XML, "500" an internal error
-	calls    []map[string]string
-}
-
-func (f *fakeEC2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		f.t.Errorf("parsing form: %v", err)
-	}
-	form := map[string]string{}
-	for k, v := range r.PostForm {
-		form[k] = v[0]
-	}
-	auth := r.Header.Get("Authorization")
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, form)
-	if r.Method != http.MethodPost || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDTEST/") || !strings.Contains(auth, "/us-east-1/ec2/aws4_request") {
-		writeErr(w, 401, "AuthFailure", fmt.Sprintf("unsigned or mis-scoped request (method %s, Authorization %q)", r.Method, auth))
-		return
-	}
-	if form["Action"] != "DescribeSpotPriceHistory" || form["Version"] == "" {
-		writeErr(w, 400, "InvalidAction", "unexpected action "+form["Action"])
-		return
-	}
-	if f.throttle > 0 {
-		f.throttle--
-		writeErr(w, 503, "RequestLimitExceeded", "Request limit exceeded.")
-		return
-	}
-	switch f.fail {
-	case "garbage":
-		fmt.Fprint(w, "<DescribeSpotPriceHistoryResponse><spotPriceHistorySet><item><spotPrice>")
-		return
-	case "500":
-		writeErr(w, 500, "InternalError", "An internal error has occurred")
-		return
-	}
-	start, _ := time.Parse(time.RFC3339, form["StartTime"])
-	zones := map[string]bool{}
-	for k, v := range form {
-		if strings.HasPrefix(k, "Filter.1.Value.") {
-			zones[v] = true
+// calls returns the forms received, one value per key.
+func (f *fakeEC2) calls() []map[string]string {
+	var out []map[string]string
+	for _, c := range f.Calls() {
+		m := map[string]string{}
+		for k, v := range c {
+			m[k] = v[0]
 		}
+		out = append(out, m)
 	}
-	var match []item
-	for _, it := range f.items {
-		if (it.t.After(start) || it.t.Equal(start)) && zones[it.zone] && it.product == form["ProductDescription.1"] {
-			match = append(match, it)
-		}
-	}
-	off := 0
-	fmt.Sscanf(form["NextToken"], "tok-%d", &off)
-	end := min(off+f.pageSize, len(match))
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
-<DescribeSpotPriceHistoryResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
-  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
-  <spotPriceHistorySet>`)
-	for _, it := range match[off:end] {
-		fmt.Fprintf(&b, `
-    <item>
-      <instanceType>%s</instanceType>
-      <productDescription>%s</productDescription>
-      <spotPrice>%s</spotPrice>
-      <timestamp>%s</timestamp>
-      <availabilityZone>%s</availabilityZone>
-    </item>`, it.typ, it.product, it.price, it.t.Format("2006-01-02T15:04:05.000Z"), it.zone)
-	}
-	b.WriteString("\n  </spotPriceHistorySet>\n")
-	if end < len(match) {
-		fmt.Fprintf(&b, "  <nextToken>tok-%d</nextToken>\n", end)
-	} else {
-		b.WriteString("  <nextToken/>\n")
-	}
-	b.WriteString("</DescribeSpotPriceHistoryResponse>")
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	fmt.Fprint(w, b.String())
-}
-
-func writeErr(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>`, code, msg)
+	return out
 }
 
 var t0 = time.Date(2015, 3, 11, 16, 0, 0, 0, time.UTC)
 
 func newTestSource(t *testing.T, f *fakeEC2, now *time.Time) *Source {
 	t.Helper()
-	srv := httptest.NewServer(f) // listens on 127.0.0.1 only
+	srv := httptest.NewServer(f.Server) // listens on 127.0.0.1 only
 	t.Cleanup(srv.Close)
 	client := NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryOptions{MaxAttempts: 4, MaxBackoff: 5 * time.Millisecond})
 	markets := []prices.Market{
@@ -134,28 +55,28 @@ func newTestSource(t *testing.T, f *fakeEC2, now *time.Time) *Source {
 	return s
 }
 
-func items(n int, typ string, from time.Time) []item {
-	var out []item
+func items(n int, typ string, from time.Time) []ec2fixture.Item {
+	var out []ec2fixture.Item
 	for i := 0; i < n; i++ {
-		out = append(out, item{typ: typ, zone: "us-east-1a", product: prices.ProductLinux, price: fmt.Sprintf("0.%04d", 300+i), t: from.Add(time.Duration(i) * time.Minute)})
+		out = append(out, ec2fixture.Item{InstanceType: typ, Zone: "us-east-1a", Product: prices.ProductLinux, Price: fmt.Sprintf("0.%04d", 300+i), Time: from.Add(time.Duration(i) * time.Minute)})
 	}
 	return out
 }
 
 func TestRefreshPaginatesAndIsIncremental(t *testing.T) {
-	f := &fakeEC2{t: t, pageSize: 3}
-	f.items = append(items(5, "c3.xlarge", t0.Add(-50*time.Minute)), items(2, "r3.large", t0.Add(-30*time.Minute))...)
-	f.items = append(f.items, item{typ: "c3.xlarge", zone: "us-east-1b", product: prices.ProductLinux, price: "9", t: t0.Add(-10 * time.Minute)})
+	f := newFake(3, append(items(5, "c3.xlarge", t0.Add(-50*time.Minute)), items(2, "r3.large", t0.Add(-30*time.Minute))...)...)
+	f.Add(ec2fixture.Item{InstanceType: "c3.xlarge", Zone: "us-east-1b", Product: prices.ProductLinux, Price: "9", Time: t0.Add(-10 * time.Minute)})
 	now := t0
 	s := newTestSource(t, f, &now)
 	if err := s.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(f.calls); got != 3 { // 7 items in the zone, 3 per page
+	calls := f.calls()
+	if got := len(calls); got != 3 { // 7 items in the zone, 3 per page
 		t.Errorf("calls = %d, want 3 pages", got)
 	}
-	if f.calls[1]["NextToken"] != "tok-3" || f.calls[0]["InstanceType.1"] != "c3.xlarge" || f.calls[0]["Filter.1.Name"] != "availability-zone" {
-		t.Errorf("request parameters not as expected: %v", f.calls[1])
+	if calls[1]["NextToken"] != "tok-3" || calls[0]["InstanceType.1"] != "c3.xlarge" || calls[0]["Filter.1.Name"] != "availability-zone" {
+		t.Errorf("request parameters not as expected: %v", calls[1])
 	}
 	snap, _ := s.Snapshot(context.Background(), time.Time{})
 	if snap.Err != nil || !snap.AsOf.Equal(t0) {
@@ -173,13 +94,13 @@ func TestRefreshPaginatesAndIsIncremental(t *testing.T) {
 	}
 
 	// The next refresh starts at the newest point held and adds only new ones.
-	f.items = append(f.items, items(2, "r3.large", t0.Add(5*time.Minute))...)
-	f.calls = nil
+	f.Add(items(2, "r3.large", t0.Add(5*time.Minute))...)
+	f.ResetCalls()
 	now = t0.Add(10 * time.Minute)
 	if err := s.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if st := f.calls[0]["StartTime"]; st != t0.Add(-46*time.Minute).Format("2006-01-02T15:04:05Z") {
+	if st := f.calls()[0]["StartTime"]; st != t0.Add(-46*time.Minute).Format("2006-01-02T15:04:05Z") {
 		t.Errorf("incremental StartTime = %s, want the older market's newest point %s", st, t0.Add(-46*time.Minute))
 	}
 	snap, _ = s.Snapshot(context.Background(), time.Time{})
@@ -191,14 +112,15 @@ func TestRefreshPaginatesAndIsIncremental(t *testing.T) {
 }
 
 func TestRefreshRetriesThrottling(t *testing.T) {
-	f := &fakeEC2{t: t, pageSize: 10, throttle: 2, items: items(3, "c3.xlarge", t0.Add(-5*time.Minute))}
+	f := newFake(10, items(3, "c3.xlarge", t0.Add(-5*time.Minute))...)
+	f.Throttle(2)
 	now := t0
 	s := newTestSource(t, f, &now)
 	if err := s.Refresh(context.Background()); err != nil {
 		t.Fatalf("two throttles within 4 attempts should be retried away: %v", err)
 	}
-	if len(f.calls) != 3 {
-		t.Errorf("calls = %d, want 2 throttled + 1 good", len(f.calls))
+	if n := len(f.Calls()); n != 3 {
+		t.Errorf("calls = %d, want 2 throttled + 1 good", n)
 	}
 }
 
@@ -208,25 +130,28 @@ func TestRefreshFailureKeepsLastKnown(t *testing.T) {
 		setup    func(f *fakeEC2)
 		wantText string
 	}{
-		{"throttled beyond retries", func(f *fakeEC2) { f.throttle = 100 }, "RequestLimitExceeded"},
-		{"internal error", func(f *fakeEC2) { f.fail = "500" }, "InternalError"},
-		{"truncated xml", func(f *fakeEC2) { f.fail = "garbage" }, "DescribeSpotPriceHistory page 1"},
+		{"throttled beyond retries", func(f *fakeEC2) { f.Throttle(100) }, "RequestLimitExceeded"},
+		{"internal error", func(f *fakeEC2) { f.Fail("500") }, "InternalError"},
+		{"truncated xml", func(f *fakeEC2) { f.Fail("garbage") }, "DescribeSpotPriceHistory page 1"},
 		{"negative price", func(f *fakeEC2) {
-			f.items = append(f.items, item{typ: "c3.xlarge", zone: "us-east-1a", product: prices.ProductLinux, price: "-1", t: t0.Add(time.Minute)})
+			f.Add(ec2fixture.Item{InstanceType: "c3.xlarge", Zone: "us-east-1a", Product: prices.ProductLinux, Price: "-1", Time: t0.Add(time.Minute)})
 		}, `spotPrice "-1"`},
 		{"non-numeric price", func(f *fakeEC2) {
-			f.items = append(f.items, item{typ: "r3.large", zone: "us-east-1a", product: prices.ProductLinux, price: "cheap", t: t0.Add(time.Minute)})
+			f.Add(ec2fixture.Item{InstanceType: "r3.large", Zone: "us-east-1a", Product: prices.ProductLinux, Price: "cheap", Time: t0.Add(time.Minute)})
 		}, `spotPrice "cheap"`},
+		{"missing price", func(f *fakeEC2) {
+			f.Add(ec2fixture.Item{InstanceType: "c3.xlarge", Zone: "us-east-1a", Product: prices.ProductLinux, Price: "", Time: t0.Add(time.Minute)})
+		}, `spotPrice ""`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeEC2{t: t, pageSize: 10, items: items(3, "c3.xlarge", t0.Add(-5*time.Minute))}
+			f := newFake(10, items(3, "c3.xlarge", t0.Add(-5*time.Minute))...)
 			now := t0
 			s := newTestSource(t, f, &now)
 			if err := s.Refresh(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			tc.setup(f)
-			f.items = append(f.items, items(1, "c3.xlarge", t0.Add(2*time.Minute))...)
+			f.Add(items(1, "c3.xlarge", t0.Add(2*time.Minute))...)
 			now = t0.Add(10 * time.Minute)
 			err := s.Refresh(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.wantText) {
@@ -264,5 +189,73 @@ func TestMarketsFromNodeLabels(t *testing.T) {
 	})
 	if len(got) != 2 || got[0].InstanceType != "c5.2xlarge" || got[1].Zone != "eu-west-3a" {
 		t.Errorf("markets = %v", got)
+	}
+}
+
+// TestSetMarketsFollowsTheNodes: a market added later is fetched from its
+// lookback on the next refresh; a dropped one is no longer asked for.
+func TestSetMarketsFollowsTheNodes(t *testing.T) {
+	f := newFake(100, append(items(3, "c3.xlarge", t0.Add(-20*time.Minute)), items(3, "m3.medium", t0.Add(-50*time.Minute))...)...)
+	now := t0
+	s := newTestSource(t, f, &now)
+	m3 := prices.Market{InstanceType: "m3.medium", Zone: "us-east-1a", Product: prices.ProductLinux}
+	if err := s.SetMarkets([]prices.Market{s.cfg.Markets[0], m3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := s.Snapshot(context.Background(), time.Time{})
+	got := map[string]int{}
+	for _, h := range snap.Histories {
+		got[h.Market.InstanceType] = len(h.Points)
+	}
+	if len(got) != 2 || got["c3.xlarge"] != 3 || got["m3.medium"] != 3 {
+		t.Errorf("points per market %v, want c3.xlarge and m3.medium with 3 each, r3.large dropped", got)
+	}
+	if c := f.calls()[0]; c["InstanceType.1"] != "c3.xlarge" || c["InstanceType.2"] != "m3.medium" || c["InstanceType.3"] != "" {
+		t.Errorf("asked for %v", c)
+	}
+	if err := s.SetMarkets([]prices.Market{m3, {InstanceType: "x", Zone: "us-east-1a", Product: "Windows"}}); err == nil || !strings.Contains(err.Error(), "Windows") {
+		t.Errorf("mixed products: %v", err)
+	}
+	// No markets (no spot node left): a refresh asks nothing and succeeds.
+	if err := s.SetMarkets(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.ResetCalls()
+	if err := s.Refresh(context.Background()); err != nil || len(f.Calls()) != 0 {
+		t.Errorf("refresh with no markets: %v, %d calls", err, len(f.Calls()))
+	}
+}
+
+func TestPlacementScores(t *testing.T) {
+	f := newFake(100)
+	f.SetScores(ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az1", Score: 9}, ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az2", Score: 2},
+		ec2fixture.Score{Region: "eu-west-3", ZoneID: "euw3-az1", Score: 5})
+	srv := httptest.NewServer(f.Server)
+	t.Cleanup(srv.Close)
+	client := NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
+	got, err := PlacementScores(context.Background(), client, "us-east-1", []string{"r3.large", "c3.xlarge"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["use1-az1"] != 9 || got["use1-az2"] != 2 {
+		t.Errorf("scores %v, want us-east-1's two zones", got)
+	}
+	c := f.calls()[0]
+	if c["Action"] != "GetSpotPlacementScores" || c["InstanceType.1"] != "c3.xlarge" || c["SingleAvailabilityZone"] != "true" || c["TargetCapacity"] != "10" || c["RegionName.1"] != "us-east-1" {
+		t.Errorf("request %v", c)
+	}
+	f.SetScores(ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az1", Score: 11})
+	if _, err := PlacementScores(context.Background(), client, "us-east-1", []string{"c3.xlarge"}, 10); err == nil || !strings.Contains(err.Error(), "score 11: want a zone ID and a score from 1 to 10") {
+		t.Errorf("score 11: %v", err)
+	}
+	f.Fail("500")
+	if _, err := PlacementScores(context.Background(), client, "us-east-1", []string{"c3.xlarge"}, 10); err == nil || !strings.Contains(err.Error(), "InternalError") {
+		t.Errorf("failing endpoint: %v", err)
+	}
+	if _, err := PlacementScores(context.Background(), client, "us-east-1", nil, 10); err == nil {
+		t.Error("no types: want an error")
 	}
 }

@@ -1,0 +1,190 @@
+// Package placement is the placer's loop on the elected leader: every
+// period it reads the cluster, plans with placer.Plan and carries the plan
+// out with placer/executor. It runs only with `trimtab manager --placer`
+// (default off).
+//
+// What it reads today: nodes, pods and PodDisruptionBudgets, and every
+// Decision of a Deployment, StatefulSet or Job with that workload's policy,
+// pods and template. It has no price source yet: every spot market counts
+// as having no fresh price, so the plan makes no price-driven move (no
+// move out, back or base repair on stale or missing data) and the moves it
+// makes are those off nodes carrying an interruption signal (a configured
+// taint or condition, NTH's and Karpenter's by default).
+package placement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/trimtab-dev/trimtab/api/v1alpha1"
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
+	"github.com/trimtab-dev/trimtab/placer"
+	"github.com/trimtab-dev/trimtab/placer/executor"
+	"github.com/trimtab-dev/trimtab/prices"
+)
+
+// DefaultPeriod is how often the controller plans.
+const DefaultPeriod = 15 * time.Second
+
+// Controller plans and moves. Add it to a manager (it needs leader
+// election) or call Sync.
+type Controller struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+	Settings config.Settings
+	Placer   config.PlacerSettings
+	Period   time.Duration
+	Clock    clock.WithTicker
+}
+
+// NeedLeaderElection: only the leader evicts.
+func (c *Controller) NeedLeaderElection() bool { return true }
+
+// Start plans every Period until ctx ends; a failed round is logged and
+// the next one tries again.
+func (c *Controller) Start(ctx context.Context) error {
+	period := c.Period
+	if period <= 0 {
+		period = DefaultPeriod
+	}
+	t := c.Clock.NewTicker(period)
+	defer t.Stop()
+	for {
+		if rep, err := c.Sync(ctx); err != nil {
+			log.FromContext(ctx).Error(err, "placer round", "report", rep)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C():
+		}
+	}
+}
+
+// Sync runs one round: read, plan, record and evict.
+func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
+	now := c.Clock.Now()
+	var nodes corev1.NodeList
+	var pods corev1.PodList
+	var pdbs policyv1.PodDisruptionBudgetList
+	var decisions v1alpha1.DecisionList
+	for what, l := range map[string]client.ObjectList{"nodes": &nodes, "pods": &pods, "PodDisruptionBudgets": &pdbs, "Decisions": &decisions} {
+		if err := c.Client.List(ctx, l); err != nil {
+			return executor.Report{}, fmt.Errorf("listing %s: %w", what, err)
+		}
+	}
+	in := placer.Input{Now: now, Settings: c.Settings, Placer: c.Placer, Product: prices.ProductLinux,
+		Markets: map[prices.Market]placer.MarketState{}}
+	for i := range nodes.Items {
+		in.Cluster.Nodes = append(in.Cluster.Nodes, &nodes.Items[i])
+	}
+	for i := range pods.Items {
+		in.Cluster.Pods = append(in.Cluster.Pods, &pods.Items[i])
+	}
+	for i := range pdbs.Items {
+		in.Cluster.PDBs = append(in.Cluster.PDBs, &pdbs.Items[i])
+	}
+	infos := placer.Nodes(in.Cluster.Nodes, c.Settings, c.Placer, in.Product)
+	var errs []error
+	for i := range decisions.Items {
+		d := &decisions.Items[i]
+		w, err := c.workload(ctx, d, in.Cluster.Pods, infos, in.Markets)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if w == nil {
+			continue
+		}
+		in.Workloads = append(in.Workloads, *w)
+		in.Evictions = append(in.Evictions, w.Evictions...)
+	}
+	res := placer.Plan(in)
+	for _, s := range res.Skips {
+		log.FromContext(ctx).V(1).Info("placer leaves a pod", "pod", s.String())
+	}
+	ex := &executor.Executor{Client: c.Client, Recorder: c.Recorder, Settings: c.Placer, Clock: c.Clock}
+	rep, err := ex.Apply(ctx, in, res)
+	return rep, errors.Join(append(errs, err)...)
+}
+
+// workload is one Decision's workload as the plan sees it; nil when the
+// workload is gone or of a kind the placer does not move.
+func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*corev1.Pod, infos map[string]*placer.NodeInfo, markets map[prices.Market]placer.MarketState) (*placer.Workload, error) {
+	ref := d.Spec.WorkloadRef
+	key := client.ObjectKey{Namespace: d.Namespace, Name: ref.Name}
+	var obj client.Object
+	var sel *metav1.LabelSelector
+	var tmpl *corev1.PodTemplateSpec
+	switch ref.Kind {
+	case "Deployment":
+		o := &appsv1.Deployment{}
+		obj, tmpl = o, &o.Spec.Template
+		if err := c.Client.Get(ctx, key, o); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		sel = o.Spec.Selector
+	case "StatefulSet":
+		o := &appsv1.StatefulSet{}
+		obj, tmpl = o, &o.Spec.Template
+		if err := c.Client.Get(ctx, key, o); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		sel = o.Spec.Selector
+	case "Job":
+		o := &batchv1.Job{}
+		obj, tmpl = o, &o.Spec.Template
+		if err := c.Client.Get(ctx, key, o); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		sel = o.Spec.Selector
+	default:
+		return nil, nil // CronJobs: their Jobs have their own Decisions
+	}
+	w := &placer.Workload{Key: placer.Key{Namespace: d.Namespace, Kind: ref.Kind, Name: ref.Name}}
+	pol, perrs := config.ParsePolicy(obj.GetAnnotations())
+	w.Class = pol.Class
+	if len(perrs) > 0 {
+		w.PolicyErr = perrs.ToAggregate()
+	} else if w.Inputs, w.PolicyErr = pol.Inputs(); w.PolicyErr == nil {
+		w.Split, w.PolicyErr = split(d, w.Inputs)
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil || sel == nil {
+		return nil, fmt.Errorf("%s: selector %v: %v", w.Key, sel, err)
+	}
+	for _, p := range all {
+		if p.Namespace == d.Namespace && s.Matches(labels.Set(p.Labels)) {
+			w.Pods = append(w.Pods, p)
+		}
+	}
+	// SplitSince stays zero: the Decision does not record when its
+	// capacity last changed, so no settle time is waited for. Interruption
+	// moves, the only ones made without prices, need none (splitSends).
+	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
+	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
+	return w, nil
+}
+
+// split is the split the webhook stamps: the Decision's capacity, or the
+// policy's own without an outlook while the Decision has none yet.
+func split(d *v1alpha1.Decision, in config.Inputs) (capacity.Split, error) {
+	if cs := d.Status.Capacity; cs != nil {
+		return capacity.Split{OnDemandBase: cs.OnDemandBase, Rest: capacity.Type(cs.Rest), RestRequired: cs.RestRequired, Reason: cs.Reason}, nil
+	}
+	return capacity.Decide(in.Capacity, capacity.Outlook{})
+}

@@ -1,0 +1,491 @@
+package placer
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
+	"github.com/trimtab-dev/trimtab/placer/fit"
+	"github.com/trimtab-dev/trimtab/prices"
+)
+
+// Input is everything one plan reads.
+type Input struct {
+	Now      time.Time
+	Settings config.Settings
+	Placer   config.PlacerSettings
+	// Product is the markets' product description (prices.ProductLinux).
+	Product string
+	// Cluster is the cluster to simulate replacements in: every node and
+	// every pod, not only the workloads'.
+	Cluster fit.Snapshot
+	// Markets is each priced spot market's state.
+	Markets map[prices.Market]MarketState
+	// Workloads are the opted-in workloads.
+	Workloads []Workload
+	// Evictions are the placer's evictions of every workload within the
+	// cluster budget's window.
+	Evictions []Eviction
+}
+
+// Workload is one opted-in workload as the plan sees it.
+type Workload struct {
+	Key    Key
+	Class  config.Class
+	Inputs config.Inputs
+	// PolicyErr is set when the workload's policy does not parse; nothing
+	// of it is moved.
+	PolicyErr error
+	// Split is the split the webhook stamps on its new pods now (its
+	// Decision's capacity), and SplitSince when the Decision began showing
+	// it.
+	Split      capacity.Split
+	SplitSince time.Time
+	// Outlook is its spot outlook (OutlookOf its Exposure).
+	Outlook WorkloadOutlook
+	// Pods are its pods, as listed (finished and terminating ones
+	// included: they tell the plan an eviction went through).
+	Pods []*corev1.Pod
+	// Prior is its last plan and Evictions its evictions within the
+	// workload budget's window, from its Decision.
+	Prior     []Move
+	Evictions []Eviction
+}
+
+// Result is a plan.
+type Result struct {
+	// Plans is each workload's new plan (an empty plan for a workload
+	// with nothing to move), in Input order of workloads.
+	Plans map[Key][]Move
+	// Skips are the pods the plan looked at and left, with the reason.
+	Skips []Skip
+	// Done are evictions that went through and are not recorded yet (a
+	// move found Evicting whose pod is now terminating or gone).
+	Done []Eviction
+}
+
+// Evictions returns the moves to evict now, in plan order.
+func (r Result) Evictions() []Move {
+	var out []Move
+	for _, ms := range r.Plans {
+		for _, m := range ms {
+			if m.Action == Evict {
+				out = append(out, m)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Workload.String()+"/"+out[i].Pod < out[j].Workload.String()+"/"+out[j].Pod
+	})
+	return out
+}
+
+// Plan decides, for every workload, which pods move now, which wait and
+// for what, and which stay and why (see the package documentation). It
+// never moves a pod it has evicted before (by UID), a pod of a workload
+// that is not batch, or a pod whose replacement the simulation cannot
+// land where the workload's split sends it (unless AllowPending).
+func Plan(in Input) Result {
+	p := &planner{in: in, nodes: Nodes(in.Cluster.Nodes, in.Settings, in.Placer, in.Product), res: Result{Plans: map[Key][]Move{}}}
+	p.clusterUsed = countSince(in.Evictions, in.Now, in.Placer.ClusterBudget.Per)
+	ws := append([]Workload(nil), in.Workloads...)
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Key.String() < ws[j].Key.String() })
+	for i := range ws {
+		p.res.Plans[ws[i].Key] = p.workload(&ws[i])
+	}
+	return p.res
+}
+
+type planner struct {
+	in          Input
+	nodes       map[string]*NodeInfo
+	sim         *fit.Cluster
+	clusterUsed int
+	res         Result
+}
+
+func (p *planner) skip(w *Workload, pod *corev1.Pod, format string, args ...any) {
+	p.res.Skips = append(p.res.Skips, Skip{Workload: w.Key, Pod: pod.Name, Node: pod.Spec.NodeName, Reason: fmt.Sprintf(format, args...)})
+}
+
+// workload plans one workload.
+func (p *planner) workload(w *Workload) []Move {
+	now := p.in.Now
+	byUID := map[types.UID]*corev1.Pod{}
+	for _, pod := range w.Pods {
+		byUID[pod.UID] = pod
+	}
+	evicted := map[types.UID]bool{}
+	for _, e := range w.Evictions {
+		evicted[e.UID] = true
+	}
+
+	// What the last plan left: evictions that went through are recorded
+	// and followed until their pod is gone; an eviction whose outcome is
+	// unknown (the leader stopped) is decided by the pod itself.
+	var kept []Move
+	prior := map[types.UID]Move{}
+	for _, m := range w.Prior {
+		pod := byUID[m.UID]
+		inFlight := m.State == Evicting || m.State == Evicted
+		switch {
+		case pod == nil || !live(pod):
+			if inFlight && !evicted[m.UID] {
+				p.res.Done = append(p.res.Done, Eviction{Time: now, Workload: w.Key, Pod: m.Pod, UID: m.UID, Kind: m.Kind})
+				evicted[m.UID] = true
+			}
+			if pod != nil && inFlight {
+				m.State, m.Action, m.Hold = Evicted, Record, ""
+				kept = append(kept, m) // terminating: shown until gone
+			}
+		case m.State == Evicted || evicted[m.UID]:
+			// Accepted and not yet terminating: never asked twice.
+			m.State, m.Action = Evicted, Record
+			evicted[m.UID] = true
+			kept = append(kept, m)
+		default:
+			if m.State == Evicting {
+				m.State = Planned // the pod is still there: the eviction did not happen
+			}
+			prior[m.UID] = m
+		}
+	}
+
+	if w.PolicyErr != nil {
+		return kept
+	}
+	cands := p.candidates(w, evicted)
+	moves := kept
+	for _, c := range cands {
+		if len(moves) >= p.in.Placer.MaxMoves {
+			break
+		}
+		if m, ok := prior[c.UID]; ok && m.Kind == c.Kind {
+			c.State, c.Attempts, c.NextAttempt, c.Message, c.PlannedAt = m.State, m.Attempts, m.NextAttempt, m.Message, m.PlannedAt
+			if c.State == DryRun {
+				c.State = Planned
+			}
+		}
+		moves = append(moves, c)
+	}
+	p.gate(w, moves, byUID)
+	sort.SliceStable(moves, func(i, j int) bool {
+		if moves[i].Kind != moves[j].Kind {
+			return kindOrder[moves[i].Kind] < kindOrder[moves[j].Kind]
+		}
+		return moves[i].Pod < moves[j].Pod
+	})
+	return moves
+}
+
+var kindOrder = map[Kind]int{Interruption: 0, MoveOut: 1, BaseShortfall: 2, MoveBack: 3}
+
+// candidates lists the workload's pods that should move, each with its
+// kind and reason, in order: interrupted nodes, off-spot markets, then the
+// base (on-demand beyond it while spot is preferred, or short of it).
+func (p *planner) candidates(w *Workload, evicted map[types.UID]bool) []Move {
+	now := p.in.Now
+	var pods []*corev1.Pod
+	for _, pod := range w.Pods {
+		if live(pod) && !evicted[pod.UID] {
+			pods = append(pods, pod)
+		}
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+	move := func(pod *corev1.Pod, ni *NodeInfo, kind Kind, reason string) Move {
+		m := Move{Workload: w.Key, Pod: pod.Name, UID: pod.UID, Node: pod.Spec.NodeName, Kind: kind, Reason: reason, State: Planned, PlannedAt: now}
+		if ni != nil && ni.Priced && ni.Capacity == capacity.Spot {
+			m.Market = ni.Market
+		}
+		return m
+	}
+	// movable is what every candidate must be, whatever its kind.
+	movable := func(pod *corev1.Pod) bool {
+		switch {
+		case !w.Inputs.Evictable:
+			p.skip(w, pod, "class %s: the placer moves only batch pods", w.Class)
+		case userPlaced(pod):
+			p.skip(w, pod, "the pod pins its capacity type itself: placement is its owner's")
+		default:
+			if err := Movable(pod); err != nil {
+				p.skip(w, pod, "%v", err)
+				return false
+			}
+			return true
+		}
+		return false
+	}
+	var out []Move
+	taken := map[types.UID]bool{}
+	var onDemand, onSpot []*corev1.Pod
+	for _, pod := range pods {
+		ni := p.nodes[pod.Spec.NodeName]
+		if ni == nil {
+			continue // bound to a node not in the snapshot: nothing to say about it
+		}
+		switch {
+		case ni.Interrupted != "":
+			if movable(pod) {
+				out = append(out, move(pod, ni, Interruption, fmt.Sprintf("node %s has %s: it is going away", ni.Node.Name, ni.Interrupted)))
+				taken[pod.UID] = true
+			}
+			continue
+		case ni.Capacity == capacity.Spot && !ni.Priced:
+			if w.Outlook.OffSpot {
+				p.skip(w, pod, "%s", ni.Problem)
+			}
+		case ni.Capacity == capacity.Spot:
+			ms, ok := p.in.Markets[ni.Market]
+			switch {
+			case !ok || !ms.Off:
+			case !ms.Fresh:
+				p.skip(w, pod, "market %s is off spot but its prices are not fresh (%s): no move on stale data", ni.Market, ms.Reason)
+			case w.Inputs.Capacity.Pin == capacity.Spot:
+				p.skip(w, pod, "market %s is off spot, but the policy pins capacity spot: the owner's choice", ni.Market)
+			default:
+				if movable(pod) {
+					out = append(out, move(pod, ni, MoveOut, ms.Reason))
+					taken[pod.UID] = true
+				}
+				continue
+			}
+		}
+		switch ni.Capacity {
+		case capacity.OnDemand:
+			onDemand = append(onDemand, pod)
+		case capacity.Spot:
+			onSpot = append(onSpot, pod)
+		}
+	}
+	out = append(out, p.base(w, onDemand, onSpot, move, movable)...)
+	return out
+}
+
+// base lists the moves that keep the workload's on-demand base: the pods
+// on on-demand beyond it while the split prefers spot (back after a spike,
+// or admitted there while trimtab was down), or spot pods while fewer than
+// the base run on on-demand. Only on fresh prices, and only for a split
+// trimtab chooses (capacity auto).
+func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
+	s := w.Split
+	if !w.Inputs.Evictable || w.Inputs.Capacity.Pin != "" || len(onDemand)+len(onSpot) == 0 {
+		return nil
+	}
+	base := int(s.OnDemandBase)
+	excess := s.Rest == capacity.Spot && len(onDemand) > base
+	if (excess || base > len(onDemand)) && !w.Outlook.Fresh() {
+		for _, pod := range append(onDemand, onSpot...) {
+			p.skip(w, pod, "the on-demand base would move pods, but the prices of the workload's markets are not fresh (%s): no move on stale data", w.Outlook.Unfresh[0])
+		}
+		return nil
+	}
+	var out []Move
+	switch {
+	case excess:
+		// Take pods that are not the base's first, newest first.
+		var extra, baseOnes []*corev1.Pod
+		for _, pod := range onDemand {
+			if d, ok := decisionOf(pod); ok && d.Base {
+				baseOnes = append(baseOnes, pod)
+			} else {
+				extra = append(extra, pod)
+			}
+		}
+		newestFirst(extra)
+		newestFirst(baseOnes)
+		order := append(extra, baseOnes...)
+		why := fmt.Sprintf("spot is preferred again (%s) and %d pod(s) run on on-demand, %d more than the on-demand base of %d", s.Reason, len(onDemand), len(onDemand)-base, base)
+		for _, pod := range order[:len(onDemand)-base] {
+			if movable(pod) {
+				out = append(out, move(pod, p.nodes[pod.Spec.NodeName], MoveBack, why))
+			}
+		}
+	case base > len(onDemand):
+		placed := 0 // the webhook counts the live pods it placed on on-demand
+		for _, pod := range append(onDemand, onSpot...) {
+			if pod.Labels[LabelPlacement] == string(capacity.OnDemand) {
+				placed++
+			}
+		}
+		short := base - len(onDemand)
+		if placed >= base {
+			for _, pod := range onSpot {
+				p.skip(w, pod, "%d pod(s) on on-demand for a base of %d, but the webhook counts %d placed there already: a replacement would go to spot again", len(onDemand), base, placed)
+			}
+			return nil
+		}
+		short = min(short, base-placed)
+		newestFirst(onSpot)
+		why := fmt.Sprintf("%d pod(s) run on on-demand for an on-demand base of %d (pods admitted while trimtab was down, or a lost race)", len(onDemand), base)
+		for _, pod := range onSpot {
+			if len(out) == short {
+				break
+			}
+			if movable(pod) {
+				out = append(out, move(pod, p.nodes[pod.Spec.NodeName], BaseShortfall, why))
+			}
+		}
+	}
+	return out
+}
+
+// gate decides each planned move's action now: the mode, the split the
+// webhook stamps, the settle time, the backoff, the budgets and, last, the
+// simulation of where the replacement lands.
+func (p *planner) gate(w *Workload, moves []Move, byUID map[types.UID]*corev1.Pod) {
+	now, ps := p.in.Now, p.in.Placer
+	workloadUsed := countSince(w.Evictions, now, ps.WorkloadBudget.Per)
+	record := ps.DryRun || !w.Inputs.Enforce
+	counts := placedCounts(w.Pods)
+	for i := range moves {
+		m := &moves[i]
+		if m.State == Evicted {
+			continue
+		}
+		m.Action, m.Hold, m.Lands = Wait, "", ""
+		pod := byUID[m.UID]
+		switch {
+		case !splitSends(w.Split, m.Kind):
+			m.Hold = fmt.Sprintf("the Decision does not send new pods where this move needs them yet (its capacity: %s)", w.Split)
+			continue
+		case now.Before(w.SplitSince.Add(ps.Settle)):
+			m.Hold = fmt.Sprintf("the Decision's capacity changed at %s; evicting from %s, once every webhook has it", w.SplitSince.UTC().Format(time.RFC3339), w.SplitSince.Add(ps.Settle).UTC().Format(time.RFC3339))
+			continue
+		case !record && m.NextAttempt.After(now):
+			m.Hold = fmt.Sprintf("backing off after %d refused eviction(s) until %s", m.Attempts, m.NextAttempt.UTC().Format(time.RFC3339))
+			continue
+		case !record && workloadUsed >= ps.WorkloadBudget.Evictions:
+			m.Hold = fmt.Sprintf("workload budget spent: %d eviction(s) in the last %v (budget %s)", workloadUsed, ps.WorkloadBudget.Per, ps.WorkloadBudget)
+			continue
+		case !record && p.clusterUsed >= ps.ClusterBudget.Evictions:
+			m.Hold = fmt.Sprintf("cluster budget spent: %d eviction(s) in the last %v (budget %s)", p.clusterUsed, ps.ClusterBudget.Per, ps.ClusterBudget)
+			continue
+		}
+		self := capacity.Type(pod.Labels[LabelPlacement])
+		counts.remove(self)
+		pl := w.Split.Place(counts.Counts)
+		lands, ok := p.simulate(pod, pl, m.Kind)
+		m.Lands = lands
+		if !ok {
+			counts.add(self)
+			m.Hold = "the replacement " + lands
+			continue
+		}
+		counts.add(pl.Type)
+		if record {
+			m.State, m.Action = DryRun, Record
+			continue
+		}
+		m.Action = Evict
+		workloadUsed++
+		p.clusterUsed++
+	}
+}
+
+// splitSends says whether the webhook, stamping split, places a
+// replacement where a move of kind needs it: on-demand after a move out,
+// spot preferred for a move back.
+func splitSends(s capacity.Split, k Kind) bool {
+	switch k {
+	case MoveOut:
+		return s.Rest == capacity.OnDemand && s.RestRequired
+	case MoveBack:
+		return s.Rest == capacity.Spot
+	}
+	return true
+}
+
+// simulate places pod's replacement, stamped for pl, in the simulation
+// and says where it lands; ok is false when it lands nowhere (and pending
+// is not allowed) or somewhere the move must not send it, and then the
+// simulation is left as it was.
+func (p *planner) simulate(pod *corev1.Pod, pl capacity.Placement, kind Kind) (lands string, ok bool) {
+	if p.sim == nil {
+		p.sim = fit.New(p.in.Cluster)
+	}
+	from := pod.Spec.NodeName
+	r := Replacement(pod, pl, p.in.Settings)
+	res := p.sim.Place(r)
+	undo := func() {
+		p.sim.Remove(pod.Namespace, pod.Name)
+		_ = p.sim.Bind(pod, from)
+	}
+	if !res.Scheduled() {
+		if p.in.Placer.AllowPending {
+			return "lands on no node now (" + res.Message() + "); pending until a node provisioner adds one (allowPending)", true
+		}
+		undo()
+		return "would not fit: " + res.Message(), false
+	}
+	ni := p.nodes[res.Node]
+	where := fmt.Sprintf("%s node %s", ni.Capacity, res.Node)
+	if ni.Capacity == "" {
+		where = "node " + res.Node
+	}
+	var bad string
+	switch {
+	case ni.Interrupted != "":
+		bad = fmt.Sprintf("would land on %s, which has %s", where, ni.Interrupted)
+	case ni.Capacity == capacity.Spot && ni.Priced && p.in.Markets[ni.Market].Off:
+		bad = fmt.Sprintf("would land on %s, in market %s which is off spot", where, ni.Market)
+	case kind == MoveBack && ni.Capacity != capacity.Spot:
+		bad = fmt.Sprintf("would land on %s again: no spot node has room", where)
+	case kind == BaseShortfall && ni.Capacity != capacity.OnDemand:
+		bad = fmt.Sprintf("would land on %s, not on on-demand", where)
+	}
+	if bad != "" {
+		undo()
+		return bad, false
+	}
+	return "lands on " + where, true
+}
+
+// podCounts counts the live pods the webhook placed, by placement.
+type podCounts struct{ capacity.Counts }
+
+func placedCounts(pods []*corev1.Pod) podCounts {
+	var c podCounts
+	for _, pod := range pods {
+		if live(pod) {
+			c.add(capacity.Type(pod.Labels[LabelPlacement]))
+		}
+	}
+	return c
+}
+
+func (c *podCounts) add(t capacity.Type) { c.Add(t) }
+
+func (c *podCounts) remove(t capacity.Type) {
+	switch t {
+	case capacity.OnDemand:
+		c.OnDemand--
+	case capacity.Spot:
+		c.Spot--
+	}
+}
+
+// countSince counts the evictions within per before now.
+func countSince(evs []Eviction, now time.Time, per time.Duration) int {
+	n := 0
+	for _, e := range evs {
+		if now.Sub(e.Time) < per {
+			n++
+		}
+	}
+	return n
+}
+
+// Backoff is how long to wait after the attempts-th refused eviction:
+// base doubled per attempt, at most max.
+func Backoff(attempts int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
