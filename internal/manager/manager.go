@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -100,7 +99,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Port:    o.WebhookPort,
 			CertDir: o.CertDir,
 		}),
-		Cache: cache.Options{ByObject: mutating.CacheByObject()},
+		Cache: cacheOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -122,6 +121,15 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// Ready once the webhook server serves TLS: the apiserver may call it.
 	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return nil, fmt.Errorf("adding readiness check: %w", err)
+	}
+	// ...and once the informers the webhooks (and the controller) read have
+	// synced, so no admission is answered from an empty cache.
+	kinds := webhookKinds()
+	if o.Decisions {
+		kinds = append(kinds, decisionKinds()...)
+	}
+	if err := addCachesSynced(mgr, kinds); err != nil {
+		return nil, err
 	}
 	return mgr, nil
 }
