@@ -235,8 +235,13 @@ func TestDefaultRender(t *testing.T) {
 	if goMut.Webhooks[0].ClientConfig.URL == nil || !strings.HasSuffix(*goMut.Webhooks[0].ClientConfig.URL, *mut.Webhooks[0].ClientConfig.Service.Path) {
 		t.Errorf("pod webhook path: chart %s, Go %s", *mut.Webhooks[0].ClientConfig.Service.Path, *goMut.Webhooks[0].ClientConfig.URL)
 	}
-	if *mut.Webhooks[0].TimeoutSeconds > 5 || *mut.Webhooks[0].SideEffects != admissionregistrationv1.SideEffectClassNone {
-		t.Errorf("pod webhook timeout %d, side effects %s: want ≤ 5 s and None", *mut.Webhooks[0].TimeoutSeconds, *mut.Webhooks[0].SideEffects)
+	for _, to := range []int32{*mut.Webhooks[0].TimeoutSeconds, *val.Webhooks[0].TimeoutSeconds} {
+		if to != webhook.DefaultTimeoutSeconds {
+			t.Errorf("webhook timeout %d s, want the default %d s (webhook.DefaultTimeoutSeconds)", to, webhook.DefaultTimeoutSeconds)
+		}
+	}
+	if *mut.Webhooks[0].SideEffects != admissionregistrationv1.SideEffectClassNone {
+		t.Errorf("pod webhook side effects %s, want None", *mut.Webhooks[0].SideEffects)
 	}
 }
 
