@@ -18,7 +18,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
@@ -67,6 +66,11 @@ type Options struct {
 	CheckpointEvery    time.Duration
 	// LeaderElectionID overrides the Lease name (default LeaderElectionID).
 	LeaderElectionID string
+
+	// MetricsSecure serves the metrics over HTTPS to authenticated and
+	// authorized clients only (metricsOptions); false serves plain HTTP to
+	// anyone, for tests and `make run`. The command defaults it to true.
+	MetricsSecure bool
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -87,7 +91,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        cmp.Or(o.LeaderElectionID, LeaderElectionID),
