@@ -43,6 +43,7 @@ func TestChartServerSideDryRun(t *testing.T) {
 			"certManager.issuerRef.name=corp-ca", "certManager.issuerRef.kind=ClusterIssuer",
 			"metrics.dashboard.enabled=true", "webhook.url=https://127.0.0.1:19443",
 			"webhook.pods.failurePolicy=Fail", "settings.spotTaint=",
+			"networkPolicy.enabled=true", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring",
 		}, ","),
 	} {
 		t.Run(name, func(t *testing.T) {
