@@ -11,9 +11,12 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/trimtab-dev/trimtab/internal/manager"
 )
@@ -118,4 +121,58 @@ func TestMetricsRequireAuthorization(t *testing.T) {
 	if !strings.Contains(body, "trimtab_") {
 		t.Errorf("/metrics holds no trimtab_ series:\n%.500s", body)
 	}
+}
+
+// checkChartMetricsRBAC proves the chart's RBAC is what secure metrics
+// need: as the chart's ServiceAccount (cfg), the reviews the metrics filter
+// makes are allowed, and the chart's metrics-reader ClusterRole, bound to
+// a subject, lets it get /metrics.
+func checkChartMetricsRBAC(t *testing.T, ctx context.Context, e *env, cfg *rest.Config, release string) {
+	t.Helper()
+	sa, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := sa.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: cfg.BearerToken}}, metav1.CreateOptions{})
+	if err != nil || !tr.Status.Authenticated {
+		t.Fatalf("the chart's ServiceAccount reviewing a token: %v, %+v; the metrics filter needs tokenreviews create", err, tr)
+	}
+	roles, err := e.cs.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := ""
+	for _, r := range roles.Items {
+		if strings.HasSuffix(r.Name, "-metrics-reader") {
+			reader = r.Name
+		}
+	}
+	if reader == "" {
+		t.Fatalf("the chart installed no *-metrics-reader ClusterRole")
+	}
+	user := "e2e-scraper-" + e.namespace
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: reader},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if _, err := e.cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = e.cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), user, metav1.DeleteOptions{})
+	})
+	eventually(t, 30*time.Second, func() error {
+		sar, err := sa.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:                  user,
+			NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: "/metrics", Verb: "get"},
+		}}, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("the chart's ServiceAccount creating a SubjectAccessReview (the metrics filter needs it): %w", err)
+		}
+		if !sar.Status.Allowed {
+			return fmt.Errorf("a subject bound to %s may not get /metrics: %+v", reader, sar.Status)
+		}
+		return nil
+	})
 }
