@@ -98,7 +98,7 @@ run: build cluster-up ## run the manager against the local control plane: webhoo
 	$(KUBECTL) apply --server-side -f charts/trimtab/files/crds
 	./bin/trimtab manager --kubeconfig $(KUBECONFIG_LOCAL) \
 		--webhook-host 127.0.0.1 --webhook-port 19443 --cert-dir .cluster/webhook-certs \
-		--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
+		--metrics-bind-address 127.0.0.1:18080 --metrics-secure=false --health-probe-bind-address 127.0.0.1:18081 \
 		--prometheus-address $$(./$(LOCALCLUSTER) prometheus-url)
 
 .PHONY: demo

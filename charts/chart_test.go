@@ -15,6 +15,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -129,7 +130,7 @@ func TestLint(t *testing.T) {
 func TestDefaultRender(t *testing.T) {
 	objs := render(t)
 	for kind, n := range map[string]int{
-		"Deployment": 1, "Service": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
+		"Deployment": 1, "Service": 1, "ServiceAccount": 1, "ClusterRole": 2, "ClusterRoleBinding": 1, "NetworkPolicy": 0,
 		"Role": 1, "RoleBinding": 1, "PodDisruptionBudget": 0, "Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
 		"ServiceMonitor": 0, "ConfigMap": 0, "Secret": 0, "CustomResourceDefinition": 2,
@@ -142,7 +143,9 @@ func TestDefaultRender(t *testing.T) {
 	// RBAC: no Secret access at all, no wildcards, cluster-wide writes only
 	// to Events, trimtab's own resources and workloads' scale.
 	clusterWrites := map[string]bool{"events": true, "decisions": true, "decisions/status": true, "decisioncheckpoints": true,
-		"deployments/scale": true, "statefulsets/scale": true}
+		"deployments/scale": true, "statefulsets/scale": true,
+		// Secure metrics: authenticating and authorizing scrapers.
+		"tokenreviews": true, "subjectaccessreviews": true}
 	for _, kind := range []string{"ClusterRole", "Role"} {
 		for _, o := range find(objs, kind) {
 			var role rbacv1.ClusterRole
@@ -164,6 +167,8 @@ func TestDefaultRender(t *testing.T) {
 			}
 		}
 	}
+
+	checkSecureMetrics(t, objs)
 
 	// Hardened pods.
 	dep := one[appsv1.Deployment](t, objs, "Deployment")
@@ -235,8 +240,13 @@ func TestDefaultRender(t *testing.T) {
 	if goMut.Webhooks[0].ClientConfig.URL == nil || !strings.HasSuffix(*goMut.Webhooks[0].ClientConfig.URL, *mut.Webhooks[0].ClientConfig.Service.Path) {
 		t.Errorf("pod webhook path: chart %s, Go %s", *mut.Webhooks[0].ClientConfig.Service.Path, *goMut.Webhooks[0].ClientConfig.URL)
 	}
-	if *mut.Webhooks[0].TimeoutSeconds > 5 || *mut.Webhooks[0].SideEffects != admissionregistrationv1.SideEffectClassNone {
-		t.Errorf("pod webhook timeout %d, side effects %s: want ≤ 5 s and None", *mut.Webhooks[0].TimeoutSeconds, *mut.Webhooks[0].SideEffects)
+	for _, to := range []int32{*mut.Webhooks[0].TimeoutSeconds, *val.Webhooks[0].TimeoutSeconds} {
+		if to != webhook.DefaultTimeoutSeconds {
+			t.Errorf("webhook timeout %d s, want the default %d s (webhook.DefaultTimeoutSeconds)", to, webhook.DefaultTimeoutSeconds)
+		}
+	}
+	if *mut.Webhooks[0].SideEffects != admissionregistrationv1.SideEffectClassNone {
+		t.Errorf("pod webhook side effects %s, want None", *mut.Webhooks[0].SideEffects)
 	}
 }
 
@@ -280,6 +290,49 @@ func TestNonDefaultRender(t *testing.T) {
 	}
 }
 
+// checkSecureMetrics: by default the manager serves metrics over HTTPS on
+// the Service's metrics port (8443) to authorized scrapers only: it may
+// create TokenReviews and SubjectAccessReviews, and a metrics-reader
+// ClusterRole grants get on /metrics.
+func checkSecureMetrics(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	dep := one[appsv1.Deployment](t, objs, "Deployment")
+	args := strings.Join(dep.Spec.Template.Spec.Containers[0].Args, " ")
+	for _, want := range []string{"--metrics-bind-address=:8443", "--metrics-secure=true"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("manager args %q lack %q", args, want)
+		}
+	}
+	svc := one[corev1.Service](t, objs, "Service")
+	found := false
+	for _, p := range svc.Spec.Ports {
+		if p.Name == "metrics" {
+			found = p.Port == 8443 && p.TargetPort.String() == "metrics"
+		}
+	}
+	if !found {
+		t.Errorf("Service ports %+v: want metrics on 8443", svc.Spec.Ports)
+	}
+	var manager, reader bool
+	for _, o := range find(objs, "ClusterRole") {
+		var role rbacv1.ClusterRole
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &role); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range role.Rules {
+			switch {
+			case contains(r.Resources, "tokenreviews") && contains(r.Verbs, "create"):
+				manager = true
+			case contains(r.NonResourceURLs, "/metrics") && contains(r.Verbs, "get") && len(r.Verbs) == 1:
+				reader = strings.HasSuffix(role.Name, "-metrics-reader")
+			}
+		}
+	}
+	if !manager || !reader {
+		t.Errorf("RBAC: manager may create tokenreviews %v, a *-metrics-reader ClusterRole grants get /metrics %v; want both", manager, reader)
+	}
+}
+
 // A typo in values fails the install, naming the key; invalid combinations
 // fail naming the fix.
 func TestBadValuesRejected(t *testing.T) {
@@ -297,6 +350,8 @@ func TestBadValuesRejected(t *testing.T) {
 		{"manager.replicas=2,manager.podDisruptionBudget.enabled=true,manager.podDisruptionBudget.minAvailable=2", []string{"would block every node drain"}},
 		{"certManager.enabled=false", []string{"Install cert-manager"}},
 		{"webhook.url=http://127.0.0.1:9443", []string{"must start with https://"}},
+		{"webhook.pods.failurePolicy=Fail,settings.excludedNamespaces=null", []string{"webhook.pods.failurePolicy=Fail", "settings.excludedNamespaces=[]", "kube-system"}},
+		{"webhook.pods.failurePolicy=Fail,settings.excludedNamespaces={kube-public}", []string{"webhook.pods.failurePolicy=Fail", `["kube-public"]`, "kube-system"}},
 	} {
 		out, err := runHelm(t, append(templateArgs(), "--set", tc.set)...)
 		if err == nil {
@@ -318,4 +373,55 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The pod webhook may fail closed when kube-system stays excluded.
+func TestFailPolicyWithSystemNamespacesExcluded(t *testing.T) {
+	objs := render(t, "--set", "webhook.pods.failurePolicy=Fail")
+	mut := one[admissionregistrationv1.MutatingWebhookConfiguration](t, objs, "MutatingWebhookConfiguration")
+	if *mut.Webhooks[0].FailurePolicy != admissionregistrationv1.Fail {
+		t.Errorf("pod webhook failurePolicy %s, want Fail", *mut.Webhooks[0].FailurePolicy)
+	}
+}
+
+// metrics.secure=false drops the review permissions and the reader role;
+// networkPolicy.enabled admits the metrics port only from metricsFrom.
+func TestMetricsAndNetworkPolicyValues(t *testing.T) {
+	objs := render(t, "--set", "metrics.secure=false")
+	if n := len(find(objs, "ClusterRole")); n != 1 {
+		t.Errorf("metrics.secure=false rendered %d ClusterRoles, want the manager's only", n)
+	}
+	for _, o := range find(objs, "ClusterRole") {
+		var role rbacv1.ClusterRole
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &role); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range role.Rules {
+			if contains(r.Resources, "tokenreviews") || contains(r.Resources, "subjectaccessreviews") {
+				t.Errorf("metrics.secure=false still grants %v on %v", r.Verbs, r.Resources)
+			}
+		}
+	}
+	dep := one[appsv1.Deployment](t, objs, "Deployment")
+	if args := strings.Join(dep.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--metrics-secure=false") {
+		t.Errorf("manager args %q lack --metrics-secure=false", args)
+	}
+
+	objs = render(t, "--set", "networkPolicy.enabled=true,networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring")
+	np := one[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy")
+	if len(np.Spec.Ingress) != 2 {
+		t.Fatalf("NetworkPolicy ingress %+v: want the webhook/health rule and the metrics rule", np.Spec.Ingress)
+	}
+	open, metrics := np.Spec.Ingress[0], np.Spec.Ingress[1]
+	if len(open.From) != 0 || len(open.Ports) != 2 || open.Ports[0].Port.String() != "webhook" || open.Ports[1].Port.String() != "health" {
+		t.Errorf("first ingress rule %+v: want webhook and health from anywhere", open)
+	}
+	if len(metrics.Ports) != 1 || metrics.Ports[0].Port.String() != "metrics" || len(metrics.From) != 1 ||
+		metrics.From[0].NamespaceSelector == nil || metrics.From[0].NamespaceSelector.MatchLabels["team"] != "monitoring" {
+		t.Errorf("metrics ingress rule %+v: want port metrics from namespaces labelled team=monitoring", metrics)
+	}
+	objs = render(t, "--set", "networkPolicy.enabled=true")
+	if np := one[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy"); len(np.Spec.Ingress) != 1 {
+		t.Errorf("NetworkPolicy without metricsFrom: ingress %+v, want only webhook and health", np.Spec.Ingress)
+	}
 }

@@ -6,8 +6,11 @@ import (
 )
 
 // FuzzParsePolicy feeds ParsePolicy arbitrary values for arbitrary keys. It
-// must never panic, every error must name a trimtab-looking key, and a policy
-// it accepts must survive Annotations → ParsePolicy unchanged and valid.
+// must never panic, every error must name a trimtab-looking key and quote at
+// most MaxQuotedValue bytes of any value, a number it accepts must be
+// written in its one plain form (no sign, base prefix or underscore), and a
+// policy it accepts must survive Annotations → ParsePolicy unchanged and
+// valid.
 //
 //	go test ./config -run '^$' -fuzz FuzzParsePolicy -fuzztime 60s
 func FuzzParsePolicy(f *testing.F) {
@@ -22,6 +25,8 @@ func FuzzParsePolicy(f *testing.F) {
 		{AnnotationMetric, `up{a="(\"}`, AnnotationTargetPerPod, "0x1p-2", "Trimtab.dev/mode", "shadow"},
 		{AnnotationDecision, "capacity: spot", AnnotationDecisionJSON, "{}", NamespaceLabel, "true"},
 		{AnnotationReplicas, "+3..007", AnnotationTargetPerPod, "NaN", AnnotationDownstreamMax, "Inf"},
+		{AnnotationOnDemandBase, "+3", AnnotationReplicas, "2..+5", AnnotationTargetPerPod, "1_000"},
+		{AnnotationClass, strings.Repeat("critical", 20), AnnotationMetric, "sum(" + strings.Repeat("x", 3000), AnnotationTargetPerPod, "2.5e3"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
@@ -37,9 +42,18 @@ func FuzzParsePolicy(f *testing.F) {
 			if e.Error() == "" {
 				t.Fatalf("empty error message for %v", in)
 			}
+			if v, ok := e.BadValue.(string); ok && len(v) > MaxQuotedValue+len("…") {
+				t.Fatalf("error quotes %d bytes of a value, more than %d: %v", len(v), MaxQuotedValue, e)
+			}
 		}
 		if len(errs) > 0 {
 			return
+		}
+		for key, digits := range map[string]string{AnnotationOnDemandBase: "0123456789", AnnotationReplicas: "0123456789.",
+			AnnotationTargetPerPod: "0123456789.eE+-", AnnotationDownstreamMax: "0123456789.eE+-"} {
+			if v, ok := in[key]; ok && (strings.Trim(v, digits) != "" || strings.HasPrefix(v, "+") || strings.HasPrefix(v, "-")) {
+				t.Fatalf("%s: %q accepted; numbers are plain digits", key, v)
+			}
 		}
 		if verrs := p.Validate(); len(verrs) > 0 {
 			t.Fatalf("ParsePolicy(%q) accepted %+v but Validate says %v", in, p, verrs)

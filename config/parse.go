@@ -43,14 +43,14 @@ func ParsePolicy(annotations map[string]string) (Policy, field.ErrorList) {
 			p.Class = c
 			p.OnDemandBase = DefaultOnDemandBase(c)
 		} else {
-			fail(field.NotSupported(KeyPath(AnnotationClass), v, Classes))
+			fail(NotSupported(KeyPath(AnnotationClass), v, Classes))
 		}
 	}
 	if v, ok := annotations[AnnotationCapacity]; ok {
 		if c, ok := oneOf(v, Capacities); ok {
 			p.Capacity = c
 		} else {
-			fail(field.NotSupported(KeyPath(AnnotationCapacity), v, Capacities))
+			fail(NotSupported(KeyPath(AnnotationCapacity), v, Capacities))
 		}
 	}
 	if p.Capacity != CapacityAuto {
@@ -59,13 +59,16 @@ func ParsePolicy(annotations map[string]string) (Policy, field.ErrorList) {
 	if v, ok := annotations[AnnotationOnDemandBase]; ok {
 		path := KeyPath(AnnotationOnDemandBase)
 		n, err := strconv.Atoi(v)
+		if !isDigits(v) {
+			err = errNotDigits
+		}
 		switch {
 		case p.Capacity != CapacityAuto:
-			fail(field.Invalid(path, v, fmt.Sprintf(
+			fail(Invalid(path, v, fmt.Sprintf(
 				"applies only with %s: %q (this workload has %q); remove it, or set capacity to %q",
 				AnnotationCapacity, CapacityAuto, p.Capacity, CapacityAuto)))
 		case err != nil:
-			fail(field.Invalid(path, v, `must be a whole number ≥ 0, e.g. "2"`))
+			fail(Invalid(path, v, `must be a whole number ≥ 0, e.g. "2"`))
 		default:
 			p.OnDemandBase = n
 		}
@@ -73,7 +76,7 @@ func ParsePolicy(annotations map[string]string) (Policy, field.ErrorList) {
 	if v, ok := annotations[AnnotationReplicas]; ok {
 		lo, hi, detail := parseReplicas(v)
 		if detail != "" {
-			fail(field.Invalid(KeyPath(AnnotationReplicas), v, detail))
+			fail(Invalid(KeyPath(AnnotationReplicas), v, detail))
 		} else {
 			p.MinReplicas, p.MaxReplicas = lo, hi
 		}
@@ -82,14 +85,14 @@ func ParsePolicy(annotations map[string]string) (Policy, field.ErrorList) {
 		if m, ok := oneOf(v, Modes); ok {
 			p.Mode = m
 		} else {
-			fail(field.NotSupported(KeyPath(AnnotationMode), v, Modes))
+			fail(NotSupported(KeyPath(AnnotationMode), v, Modes))
 		}
 	}
 	if v, ok := annotations[AnnotationRequests]; ok {
 		if r, ok := oneOf(v, RequestsValues); ok {
 			p.Requests = r
 		} else {
-			fail(field.NotSupported(KeyPath(AnnotationRequests), v, RequestsValues))
+			fail(NotSupported(KeyPath(AnnotationRequests), v, RequestsValues))
 		}
 	}
 	parseSignal(annotations, AnnotationMetric, AnnotationTargetPerPod, `"50"`, &p.Metric, &p.TargetPerPod, fail)
@@ -131,6 +134,12 @@ func parseReplicas(v string) (lo, hi int32, detail string) {
 		if s == "" {
 			return 0, ""
 		}
+		if strings.HasPrefix(s, "-") && isDigits(s[1:]) {
+			return 0, name + ` must be ≥ 1 (trimtab does not scale to zero); leave it out for no bound, e.g. "..10"`
+		}
+		if !isDigits(s) {
+			return 0, replicasForm
+		}
 		n, err := strconv.ParseInt(s, 10, 32)
 		if err != nil {
 			return 0, replicasForm
@@ -155,15 +164,15 @@ func parseReplicas(v string) (lo, hi int32, detail string) {
 func parseSignal(a map[string]string, exprKey, numKey, example string, expr *string, num *float64, fail func(*field.Error)) {
 	if v, ok := a[exprKey]; ok {
 		if detail := checkExpression(v); detail != "" {
-			fail(field.Invalid(KeyPath(exprKey), v, detail))
+			fail(Invalid(KeyPath(exprKey), v, detail))
 		} else {
 			*expr = v
 		}
 	}
 	if v, ok := a[numKey]; ok {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0) || math.IsInf(f, 0) {
-			fail(field.Invalid(KeyPath(numKey), v, "must be a positive number, e.g. "+example))
+		if err != nil || !isDecimal(v) || !(f > 0) || math.IsInf(f, 0) {
+			fail(Invalid(KeyPath(numKey), v, "must be a positive number, e.g. "+example))
 		} else {
 			*num = f
 		}
@@ -233,12 +242,12 @@ func unknownKeys(a map[string]string) []string {
 func unknownKeyError(key string) *field.Error {
 	path := KeyPath(key)
 	if key == NamespaceLabel {
-		return field.Invalid(path, key, fmt.Sprintf(
+		return Invalid(path, key, fmt.Sprintf(
 			"is a namespace label, not a workload annotation; opt the namespace in with `kubectl label namespace <namespace> %s=%s`",
 			NamespaceLabel, NamespaceLabelValue))
 	}
 	if s := suggestKey(key); s != "" {
-		return field.Invalid(path, key, fmt.Sprintf("unknown trimtab annotation; did you mean %q?", s))
+		return Invalid(path, key, fmt.Sprintf("unknown trimtab annotation; did you mean %q?", s))
 	}
-	return field.Invalid(path, key, "unknown trimtab annotation; known keys: "+knownKeysList())
+	return Invalid(path, key, "unknown trimtab annotation; known keys: "+knownKeysList())
 }

@@ -57,6 +57,11 @@ func TestParsePolicyValid(t *testing.T) {
 
 		{"metric and target", a(AnnotationMetric, `sum(rate(orders_total{app="shop"}[1m]))`, AnnotationTargetPerPod, "50"),
 			with(func(p *Policy) { p.Metric, p.TargetPerPod = `sum(rate(orders_total{app="shop"}[1m]))`, 50 })},
+		{"target with exponent", a(AnnotationMetric, "queue_depth", AnnotationTargetPerPod, "2.5e3"),
+			with(func(p *Policy) { p.Metric, p.TargetPerPod = "queue_depth", 2500 })},
+		{"target without leading digit", a(AnnotationMetric, "queue_depth", AnnotationTargetPerPod, ".5"),
+			with(func(p *Policy) { p.Metric, p.TargetPerPod = "queue_depth", 0.5 })},
+		{"base with leading zero", a(AnnotationOnDemandBase, "03"), with(func(p *Policy) { p.OnDemandBase = 3 })},
 		{"fractional target", a(AnnotationMetric, "queue_depth", AnnotationTargetPerPod, "2.5"),
 			with(func(p *Policy) { p.Metric, p.TargetPerPod = "queue_depth", 2.5 })},
 		{"downstream and max", a(AnnotationDownstream, `histogram_quantile(0.95, rate(db_seconds_bucket[5m]))`, AnnotationDownstreamMax, "0.25"),
@@ -111,6 +116,9 @@ func TestParsePolicyInvalid(t *testing.T) {
 		{"replicas three dots", a(AnnotationReplicas, "2...10"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2...10": ` + replicasForm}},
 		{"replicas spaces", a(AnnotationReplicas, "2 .. 10"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2 .. 10": ` + replicasForm}},
 		{"replicas overflow", a(AnnotationReplicas, "1..2147483648"), []string{p + `[trimtab.dev/replicas]: Invalid value: "1..2147483648": ` + replicasForm}},
+		{"replicas plus sign", a(AnnotationReplicas, "+2..5"), []string{p + `[trimtab.dev/replicas]: Invalid value: "+2..5": ` + replicasForm}},
+		{"replicas plus sign max", a(AnnotationReplicas, "2..+5"), []string{p + `[trimtab.dev/replicas]: Invalid value: "2..+5": ` + replicasForm}},
+		{"replicas hexadecimal", a(AnnotationReplicas, "0x2..5"), []string{p + `[trimtab.dev/replicas]: Invalid value: "0x2..5": ` + replicasForm}},
 		{"replicas zero min", a(AnnotationReplicas, "0..10"),
 			[]string{p + `[trimtab.dev/replicas]: Invalid value: "0..10": min must be ≥ 1 (trimtab does not scale to zero); leave it out for no bound, e.g. "..10"`}},
 		{"replicas negative max", a(AnnotationReplicas, "1..-3"),
@@ -151,7 +159,13 @@ func TestParsePolicyInvalid(t *testing.T) {
 		{"base not a number", a(AnnotationOnDemandBase, "two"),
 			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "two": must be a whole number ≥ 0, e.g. "2"`}},
 		{"base negative", a(AnnotationOnDemandBase, "-1"),
-			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "-1": must be a whole number from 0 to 2147483647, e.g. "2"`}},
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "-1": must be a whole number ≥ 0, e.g. "2"`}},
+		{"base with a plus sign", a(AnnotationOnDemandBase, "+3"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "+3": must be a whole number ≥ 0, e.g. "2"`}},
+		{"base with a space", a(AnnotationOnDemandBase, " 3"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: " 3": must be a whole number ≥ 0, e.g. "2"`}},
+		{"base too large", a(AnnotationOnDemandBase, "2147483648"),
+			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "2147483648": must be a whole number from 0 to 2147483647, e.g. "2"`}},
 		{"base with spot", a(AnnotationCapacity, "spot", AnnotationOnDemandBase, "2"),
 			[]string{p + `[trimtab.dev/on-demand-base]: Invalid value: "2": applies only with trimtab.dev/capacity: "auto" (this workload has "spot"); remove it, or set capacity to "auto"`}},
 
@@ -165,6 +179,12 @@ func TestParsePolicyInvalid(t *testing.T) {
 			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "NaN": must be a positive number, e.g. "50"`}},
 		{"target Inf", a(AnnotationMetric, "up", AnnotationTargetPerPod, "+Inf"),
 			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "+Inf": must be a positive number, e.g. "50"`}},
+		{"target plus sign", a(AnnotationMetric, "up", AnnotationTargetPerPod, "+50"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "+50": must be a positive number, e.g. "50"`}},
+		{"target hexadecimal", a(AnnotationMetric, "up", AnnotationTargetPerPod, "0x1p-2"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "0x1p-2": must be a positive number, e.g. "50"`}},
+		{"target underscores", a(AnnotationMetric, "up", AnnotationTargetPerPod, "1_000"),
+			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "1_000": must be a positive number, e.g. "50"`}},
 		{"target units", a(AnnotationMetric, "up", AnnotationTargetPerPod, "50rps"),
 			[]string{p + `[trimtab.dev/target-per-pod]: Invalid value: "50rps": must be a positive number, e.g. "50"`}},
 		{"metric unbalanced", a(AnnotationMetric, "sum(rate(x[1m])", AnnotationTargetPerPod, "5"),
@@ -220,6 +240,64 @@ func TestParsePolicyInvalid(t *testing.T) {
 				t.Fatalf("ParsePolicy(%v) errors\n got: %s\nwant: %s", tt.in, strings.Join(got, "\n      "), strings.Join(tt.want, "\n      "))
 			}
 		})
+	}
+}
+
+// A huge bad value is quoted by its first MaxQuotedValue bytes, whatever the
+// key: a 200 KiB value must not come back as a 200 KiB denial or log line.
+func TestParsePolicyQuotesShortPrefix(t *testing.T) {
+	huge := strings.Repeat("é", 100*1024) // 200 KiB, two bytes a character
+	for _, key := range []string{AnnotationClass, AnnotationCapacity, AnnotationMode, AnnotationRequests,
+		AnnotationOnDemandBase, AnnotationReplicas, AnnotationMetric, AnnotationTargetPerPod,
+		AnnotationDownstream, AnnotationDownstreamMax, "trimtab.dev/" + strings.Repeat("x", 300)} {
+		t.Run(key[:min(len(key), 40)], func(t *testing.T) {
+			_, errs := ParsePolicy(a(key, huge))
+			if len(errs) == 0 {
+				t.Fatal("a 200 KiB value was accepted")
+			}
+			for _, e := range errs {
+				msg := e.Error()
+				if len(msg) > 1024 {
+					t.Errorf("error is %d bytes: %.200s…", len(msg), msg)
+				}
+				if strings.Contains(msg, strings.Repeat("é", MaxQuotedValue)) {
+					t.Errorf("error quotes more than %d bytes of the value: %.200s…", MaxQuotedValue, msg)
+				}
+				if IsPolicyKey(key) && e.Field == KeyPath(key).String() && !strings.Contains(msg, "the value is 204800 bytes") {
+					t.Errorf("error does not say the value was cut: %s", msg)
+				}
+			}
+		})
+	}
+}
+
+func TestShortValue(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		whole    bool
+	}{
+		{"", "", true},
+		{strings.Repeat("a", MaxQuotedValue), strings.Repeat("a", MaxQuotedValue), true},
+		{strings.Repeat("a", MaxQuotedValue+1), strings.Repeat("a", MaxQuotedValue) + "…", false},
+		// A two-byte character straddling the cut is left out whole.
+		{"a" + strings.Repeat("é", MaxQuotedValue), "a" + strings.Repeat("é", MaxQuotedValue/2-1) + "…", false},
+	} {
+		got, whole := ShortValue(tc.in)
+		if got != tc.want || whole != tc.whole {
+			t.Errorf("ShortValue(%.20q… %d bytes) = %q, %v; want %q, %v", tc.in, len(tc.in), got, whole, tc.want, tc.whole)
+		}
+	}
+}
+
+func TestIsDecimal(t *testing.T) {
+	for s, want := range map[string]bool{
+		"50": true, "2.5": true, ".5": true, "5.": true, "1e3": true, "1e+21": true, "2.5E-2": true, "007": true,
+		"": false, ".": false, "+5": false, "-5": false, "0x10": false, "1_000": false, "Inf": false, "NaN": false,
+		"1e": false, "1e+": false, "e3": false, "5 ": false, "1.2.3": false,
+	} {
+		if got := isDecimal(s); got != want {
+			t.Errorf("isDecimal(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
 

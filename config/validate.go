@@ -14,16 +14,16 @@ import (
 func (p Policy) Validate() field.ErrorList {
 	var errs field.ErrorList
 	if _, ok := oneOf(string(p.Class), Classes); !ok {
-		errs = append(errs, field.NotSupported(KeyPath(AnnotationClass), string(p.Class), Classes))
+		errs = append(errs, NotSupported(KeyPath(AnnotationClass), string(p.Class), Classes))
 	}
 	if _, ok := oneOf(string(p.Capacity), Capacities); !ok {
-		errs = append(errs, field.NotSupported(KeyPath(AnnotationCapacity), string(p.Capacity), Capacities))
+		errs = append(errs, NotSupported(KeyPath(AnnotationCapacity), string(p.Capacity), Capacities))
 	}
 	if _, ok := oneOf(string(p.Mode), Modes); !ok {
-		errs = append(errs, field.NotSupported(KeyPath(AnnotationMode), string(p.Mode), Modes))
+		errs = append(errs, NotSupported(KeyPath(AnnotationMode), string(p.Mode), Modes))
 	}
 	if _, ok := oneOf(string(p.Requests), RequestsValues); !ok {
-		errs = append(errs, field.NotSupported(KeyPath(AnnotationRequests), string(p.Requests), RequestsValues))
+		errs = append(errs, NotSupported(KeyPath(AnnotationRequests), string(p.Requests), RequestsValues))
 	}
 
 	base := KeyPath(AnnotationOnDemandBase)
@@ -59,7 +59,7 @@ func validateSignal(expr string, num float64, exprKey, numKey, what, example str
 	var errs field.ErrorList
 	if expr != "" {
 		if detail := checkExpression(expr); detail != "" {
-			errs = append(errs, field.Invalid(KeyPath(exprKey), expr, detail))
+			errs = append(errs, Invalid(KeyPath(exprKey), expr, detail))
 		}
 	}
 	switch {

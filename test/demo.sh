@@ -52,7 +52,7 @@ stop_manager
 ./bin/localcluster -url "https://127.0.0.1:$port" -cert-dir "$state/webhook-certs" webhooks
 ./bin/trimtab manager --kubeconfig "$state/kubeconfig" \
 	--webhook-host 127.0.0.1 --webhook-port "$port" --cert-dir "$state/webhook-certs" \
-	--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
+	--metrics-bind-address 127.0.0.1:18080 --metrics-secure=false --health-probe-bind-address 127.0.0.1:18081 \
 	--prometheus-address "$prom" \
 	>"$state/logs/manager.log" 2>&1 &
 echo $! >"$pidfile"

@@ -17,8 +17,18 @@ const (
 )
 
 // DefaultTimeoutSeconds is the admission timeout: pod creation must never
-// wait on trimtab for long (failurePolicy is Ignore).
-const DefaultTimeoutSeconds = 5
+// wait on trimtab for long (failurePolicy is Ignore). A frozen manager costs
+// every create in opted-in namespaces the whole timeout (the apiserver does
+// not retry a call that timed out), and a ReplicaSet scaling out creates in
+// serial slow-start batches, so a scale to 20 pays it ~5 times. Measured by
+// TestManagerFaults (SIGSTOP for 10 s under 20 pods/s, load ~28 on 2 cores),
+// p50 added while frozen: 0.92 s at 1 s, 1.94 s at 2 s, 4.78 s at 5 s. 1 s
+// leaves too little room for a healthy but busy manager (healthy creates
+// took up to 1.1 s end to end there); 2 s never timed out a healthy
+// admission in those runs. The price over 5 s: after the freeze ends, pods
+// that queued meanwhile fail open (27 of 100 at 2 s, 0 at 5 s), which the
+// drift detection reports.
+const DefaultTimeoutSeconds = 2
 
 // ClientConfig says how the apiserver reaches a webhook path: by Service in
 // a real cluster (the Helm chart), or by URL for a manager running outside it.

@@ -64,7 +64,9 @@ func newManagerCmd() *cobra.Command {
 	s := &o.Settings
 	f := cmd.Flags()
 	f.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty uses $KUBECONFIG or the in-cluster config")
-	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	// Metrics authn/authz (issue 17): on by default.
+	f.BoolVar(&o.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to clients whose bearer token may get /metrics (TokenReview + SubjectAccessReview); false serves plain HTTP to anyone")
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz endpoints bind to")
 	f.StringVar(&o.WebhookHost, "webhook-host", "", "address the webhook server binds to; empty is all addresses")
 	f.IntVar(&o.WebhookPort, "webhook-port", 9443, "port of the webhook server")

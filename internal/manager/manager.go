@@ -17,9 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
@@ -87,6 +85,10 @@ type Options struct {
 	Placer         bool
 	PlacerSettings *config.PlacerSettings
 	PlacerPeriod   time.Duration
+	// MetricsSecure serves the metrics over HTTPS to authenticated and
+	// authorized clients only (metricsOptions); false serves plain HTTP to
+	// anyone, for tests and `make run`. The command defaults it to true.
+	MetricsSecure bool
 }
 
 // LeaderElectionID names the Lease replicas compete for.
@@ -107,7 +109,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        cmp.Or(o.LeaderElectionID, LeaderElectionID),
@@ -119,7 +121,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			Port:    o.WebhookPort,
 			CertDir: o.CertDir,
 		}),
-		Cache: cache.Options{ByObject: mutating.CacheByObject()},
+		Cache: cacheOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -151,6 +153,15 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// Ready once the webhook server serves TLS: the apiserver may call it.
 	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return nil, fmt.Errorf("adding readiness check: %w", err)
+	}
+	// ...and once the informers the webhooks (and the controller) read have
+	// synced, so no admission is answered from an empty cache.
+	kinds := webhookKinds()
+	if o.Decisions {
+		kinds = append(kinds, decisionKinds()...)
+	}
+	if err := addCachesSynced(mgr, kinds); err != nil {
+		return nil, err
 	}
 	return mgr, nil
 }

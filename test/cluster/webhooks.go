@@ -51,13 +51,20 @@ func DevWebhookCerts(dir string) ([]byte, error) {
 // left running cannot disturb the tests.
 const TestRunLabel = "e2e.trimtab.dev/run"
 
+// TestTimeoutSeconds is the webhooks' timeout on the local control plane:
+// longer than the chart's default (webhook.DefaultTimeoutSeconds), because
+// tests share 2 loaded cores and a test that expects a decision must not
+// see its pod fail open on a slow answer. TestManagerFaults sets the
+// default itself.
+const TestTimeoutSeconds = 5
+
 // RegisterWebhooks creates or replaces trimtab's webhook configurations,
 // named name, pointing by URL at a manager serving on baseURL (outside the
 // cluster, as `make run` and the e2e tests run it). A non-empty run narrows
 // them to namespaces labelled TestRunLabel=run; an empty run excludes every
 // namespace carrying TestRunLabel.
 func RegisterWebhooks(ctx context.Context, cs kubernetes.Interface, name, baseURL string, caBundle []byte, s config.Settings, run string) error {
-	mut, val := webhook.Configurations(name, s, webhook.URLClientConfig(baseURL, caBundle), webhook.DefaultTimeoutSeconds)
+	mut, val := webhook.Configurations(name, s, webhook.URLClientConfig(baseURL, caBundle), TestTimeoutSeconds)
 	for _, sel := range []*metav1.LabelSelector{mut.Webhooks[0].NamespaceSelector, val.Webhooks[0].NamespaceSelector} {
 		if run != "" {
 			sel.MatchLabels[TestRunLabel] = run

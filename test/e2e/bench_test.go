@@ -76,14 +76,17 @@ func BenchmarkPodCreateThroughAPIServer(b *testing.B) {
 // ReplicaSet it controls, and returns a controller reference to the
 // ReplicaSet for the benchmark's pods. The pods' labels do not match the
 // ReplicaSet's selector, so the ReplicaSet controller leaves them alone.
-func benchOwner(b *testing.B, ctx context.Context, e *env) metav1.OwnerReference {
+func benchOwner(b testing.TB, ctx context.Context, e *env) metav1.OwnerReference {
 	dep := deployment("bench", 0, map[string]string{config.AnnotationCapacity: "auto", config.AnnotationOnDemandBase: "2", config.AnnotationMode: "enforce"})
 	created, err := e.cs.AppsV1().Deployments(e.namespace).Create(ctx, dep, metav1.CreateOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "bench-rs", OwnerReferences: []metav1.OwnerReference{{
+		// Labelled as the Deployment selects, or the Deployment controller
+		// releases the ReplicaSet (drops its owner reference) and its pods
+		// resolve to no workload.
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-rs", Labels: dep.Spec.Selector.MatchLabels, OwnerReferences: []metav1.OwnerReference{{
 			APIVersion: "apps/v1", Kind: "Deployment", Name: created.Name, UID: created.UID, Controller: ptr.To(true),
 		}}},
 		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: dep.Spec.Selector, Template: dep.Spec.Template},

@@ -44,6 +44,7 @@ func TestChartServerSideDryRun(t *testing.T) {
 			"metrics.dashboard.enabled=true", "webhook.url=https://127.0.0.1:19443",
 			"webhook.pods.failurePolicy=Fail", "settings.spotTaint=",
 			"placer.enabled=true", "placer.dryRun=true",
+			"networkPolicy.enabled=true", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring",
 		}, ","),
 	} {
 		t.Run(name, func(t *testing.T) {

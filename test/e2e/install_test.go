@@ -116,6 +116,7 @@ func TestHelmInstall(t *testing.T) {
 		}
 	}
 	saCfg := serviceAccountConfig(t, ctx, cl, adminCfg, ns, release)
+	checkChartMetricsRBAC(t, ctx, &env{cs: cs, namespace: ns}, saCfg, release)
 	mgr, err := manager.New(saCfg, manager.Options{
 		Settings:                config.DefaultSettings(),
 		MetricsAddr:             fmt.Sprintf("127.0.0.1:%d", metricsPort),

@@ -24,7 +24,7 @@ func expressionErrors(annotations map[string]string, reported field.ErrorList) f
 			continue
 		}
 		if _, err := promql.Check(v); err != nil {
-			errs = append(errs, field.Invalid(config.KeyPath(key), v,
+			errs = append(errs, config.Invalid(config.KeyPath(key), v,
 				"must be a PromQL expression Prometheus can parse and that gives one number: "+err.Error()))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -121,6 +122,7 @@ type workload struct {
 	template    *corev1.PodTemplateSpec // nil if the kind has none
 	templateAt  string                  // field path of template's annotations, for messages
 	scalable    bool                    // has a scale subresource trimtab drives
+	replicas    int32                   // spec.replicas of a scalable kind (unset: 1, the API default)
 }
 
 // workloadOf extracts the checks' view of obj.
@@ -133,8 +135,10 @@ func workloadOf(obj client.Object) workload {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		w.gk, w.template, w.scalable = schema.GroupKind{Group: "apps", Kind: "Deployment"}, &o.Spec.Template, true
+		w.replicas = ptr.Deref(o.Spec.Replicas, 1)
 	case *appsv1.StatefulSet:
 		w.gk, w.template, w.scalable = schema.GroupKind{Group: "apps", Kind: "StatefulSet"}, &o.Spec.Template, true
+		w.replicas = ptr.Deref(o.Spec.Replicas, 1)
 	case *batchv1.Job:
 		w.gk, w.template = schema.GroupKind{Group: "batch", Kind: "Job"}, &o.Spec.Template
 	case *batchv1.CronJob:

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -181,7 +182,11 @@ func TestAllows(t *testing.T) {
 		name string
 		req  admission.Request
 	}{
-		{"valid deployment", request(t, admissionv1.Create, deployment("web", good), nil)},
+		{"valid deployment", request(t, admissionv1.Create, func() client.Object {
+			d := deployment("web", good)
+			d.Spec.Replicas = ptr.To[int32](3)
+			return d
+		}(), nil)},
 		{"no annotations", request(t, admissionv1.Create, statefulSet("db", nil), nil)},
 		{"batch deployment on on-demand", request(t, admissionv1.Create,
 			deployment("w", ann(config.AnnotationClass, "batch", config.AnnotationCapacity, "on-demand")), nil)},
@@ -256,6 +261,29 @@ func TestWarnings(t *testing.T) {
 			[]string{`trimtab.dev/on-demand-base: "0" puts every pod of this critical StatefulSet on spot`}},
 		{"base covers max", deployment("web", ann(config.AnnotationOnDemandBase, "5", config.AnnotationReplicas, "1..4")), nil,
 			[]string{`trimtab.dev/on-demand-base: "5" is at least the replica maximum 4`}},
+		{"base covers spec.replicas without a replicas annotation", func() client.Object {
+			d := deployment("web", ann(config.AnnotationOnDemandBase, "3"))
+			d.Spec.Replicas = ptr.To[int32](2)
+			return d
+		}(), nil, []string{`trimtab.dev/on-demand-base: "3" is at least spec.replicas 2, so at its current size no pod of this Deployment runs on spot`}},
+		{"base covers spec.replicas below the maximum", func() client.Object {
+			s := statefulSet("db", ann(config.AnnotationOnDemandBase, "3", config.AnnotationReplicas, "1..10"))
+			s.Spec.Replicas = ptr.To[int32](3)
+			return s
+		}(), nil, []string{`is at least spec.replicas 3, so at its current size no pod of this StatefulSet runs on spot`}},
+		{"unset spec.replicas is the API's 1", deployment("web", ann(config.AnnotationOnDemandBase, "1")), nil,
+			[]string{`is at least spec.replicas 1`}},
+		{"base below spec.replicas", func() client.Object {
+			d := deployment("web", ann(config.AnnotationOnDemandBase, "3"))
+			d.Spec.Replicas = ptr.To[int32](4)
+			return d
+		}(), nil, nil},
+		{"base covers both: the maximum warning alone", func() client.Object {
+			d := deployment("web", ann(config.AnnotationOnDemandBase, "5", config.AnnotationReplicas, "1..4"))
+			d.Spec.Replicas = ptr.To[int32](2)
+			return d
+		}(), nil, []string{`is at least the replica maximum 4`}},
+		{"no spec.replicas on a job", job("etl", ann(config.AnnotationOnDemandBase, "5")), nil, nil},
 		{"default base over max is not the user's doing", deployment("web", ann(config.AnnotationClass, "critical", config.AnnotationReplicas, "1..1")), nil, nil},
 		{"replicas on a job", job("etl", ann(config.AnnotationReplicas, "1..3")), nil,
 			[]string{`trimtab.dev/replicas has no effect on a Job`}},

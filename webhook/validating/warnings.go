@@ -20,6 +20,7 @@ import (
 var policyWarnings = []func(workload, config.Policy, capacity.Split) []string{
 	criticalAllSpot,
 	baseCoversMax,
+	baseCoversReplicas,
 	scalingKeysOnBatchKinds,
 	requestsKeysWithoutAuto, // requests_warnings.go
 	pinnedNotInTemplate,
@@ -55,6 +56,28 @@ func baseCoversMax(w workload, p config.Policy, s capacity.Split) []string {
 	return []string{fmt.Sprintf(
 		"%s: %q is at least the replica maximum %d, so no pod will run on spot; if that is the intent, %s: %q says it directly",
 		config.AnnotationOnDemandBase, fmt.Sprint(p.OnDemandBase), p.MaxReplicas, config.AnnotationCapacity, config.CapacityOnDemand)}
+}
+
+// baseCoversReplicas warns when an explicit on-demand base is at least a
+// Deployment's or StatefulSet's spec.replicas: at its current size no pod
+// runs on spot. baseCoversMax says it when the replica maximum is covered
+// too, so this one keeps quiet then; it speaks with or without a replicas
+// annotation, since spec.replicas is what runs until trimtab scales it.
+func baseCoversReplicas(w workload, p config.Policy, s capacity.Split) []string {
+	if _, set := w.annotations[config.AnnotationOnDemandBase]; !set || p.Capacity != config.CapacityAuto || !w.scalable || w.replicas < 1 {
+		return nil
+	}
+	if p.MaxReplicas != 0 {
+		if _, spot := s.Of(p.MaxReplicas); spot == 0 {
+			return nil // baseCoversMax's case
+		}
+	}
+	if _, spot := s.Of(w.replicas); spot > 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf(
+		"%s: %q is at least spec.replicas %d, so at its current size no pod of this %s runs on spot; lower the base, or if that is the intent, %s: %q says it directly",
+		config.AnnotationOnDemandBase, fmt.Sprint(p.OnDemandBase), w.replicas, w.gk.Kind, config.AnnotationCapacity, config.CapacityOnDemand)}
 }
 
 // scalingKeys are the annotations that steer replica counts; Jobs and

@@ -42,7 +42,7 @@ app.kubernetes.io/component: manager
 
 {{/* Namespaces the webhooks never see: the configured ones and the release's. */}}
 {{- define "trimtab.excludedNamespaces" -}}
-{{- uniq (append .Values.settings.excludedNamespaces .Release.Namespace) | toJson }}
+{{- uniq (append (.Values.settings.excludedNamespaces | default list) .Release.Namespace) | toJson }}
 {{- end }}
 
 {{/* How the apiserver reaches a webhook path: the Service, or a dev URL. */}}
