@@ -80,7 +80,7 @@ const annotationLoadQuery = "trimtab.dev/load-query"
 // named and owned like its Decision, written with one server-side apply
 // (no read first, and it creates or overwrites alike).
 func (c *Controller) checkpoint(ctx context.Context, w *workload, t *tracked, d *v1alpha1.Decision, now time.Time) (bool, error) {
-	if t.state == nil || !t.warm || now.Sub(t.lastCheckpoint) < c.CheckpointEvery {
+	if t.state == nil || !t.warm || now.Sub(t.lastCheckpoint) < c.CheckpointEvery || !c.routineWrite() {
 		return false, nil
 	}
 	data, err := t.state.MarshalBinary()

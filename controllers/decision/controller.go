@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -53,6 +55,15 @@ const (
 	DefaultHistoryStep = time.Minute
 	// DefaultShadowWindow is the trailing window of the shadow comparison.
 	DefaultShadowWindow = 24 * time.Hour
+	// DefaultRoutineWrites bounds the routine writes of one sync: status
+	// refreshes with nothing material changed, and checkpoints. A
+	// 1,000-workload cluster needs about 300 a sync (a refresh a minute
+	// and a checkpoint every 5 for each); beyond that the oldest go first
+	// and the rest wait, so the manager's client (50 requests/s, 750 a
+	// sync) keeps room for what matters: scales, new Decisions, changed
+	// statuses, which are never budgeted. VPA's recommender bounds its
+	// checkpoint writes per loop the same way.
+	DefaultRoutineWrites = 300
 	// DefaultWorkers is how many workloads one sync handles at once (the
 	// HPA controller's --concurrent-horizontal-pod-autoscaler-syncs is 5;
 	// our per-workload work is mostly waiting on a write).
@@ -87,9 +98,14 @@ type Controller struct {
 	WarmStartsPerSync                      int
 	// Workers is how many workloads a sync handles at once; 0: DefaultWorkers.
 	Workers int
+	// RoutineWrites is the most status refreshes and checkpoints one sync
+	// writes; 0: DefaultRoutineWrites.
+	RoutineWrites int
 
 	mu      sync.Mutex
 	tracked map[workloadKey]*tracked
+	// routine is what is left of this sync's RoutineWrites.
+	routine atomic.Int64
 }
 
 // NeedLeaderElection makes the manager run the controller on the elected
@@ -141,6 +157,9 @@ func (c *Controller) defaults() {
 	}
 	if c.ShadowWindow == 0 {
 		c.ShadowWindow = DefaultShadowWindow
+	}
+	if c.RoutineWrites <= 0 {
+		c.RoutineWrites = DefaultRoutineWrites
 	}
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
@@ -206,7 +225,8 @@ func (c *Controller) Sync(ctx context.Context) (SyncStats, error) {
 	c.warmStart(ctx, ws, now, &st)
 	sig := c.readSignals(ctx, ws, now)
 	st.SignalsTime = time.Since(read)
-	errs := c.syncAll(ctx, ws, decisions, hpas, sig, now, &st)
+	c.routine.Store(int64(c.RoutineWrites))
+	errs := c.syncAll(ctx, oldestFirst(ws, c.tracked), decisions, hpas, sig, now, &st)
 	c.forget(ws)
 	syncsTotal.Inc()
 	syncDuration.Observe(c.Clock.Since(now).Seconds())
@@ -248,6 +268,27 @@ func (c *Controller) syncAll(ctx context.Context, ws []*workload, decisions map[
 	close(next)
 	wg.Wait()
 	return errs
+}
+
+// oldestFirst orders the workloads by their oldest routine write, so the
+// budget goes to the stalest; never-written ones come first.
+func oldestFirst(ws []*workload, tracked map[workloadKey]*tracked) []*workload {
+	oldest := func(w *workload) time.Time {
+		t := tracked[w.key]
+		if t.lastCheckpoint.Before(t.lastWrite) {
+			return t.lastCheckpoint
+		}
+		return t.lastWrite
+	}
+	out := slices.Clone(ws)
+	slices.SortStableFunc(out, func(a, b *workload) int { return oldest(a).Compare(oldest(b)) })
+	return out
+}
+
+// routineWrite takes one write from the sync's budget; false when none is
+// left.
+func (c *Controller) routineWrite() bool {
+	return c.routine.Add(-1) >= 0
 }
 
 func (c *Controller) reader() client.Reader {

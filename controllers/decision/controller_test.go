@@ -491,3 +491,44 @@ func TestInvalidPolicyAndShadowNeverScale(t *testing.T) {
 		t.Errorf("shadow desired %d, want 10 recorded", got)
 	}
 }
+
+// Routine writes (status refreshes with nothing material changed, and
+// checkpoints) stay within the sync's budget and go to the stalest
+// Decision first, so every workload is refreshed in turn; a material
+// change is written at once, whatever the budget.
+func TestRoutineWritesWithinBudget(t *testing.T) {
+	h := newHarness(t)
+	h.ctrl.RoutineWrites = 1
+	names := []string{"a", "b", "c"}
+	for _, n := range names {
+		h.deployment(n, 2, metricPolicy("vector(100)", "50", "1..20", "shadow"))
+	}
+	h.prom.Set("vector(100)", 100)
+	for range 4 {
+		h.sync()
+	}
+	settled := h.clock.Now()
+	h.clock.Step(DefaultStatusRefresh)
+	for i := range len(names) {
+		st := h.sync()
+		if routine := st.StatusWrites + st.Checkpoints; routine > 1 {
+			t.Fatalf("sync %d: %d status writes and %d checkpoints; want at most 1 routine write", i, st.StatusWrites, st.Checkpoints)
+		}
+	}
+	for _, n := range names {
+		if d := h.decision(n); d.Status.LastSignalTime == nil || !d.Status.LastSignalTime.After(settled) {
+			t.Errorf("%s: last signal time %v not refreshed after %v: the budget must rotate, stalest first", n, d.Status.LastSignalTime, settled)
+		}
+	}
+	// A material change (the load doubles: more replicas desired) is
+	// written for every workload in one sync, budget or not.
+	h.prom.Set("vector(100)", 400)
+	h.clock.Step(DefaultPeriod)
+	st, err := h.ctrl.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.StatusWrites != len(names) {
+		t.Errorf("after the load changed: %d status writes, want %d (material changes are not budgeted)", st.StatusWrites, len(names))
+	}
+}

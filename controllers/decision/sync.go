@@ -250,7 +250,10 @@ func (c *Controller) createDecision(ctx context.Context, w *workload) (*v1alpha1
 // the webhook acts on changed, or the freshness fields are older than
 // StatusRefresh.
 func (c *Controller) statusDue(old, next *v1alpha1.DecisionStatus, t *tracked, now time.Time) bool {
-	return material(old) != material(next) || now.Sub(t.lastWrite) >= c.StatusRefresh
+	if material(old) != material(next) {
+		return true
+	}
+	return now.Sub(t.lastWrite) >= c.StatusRefresh && c.routineWrite()
 }
 
 // material is the part of a status whose change is written at once.
