@@ -8,6 +8,7 @@
 #   make cluster-up    start (or reuse) the local control plane; kubeconfig in .cluster/
 #   make cluster-down  stop exactly the processes cluster-up started
 #   make run           the manager against the local control plane
+#   make image        the container image, as an OCI layout in bin/image (no Docker)
 #   make build lint tools generate
 #   make oracle        placer/fit against kube-scheduler's own plugins
 
@@ -90,6 +91,22 @@ oracle: ## check placer/fit against kube-scheduler's own plugins (hack/intree)
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# image builds trimtab's container image without a container engine
+# (hack/image, internal/ociimage): linux/amd64 and linux/arm64 in one OCI
+# index, as an OCI layout in bin/image, an SPDX SBOM per platform beside it
+# (bin/image.linux-<arch>.spdx.json). The tag is the version (git describe;
+# "-dirty" when the tree has changes); times are SOURCE_DATE_EPOCH, by
+# default the commit's, so a commit always gives the same digest.
+# image-push uploads that layout with the same code (go-containerregistry).
+.PHONY: image
+image: ## build the container image (linux/amd64+arm64) as an OCI layout in bin/image, with SBOMs
+	$(GO) run ./hack/image $(if $(filter command line environment,$(origin VERSION)),-version $(VERSION)) -out bin/image
+
+.PHONY: image-push
+image-push: ## push bin/image (make image) to IMAGE_REF, e.g. make image-push IMAGE_REF=ghcr.io/trimtab-dev/trimtab:v0.1.0
+	@test -n "$(IMAGE_REF)" || { echo "image-push: set IMAGE_REF=<registry>/<repository>:<tag>"; exit 1; }
+	$(GO) run ./hack/image -out bin/image -push $(IMAGE_REF)
 
 .PHONY: run
 run: build cluster-up ## run the manager against the local control plane: webhooks registered by URL, decisions read from the local Prometheus
