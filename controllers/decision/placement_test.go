@@ -10,7 +10,7 @@ import (
 )
 
 // TestStatusWritesKeepThePlacerRecord: status.placement is the placer's
-// (placer/executor); the controller's own status writes leave it alone,
+// (controllers/placement/executor); the controller's own status writes leave it alone,
 // or a leader change could lose the record of a move in flight.
 func TestStatusWritesKeepThePlacerRecord(t *testing.T) {
 	h := newHarness(t)

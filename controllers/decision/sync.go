@@ -47,7 +47,7 @@ func (c *Controller) syncWorkload(ctx context.Context, w *workload, d *v1alpha1.
 	c.recordTransitions(d, w, old, &next)
 	desiredReplicas.WithLabelValues(w.key.Namespace, w.key.Kind, w.key.Name).Set(float64(next.DesiredReplicas))
 
-	// status.placement is the placer's (placer/executor): carried over so
+	// status.placement is the placer's (controllers/placement/executor): carried over so
 	// the merge patch below never touches it.
 	next.Placement = old.Placement
 	if c.statusDue(old, &next, t, now) {

@@ -1,6 +1,6 @@
 // Package placement is the placer's loop on the elected leader: every
 // period it reads the cluster, plans with placer.Plan and carries the plan
-// out with placer/executor. It runs only with `trimtab manager --placer`
+// out with controllers/placement/executor. It runs only with `trimtab manager --placer`
 // (default off).
 //
 // What it reads today: nodes, pods and PodDisruptionBudgets, and every
@@ -33,7 +33,7 @@ import (
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/capacity"
 	"github.com/trimtab-dev/trimtab/placer"
-	"github.com/trimtab-dev/trimtab/placer/executor"
+	"github.com/trimtab-dev/trimtab/controllers/placement/executor"
 	"github.com/trimtab-dev/trimtab/prices"
 )
 
