@@ -31,9 +31,9 @@ import (
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/controllers/placement/executor"
 	"github.com/trimtab-dev/trimtab/decider/capacity"
 	"github.com/trimtab-dev/trimtab/placer"
-	"github.com/trimtab-dev/trimtab/controllers/placement/executor"
 	"github.com/trimtab-dev/trimtab/prices"
 )
 
