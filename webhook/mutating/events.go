@@ -74,6 +74,11 @@ type batchKey struct {
 type batch struct {
 	opened time.Time
 	tally  Tally
+	// last is the last pod counted, the Event's related object. It also
+	// keeps each Event apart for the events library, which folds Events
+	// with the same regarding, related, reason and action into a series
+	// of the first one, message and all (client-go tools/events getKey).
+	last *corev1.ObjectReference
 }
 
 // Tally counts a workload's decisions by where they put the pods.
@@ -188,14 +193,16 @@ func (q *EventQueue) Observe(pod *corev1.Pod) {
 		return
 	}
 	k := batchKey{workload: w, reason: reason}
+	podRef := &corev1.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}
 	if b, open := q.batches[k]; open {
 		b.tally.Add(d)
+		b.last = podRef
 		q.mu.Unlock()
 		return
 	}
 	q.batches[k] = &batch{opened: q.clock.Now()}
 	q.mu.Unlock()
-	q.recorder.Eventf(q.ref(w), nil, corev1.EventTypeNormal, reason, "Admit", "%s", clipNote("pod "+pod.Name+": "+d.String()))
+	q.recorder.Eventf(q.ref(w), podRef, corev1.EventTypeNormal, reason, "Admit", "%s", clipNote("pod "+pod.Name+": "+d.String()))
 }
 
 // Flush records the batches whose interval has passed and opens the next
@@ -227,7 +234,7 @@ func (q *EventQueue) Flush(all bool) {
 	}
 	q.mu.Unlock()
 	for _, r := range due {
-		q.recorder.Eventf(q.ref(r.k.workload), nil, corev1.EventTypeNormal, r.k.reason, "Admit", "%s",
+		q.recorder.Eventf(q.ref(r.k.workload), r.b.last, corev1.EventTypeNormal, r.k.reason, "Admit", "%s",
 			r.b.tally.Message(r.k.reason, now.Sub(r.b.opened)))
 	}
 }

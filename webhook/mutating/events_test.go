@@ -21,22 +21,36 @@ import (
 
 // recorded is one Event write the fake recorder saw.
 type recorded struct {
-	at           time.Time
-	regarding    runtime.Object
-	reason, note string
+	at                 time.Time
+	regarding, related runtime.Object
+	reason, note       string
 }
 
-// fakeRecorder keeps every Event write with the fake clock's time.
+// fakeRecorder keeps every Event write with the fake clock's time. Like
+// client-go's events library it folds an Event whose regarding, related,
+// reason and action repeat an earlier one's into that one's series (its
+// message lost); it fails the test instead, since such an Event would never
+// be seen.
 type fakeRecorder struct {
+	t      testing.TB
 	clock  *clocktesting.FakeClock
 	mu     sync.Mutex
 	events []recorded
+	keys   map[string]bool
 }
 
-func (r *fakeRecorder) Eventf(regarding runtime.Object, _ runtime.Object, _, reason, _, note string, args ...any) {
+func (r *fakeRecorder) Eventf(regarding, related runtime.Object, _, reason, action, note string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, recorded{at: r.clock.Now(), regarding: regarding, reason: reason, note: fmt.Sprintf(note, args...)})
+	key := fmt.Sprintf("%#v|%#v|%s|%s", regarding, related, reason, action)
+	if r.keys[key] && r.t != nil {
+		r.t.Errorf("Event %q would fold into an earlier one's series: same regarding, related, reason and action", fmt.Sprintf(note, args...))
+	}
+	if r.keys == nil {
+		r.keys = map[string]bool{}
+	}
+	r.keys[key] = true
+	r.events = append(r.events, recorded{at: r.clock.Now(), regarding: regarding, related: related, reason: reason, note: fmt.Sprintf(note, args...)})
 }
 
 func (r *fakeRecorder) take() []recorded {
@@ -63,7 +77,7 @@ func placed(id, workload string, p capacity.Type, base bool) PodDecision {
 
 func TestEventQueueAggregatesPerWorkload(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	rec := &fakeRecorder{clock: clk}
+	rec := &fakeRecorder{t: t, clock: clk}
 	q := NewEventQueue(rec, clk, time.Minute)
 	q.UIDOf = func(w WorkloadKey) types.UID { return types.UID("uid-" + w.Name) }
 
@@ -186,7 +200,7 @@ func TestEventQueueKeepsUpAt200PodsPerSecond(t *testing.T) {
 		workloads = 5
 	)
 	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	rec := &fakeRecorder{clock: clk}
+	rec := &fakeRecorder{t: t, clock: clk}
 	q := NewEventQueue(rec, clk, time.Minute)
 	uncovered := map[string][]time.Time{} // workload → times of pods not yet in an Event
 	var writes, counted int
@@ -254,7 +268,7 @@ func TestEventQueueKeepsUpAt200PodsPerSecond(t *testing.T) {
 // admission, Observe when the informer shows it, with a Flush every 200.
 func BenchmarkEventQueue(b *testing.B) {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	q := NewEventQueue(&fakeRecorder{clock: clk}, clk, time.Minute)
+	q := NewEventQueue(&fakeRecorder{clock: clk}, clk, time.Minute) // no fold check: the pods repeat
 	pods := make([]*corev1.Pod, 1000)
 	ds := make([]PodDecision, len(pods))
 	for i := range pods {
