@@ -49,7 +49,7 @@ func (c *Controller) census(ctx context.Context, w *workload) (cs capacity.Censu
 		st := o.Status
 		settled = st.ObservedGeneration >= o.Generation && st.UpdatedReplicas == st.Replicas && st.Replicas == w.replicas
 		cs.Pods = int(st.UpdatedReplicas)
-		rs, err := c.newestReplicaSet(ctx, o)
+		rs, err := c.newestReplicaSet(ctx, o, w)
 		if err != nil || rs == nil {
 			return cs, settled, err
 		}
@@ -82,9 +82,14 @@ func (c *Controller) census(ctx context.Context, w *workload) (cs capacity.Censu
 
 // newestReplicaSet is the Deployment's ReplicaSet of the highest revision,
 // the one its new pods come from; nil if it has none yet.
-func (c *Controller) newestReplicaSet(ctx context.Context, d *appsv1.Deployment) (*appsv1.ReplicaSet, error) {
+func (c *Controller) newestReplicaSet(ctx context.Context, d *appsv1.Deployment, w *workload) (*appsv1.ReplicaSet, error) {
+	if w.selector == nil {
+		return nil, nil
+	}
+	// A Deployment's ReplicaSets carry its pod template's labels, which
+	// its selector matches: the selector keeps the list to its own.
 	var list appsv1.ReplicaSetList
-	if err := c.Client.List(ctx, &list, client.InNamespace(d.Namespace)); err != nil {
+	if err := c.Client.List(ctx, &list, client.InNamespace(d.Namespace), client.MatchingLabelsSelector{Selector: w.selector}); err != nil {
 		return nil, fmt.Errorf("listing the ReplicaSets of Deployment %s/%s: %w", d.Namespace, d.Name, err)
 	}
 	var newest *appsv1.ReplicaSet

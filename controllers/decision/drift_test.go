@@ -43,7 +43,7 @@ func (h *harness) rolledOut(d *appsv1.Deployment, replicas, updated int32) {
 func (h *harness) replicaSet(d *appsv1.Deployment, rev int) *appsv1.ReplicaSet {
 	h.t.Helper()
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-r%d", d.Name, rev),
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: fmt.Sprintf("%s-r%d", d.Name, rev), Labels: d.Spec.Template.Labels,
 			Annotations:     map[string]string{"deployment.kubernetes.io/revision": fmt.Sprint(rev)},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
 		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(int32(0)), Selector: d.Spec.Selector, Template: d.Spec.Template},
