@@ -120,7 +120,7 @@ func driftStatus(d capacity.Drift) *v1alpha1.CapacityDrift {
 
 // measureDrift sets next.Capacity.Drift for an enforce-mode workload that
 // has settled, and records a BaseDrift Warning on the workload when a drift
-// appears or changes. An error listing the pods leaves the last drift in
+// appears. An error listing the pods leaves the last drift in
 // place: it is reported, not acted on, so a stale one is no harm.
 func (c *Controller) measureDrift(ctx context.Context, w *workload, old, next *v1alpha1.DecisionStatus) {
 	if next.Capacity == nil || w.policy.Mode != config.ModeEnforce {
@@ -144,11 +144,12 @@ func (c *Controller) measureDrift(ctx context.Context, w *workload, old, next *v
 	d := split.Drift(cs)
 	next.Capacity.Drift = driftStatus(d)
 	baseDrift.WithLabelValues(w.key.Namespace, w.key.Kind, w.key.Name).Set(float64(d.Short + d.Over + d.Unplaced))
-	was := "none"
-	if old.Capacity != nil && old.Capacity.Drift != nil {
-		was = old.Capacity.Drift.Message
-	}
-	if !d.None() && d.String() != was {
+	// Only when it appears: a later Event with the same regarding object,
+	// reason and action would be folded by the events library into the
+	// first one's series, message and all, and the status has the
+	// current one.
+	wasNone := old.Capacity == nil || old.Capacity.Drift == nil || old.Capacity.Drift.Message == "none"
+	if !d.None() && wasNone {
 		c.event(w.obj, corev1.EventTypeWarning, ReasonBaseDrift, "Measure", "%s %s: %d pods, %d on-demand and %d spot placed by trimtab, want %d on-demand: %s",
 			w.key.Kind, w.key.Name, d.Pods, d.OnDemand, d.Spot, d.WantOnDemand, d.String())
 	}
