@@ -91,9 +91,10 @@ kubectl -n shop get pods -o jsonpath='{range .items[*]}{.metadata.labels.app}{" 
 	     END { for (k in n) { split(k, a, " "); printf "%-10s %-10s %5d %s\n", a[1], a[2], n[k], on[k] } }' \
 		"$state/node-capacity.txt" - | sort | { printf "%-10s %-10s %5s  %s\n" workload capacity pods nodes; cat; }
 
-step "what trimtab decided, as kubectl describe pod shows it"
+step "what trimtab decided, as kubectl describe pod and deployment show it"
 pod=$(kubectl -n shop get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 kubectl -n shop describe pod "$pod" | sed -n -e '/^Name:/p' -e '/^Node:/p' -e '/^Annotations:/,/^Status:/{/^Status:/!p;}' -e '/^Events:/,$p' 
+kubectl -n shop describe deployment web | sed -n -e '/^Events:/,$p'
 
 step "a typo in a policy is refused with the key, the value and the accepted form"
 kubectl -n shop annotate deployment web trimtab.dev/replicas=10..2 --overwrite 2>&1 | sed 's/^/  /' || true

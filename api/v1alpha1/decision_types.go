@@ -173,6 +173,38 @@ type CapacityStatus struct {
 	RestRequired bool `json:"restRequired,omitempty"`
 	// Reason says why.
 	Reason string `json:"reason"`
+
+	// Drift is how far the workload's live pods of its current revision
+	// are from the split (pods admitted while trimtab was down, a lost
+	// race); absent while the workload is rolling out or scaling, when
+	// it would only measure the rollout. Moving pods to mend it is the
+	// placer's job.
+	// +optional
+	Drift *CapacityDrift `json:"drift,omitempty"`
+}
+
+// CapacityDrift compares a workload's pods with its capacity split.
+type CapacityDrift struct {
+	// Pods is how many live pods count toward the base (a Deployment's
+	// updated replicas, a StatefulSet's replicas).
+	Pods int32 `json:"pods"`
+	// OnDemand and Spot count those trimtab placed on each capacity type,
+	// by the placement label it stamped; Unplaced those it did not place.
+	OnDemand int32 `json:"onDemand"`
+	Spot     int32 `json:"spot"`
+	// +optional
+	Unplaced int32 `json:"unplaced,omitempty"`
+	// WantOnDemand is how many of Pods the split puts on on-demand.
+	WantOnDemand int32 `json:"wantOnDemand"`
+	// Short is how many on-demand placements are missing, Over how many
+	// are beyond what the split wants.
+	// +optional
+	Short int32 `json:"short,omitempty"`
+	// +optional
+	Over int32 `json:"over,omitempty"`
+	// Message says what is off, e.g. "on-demand 3 short of 3; 20 of 20
+	// pods without a placement", or "none".
+	Message string `json:"message"`
 }
 
 // HPAComparison sets trimtab's shadow decisions beside an HPA's over a

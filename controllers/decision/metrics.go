@@ -68,6 +68,7 @@ func forgetMetrics(k workloadKey) {
 	l := prometheus.Labels{"namespace": k.Namespace, "kind": k.Kind, "name": k.Name}
 	desiredReplicas.Delete(l)
 	signalsFresh.Delete(l)
+	baseDrift.Delete(l) // drift.go
 	shadowReplicaMinutes.DeletePartialMatch(l)
 	shadowMinutesOverTarget.DeletePartialMatch(l)
 }

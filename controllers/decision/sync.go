@@ -35,6 +35,7 @@ func (c *Controller) syncWorkload(ctx context.Context, w *workload, d *v1alpha1.
 	}
 	old := d.Status.DeepCopy()
 	next := c.decide(w, t, h, s, now, old)
+	c.measureDrift(ctx, w, old, &next) // drift.go: the base kept, not only stamped
 	if next.Replicas != nil && next.Summary != "" {
 		st.Decided++
 	} else {
@@ -264,7 +265,12 @@ func material(s *v1alpha1.DecisionStatus) string {
 		fmt.Fprintf(&b, "|%s|%v|%v|%d", s.Replicas.Winner, ptrValue(s.Replicas.Proactive), ptrValue(s.Replicas.Reactive), s.Replicas.Floor)
 	}
 	if s.Capacity != nil {
-		fmt.Fprintf(&b, "|%+v", *s.Capacity)
+		capa := *s.Capacity
+		capa.Drift = nil // a pointer: its message below, not its address
+		fmt.Fprintf(&b, "|%+v", capa)
+		if s.Capacity.Drift != nil {
+			fmt.Fprintf(&b, "|drift %s", s.Capacity.Drift.Message)
+		}
 	}
 	if s.HPA != nil {
 		fmt.Fprintf(&b, "|%s|%d", s.HPA.Name, s.HPA.DesiredReplicas)

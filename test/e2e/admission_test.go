@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,9 @@ import (
 	"github.com/trimtab-dev/trimtab/test/cluster"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
 )
+
+// placedPods reads the pod count of a batched CapacityAssigned Event.
+var placedPods = regexp.MustCompile(`^placed (\d+) pods? in `)
 
 // TestCapacityAutoHonoursOnDemandBase: a Deployment of 12 with capacity auto
 // and an on-demand base of 2 gets exactly 2 pods on on-demand nodes and 10 on
@@ -60,17 +65,46 @@ func TestCapacityAutoHonoursOnDemandBase(t *testing.T) {
 		}
 	}
 
-	// kubectl describe shows the decision annotation and the Event.
+	// kubectl describe pod shows the pod's decision annotation; kubectl
+	// describe deployment the Events that sum up its pods' placements
+	// (one at once for the first pod, then one per interval).
 	victim := pods[0]
-	eventually(t, 30*time.Second, func() error {
-		out, err := kubectl(t, "describe", "pod", "-n", e.namespace, victim.Name)
+	out, err := kubectl(t, "describe", "pod", "-n", e.namespace, victim.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, config.AnnotationDecision) {
+		t.Errorf("kubectl describe pod lacks %q:\n%s", config.AnnotationDecision, out)
+	}
+	eventually(t, 45*time.Second, func() error {
+		out, err := kubectl(t, "describe", "deployment", "-n", e.namespace, "web")
 		if err != nil {
 			return err
 		}
-		for _, want := range []string{config.AnnotationDecision, "Deployment/web", mutating.ReasonCapacityAssigned} {
-			if !strings.Contains(out, want) {
-				return fmt.Errorf("kubectl describe pod lacks %q:\n%s", want, out)
+		if !strings.Contains(out, mutating.ReasonCapacityAssigned) || !strings.Contains(out, "Deployment/web") {
+			return fmt.Errorf("kubectl describe deployment lacks %s Events:\n%s", mutating.ReasonCapacityAssigned, out)
+		}
+		// Together the Events count every pod once.
+		evs, err := e.cs.EventsV1().Events(e.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		counted := 0
+		var notes []string
+		for _, ev := range evs.Items {
+			if ev.Reason != mutating.ReasonCapacityAssigned || ev.Regarding.Kind != "Deployment" || ev.Regarding.Name != "web" {
+				continue
 			}
+			notes = append(notes, ev.Note)
+			if m := placedPods.FindStringSubmatch(ev.Note); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				counted += n
+			} else if strings.HasPrefix(ev.Note, "pod web-") {
+				counted++
+			}
+		}
+		if counted != 12 {
+			return fmt.Errorf("%s Events on Deployment/web count %d pods, want 12: %q", mutating.ReasonCapacityAssigned, counted, notes)
 		}
 		return nil
 	})

@@ -20,6 +20,7 @@
 // A step never overrides a field the user set: it records that it kept it.
 // Nothing here ever denies a pod: an unknown workload, an invalid policy or an
 // internal error admits the pod unchanged (and the webhook configuration uses
-// failurePolicy Ignore). Once the pod exists, an Event on it repeats the
-// decision, so `kubectl describe pod` shows both.
+// failurePolicy Ignore). The pod's annotations say what was decided
+// (`kubectl describe pod`); once the pods exist, an Event per workload and
+// interval sums up their placements (`kubectl describe deployment`).
 package mutating

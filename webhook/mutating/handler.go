@@ -32,7 +32,7 @@ type Handler struct {
 	// policy alone (PolicySplits).
 	Splits SplitSource
 	Ledger *Ledger
-	Events *EventQueue // optional: repeats each decision as an Event on the pod
+	Events *EventQueue // optional: sums up the decisions in Events on the workload
 	Clock  clock.PassiveClock
 
 	// Requests feeds the learned-requests step (requests.go); nil skips it.

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -40,6 +43,7 @@ func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	ledger := NewLedger(c, DefaultReservationTTL, pendingPlacements)
 	ledger.ready = make(chan struct{}) // until the informer has synced
 	queue := NewEventQueue(mgr.GetEventRecorder("trimtab-webhook"), c, DefaultReservationTTL)
+	queue.UIDOf = cachedUID(mgr.GetClient())
 	h := &Handler{
 		Settings: s,
 		Resolver: Resolver{Cache: mgr.GetClient(), Live: mgr.GetAPIReader()},
@@ -54,7 +58,7 @@ func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	if err := mgr.Add(&ledgerRunnable{cache: mgr.GetCache(), ledger: ledger, clock: c}); err != nil {
 		return err
 	}
-	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), queue: queue})
+	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), queue: queue, clock: c})
 }
 
 // ledgerRunnable feeds the pod informer into the Ledger and sweeps its
@@ -119,6 +123,7 @@ const sweepEvery = 5 * time.Second
 type eventRunnable struct {
 	cache cache.Cache
 	queue *EventQueue
+	clock clock.WithTicker
 }
 
 func (r *eventRunnable) NeedLeaderElection() bool { return false }
@@ -140,6 +145,45 @@ func (r *eventRunnable) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watching pods for events: %w", err)
 	}
-	<-ctx.Done()
-	return inf.RemoveEventHandler(reg)
+	t := r.clock.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.queue.Flush(true) // the recorder may still write them while the manager stops
+			return inf.RemoveEventHandler(reg)
+		case <-t.C():
+			r.queue.Flush(false)
+		}
+	}
+}
+
+// flushEvery is how often the Event queue looks for batches to write: a
+// batch is written at most this long after its interval has passed.
+const flushEvery = time.Second
+
+// cachedUID reads a workload's UID from the manager's cache, which holds the
+// workloads the Resolver reads; empty if it has none.
+func cachedUID(r client.Reader) func(WorkloadKey) types.UID {
+	return func(w WorkloadKey) types.UID {
+		var obj client.Object
+		switch w.Kind {
+		case "Deployment":
+			obj = &appsv1.Deployment{}
+		case "StatefulSet":
+			obj = &appsv1.StatefulSet{}
+		case "Job":
+			obj = &batchv1.Job{}
+		case "CronJob":
+			obj = &batchv1.CronJob{}
+		default:
+			return ""
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := r.Get(ctx, client.ObjectKey{Namespace: w.Namespace, Name: w.Name}, obj); err != nil {
+			return ""
+		}
+		return obj.GetUID()
+	}
 }
