@@ -250,3 +250,79 @@ func TestResizeInfeasibleFallback(t *testing.T) {
 		t.Errorf("events %q: want ResizeInfeasible and ResizeRecreated", ev)
 	}
 }
+
+// An OOM kill's bump is urgent: the killed pod's memory is raised in
+// place at the next sync, although it is within the old bounds and the
+// workload's last resize was a minute ago.
+func TestResizeOOMUrgent(t *testing.T) {
+	h := newHarness(t)
+	node := h.node("big", "4", "8Gi")
+	d := h.deployment("web", requestsPolicy())
+	p := h.runningPod(d, "abcde", node, "10m", "50Mi")
+	h.constantUsage(0.05, 300<<20, start.Add(-9*24*time.Hour))
+	if st := h.sync(); st.Resizes != 1 {
+		t.Fatalf("sync %+v: want the first resize", st)
+	}
+	before := value(h.get(p).Spec.Containers[0].Resources.Requests, corev1.ResourceMemory)
+	got := h.get(p)
+	killed := metav1.NewTime(h.clock.Now().Add(-10 * time.Second).Truncate(time.Second))
+	// The status a resize-capable kubelet reports: the container's
+	// resources (without them the apiserver refuses pods/resize with
+	// "Pod running on node without support for resize").
+	applied := got.Spec.Containers[0].Resources.DeepCopy()
+	got.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "app", ImageID: "app", RestartCount: 1, Ready: true, Resources: applied,
+		State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: killed}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "OOMKilled", ExitCode: 137, FinishedAt: killed}}}}
+	if err := h.c.Status().Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	st := h.sync()
+	if st.OOMs != 1 || st.Resizes != 1 {
+		t.Fatalf("sync after the OOM kill %+v: want it counted and the pod resized at once; events %q", st, h.events())
+	}
+	after := value(h.get(p).Spec.Containers[0].Resources.Requests, corev1.ResourceMemory)
+	lr := h.decision("web").Status.Requests.LastResize
+	if after <= before || lr == nil || !strings.Contains(lr.Change, "OOM kill") {
+		t.Errorf("memory %v → %v, lastResize %+v: want a raise naming the OOM kill", before, after, lr)
+	}
+	if lr.Outcome != OutcomeInProgress {
+		t.Errorf("outcome %s: want InProgress until the kubelet reports the new requests", lr.Outcome)
+	}
+	t.Logf("OOM: %s", lr.Change)
+}
+
+// A pod whose node does not report container resources (an old kubelet,
+// kwok without resize stages) cannot be resized: the apiserver refuses,
+// the refusal is recorded once, and the same change is not asked again.
+func TestResizeRefusedOnce(t *testing.T) {
+	h := newHarness(t)
+	node := h.node("big", "4", "8Gi")
+	d := h.deployment("web", requestsPolicy())
+	p := h.runningPod(d, "abcde", node, "10m", "50Mi")
+	got := h.get(p)
+	got.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "app", ImageID: "app", Ready: true,
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(start)}}}}
+	if err := h.c.Status().Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	h.constantUsage(0.05, 300<<20, start.Add(-9*24*time.Hour))
+	if st := h.sync(); st.ResizesFailed != 1 {
+		t.Fatalf("sync %+v: want the resize refused", st)
+	}
+	for range 3 {
+		h.clock.Step(DefaultResizeEvery)
+		if st := h.sync(); st.ResizesFailed != 0 || st.Resizes != 0 {
+			t.Errorf("sync %+v: the refused change was asked again", st)
+		}
+	}
+	dec := h.decision("web")
+	if lr := dec.Status.Requests.LastResize; lr == nil || lr.Outcome != OutcomeFailed {
+		t.Errorf("lastResize %+v: want Failed", lr)
+	}
+	if c := resizing(dec); c.Status != metav1.ConditionFalse || c.Reason != "ResizeFailed" {
+		t.Errorf("Resizing = %+v", c)
+	}
+	if ev := strings.Join(h.events(), "\n"); strings.Count(ev, "ResizeFailed") != 2 || !strings.Contains(ev, "without support for resize") {
+		t.Errorf("events %q: want one ResizeFailed on the pod and one on the Decision, quoting the apiserver", ev)
+	}
+}

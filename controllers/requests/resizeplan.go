@@ -39,7 +39,8 @@ type resizePlan struct {
 
 // planResize returns the plans of the workload's running pods whose
 // requests of some container leave [lower, upper] of its recommendation,
-// most urgent and farthest first. A container is stamped as the webhook
+// or whose memory is below an urgent target, most urgent and farthest
+// first. A container is stamped as the webhook
 // stamps a new pod (stamp.Container under p); a container within its
 // bounds, pinned, or without a recommendation keeps its resources.
 func planResize(pods []*corev1.Pod, recs map[string]requests.Recommendation, p stamp.Policy) []resizePlan {
@@ -58,9 +59,14 @@ func planResize(pods []*corev1.Pod, recs map[string]requests.Recommendation, p s
 			}
 			cur := resourcesOf(ctr.Resources.Requests)
 			var why []string
-			out := func(name string, v, lo, hi, target float64) {
+			out := func(name string, v, lo, hi, target float64, urgent bool) {
 				switch {
 				case target <= 0:
+				case urgent && v < target:
+					// As decider/requests.Decide: an urgent raise (an OOM
+					// kill's bump, a leak's projected OOM) acts at once,
+					// even from within the bounds.
+					why = append(why, fmt.Sprintf("%s below the target %s raised urgently", name, format(name, target)))
 				case v < lo:
 					why = append(why, fmt.Sprintf("%s below the lower bound %s", name, format(name, lo)))
 				case hi > 0 && v > hi:
@@ -72,8 +78,8 @@ func planResize(pods []*corev1.Pod, recs map[string]requests.Recommendation, p s
 					plan.off = math.Max(plan.off, math.Abs(v-target)/target)
 				}
 			}
-			out("cpu", cur.CPU, rec.Lower.CPU, rec.Upper.CPU, rec.Target.CPU)
-			out("memory", cur.Memory, rec.Lower.Memory, rec.Upper.Memory, rec.Target.Memory)
+			out("cpu", cur.CPU, rec.Lower.CPU, rec.Upper.CPU, rec.Target.CPU, false)
+			out("memory", cur.Memory, rec.Lower.Memory, rec.Upper.Memory, rec.Target.Memory, rec.Urgent)
 			if len(why) == 0 {
 				continue
 			}
