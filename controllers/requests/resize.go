@@ -146,6 +146,15 @@ func (c *Controller) follow(ctx context.Context, w *workload, t *tracked, now ti
 	for _, p := range w.pods {
 		live[p.UID] = p
 	}
+	if l := t.lastResize; l != nil && l.Outcome == OutcomeInProgress && len(t.inflight) == 0 {
+		// A restarted controller follows the resize its status says is in
+		// flight.
+		for _, p := range w.pods {
+			if p.Name == l.Pod {
+				t.inflight[p.UID] = inflight{at: l.Time.Time, record: *l}
+			}
+		}
+	}
 	for _, m := range []map[types.UID]string{t.noted, t.refused} {
 		for uid := range m {
 			if live[uid] == nil {

@@ -326,3 +326,31 @@ func TestResizeRefusedOnce(t *testing.T) {
 		t.Errorf("events %q: want one ResizeFailed on the pod and one on the Decision, quoting the apiserver", ev)
 	}
 }
+
+// A restarted controller follows the resize its Decision says is in
+// flight, from the Decision's lastResize.
+func TestResizeFollowedAfterRestart(t *testing.T) {
+	h := newHarness(t)
+	node := h.node("big", "4", "8Gi")
+	p := h.runningPod(h.deployment("web", requestsPolicy()), "abcde", node, "10m", "50Mi")
+	h.constantUsage(0.05, 300<<20, start.Add(-9*24*time.Hour))
+	if st := h.sync(); st.Resizes != 1 {
+		t.Fatalf("sync %+v: want one resize", st)
+	}
+	got := h.get(p)
+	got.Status.Conditions = append(got.Status.Conditions, corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionTrue,
+		Reason: corev1.PodReasonDeferred, Message: "Node didn't have enough resource: memory", LastTransitionTime: metav1.NewTime(h.clock.Now())})
+	if err := h.c.Status().Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	h.ctrl = h.newController()
+	h.sync()
+	if lr := h.decision("web").Status.Requests.LastResize; lr == nil || lr.Outcome != OutcomeInProgress {
+		t.Fatalf("lastResize %+v: deferred for a minute is still in progress", lr)
+	}
+	h.clock.Step(DefaultResizeDeferredFor)
+	h.sync()
+	if lr := h.decision("web").Status.Requests.LastResize; lr == nil || lr.Outcome != OutcomeDeferred {
+		t.Errorf("lastResize %+v: want Deferred after %s", lr, DefaultResizeDeferredFor)
+	}
+}
