@@ -34,6 +34,10 @@ const (
 	DefaultResizeInProgressFor = time.Hour
 )
 
+// maxRoomChecks bounds the node reads of one workload's pass: each reads
+// the node's pods from the apiserver.
+const maxRoomChecks = 3
+
 // inflight is a resize asked and not yet settled.
 type inflight struct {
 	at     time.Time
@@ -72,6 +76,7 @@ func (c *Controller) resize(ctx context.Context, w *workload, t *tracked, now ti
 		return
 	}
 	policy := stamp.Policy{KeepLimits: w.inputs.Requests.KeepLimits, Min: w.inputs.Requests.Bounds.Min, Max: w.inputs.Requests.Bounds.Max, LimitRanges: lrs.Items}
+	checks := 0
 	for _, plan := range planResize(w.pods, recs, policy) {
 		if _, busy := t.inflight[plan.pod.UID]; busy || t.refused[plan.pod.UID] == plan.change {
 			continue
@@ -84,6 +89,9 @@ func (c *Controller) resize(ctx context.Context, w *workload, t *tracked, now ti
 			return
 		}
 		if plan.grows {
+			if checks++; checks > maxRoomChecks {
+				return // the other pods are tried at the next sync
+			}
 			if why, err := c.room(ctx, plan); err != nil {
 				log.Error(err, "reading the node's room; no resize this sync", "pod", plan.pod.Name)
 				return
