@@ -320,6 +320,7 @@ type ResizeRecord struct {
 	// Outcome is InProgress, Done, Infeasible, Deferred (the kubelet
 	// deferred it too long: the next pod gets the recommendation instead),
 	// Recreated (in-place-or-recreate evicted it) or Failed.
+	// In shadow mode it is Shadow: the resize trimtab would have asked.
 	Outcome string `json:"outcome"`
 }
 

@@ -34,6 +34,9 @@ func newManagerCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			if err := validResizeFlags(o); err != nil {
+				return err
+			}
 			taint, err := config.ParseTaint(spotTaint)
 			if err != nil {
 				return fmt.Errorf("--spot-taint: %w", err)
@@ -83,6 +86,9 @@ func newManagerCmd() *cobra.Command {
 	// The requests controller (learned container requests).
 	f.BoolVar(&o.Requests, "requests", true, "run the requests controller (leader only): per-container recommendations on the Decision of every workload with trimtab.dev/requests: auto, learned from container usage read from --prometheus-address")
 	f.DurationVar(&o.RequestsPeriod, "requests-period", requests.DefaultPeriod, "how often the requests controller reads container usage and updates recommendations")
+	// In-place resize limits of the requests controller.
+	f.DurationVar(&o.RequestsResizeEvery, "requests-resize-every", requests.DefaultResizeEvery, "in-place resize: how long a workload waits between resizes of its pods (an urgent memory raise for an OOM does not wait)")
+	f.IntVar(&o.RequestsResizesPerMinute, "requests-resizes-per-minute", requests.DefaultResizesPerMinute, "in-place resize: the most pods resized in a minute over the whole cluster")
 	f.StringVar(&o.Prometheus.Address, "prometheus-address", "", "Prometheus' base URL the decision controller reads signals from, e.g. http://prometheus.monitoring:9090; empty: Decisions hold with SignalsFresh=False")
 	f.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-bearer-token-file", "", "file with a bearer token for Prometheus, re-read when it changes")
 	f.StringVar(&o.Prometheus.CAFile, "prometheus-ca-file", "", "PEM CA bundle that verifies an https Prometheus address")
@@ -115,4 +121,15 @@ func restConfig(path string) (*rest.Config, error) {
 		return nil, fmt.Errorf("loading kubeconfig %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// validResizeFlags checks the in-place resize limits.
+func validResizeFlags(o manager.Options) error {
+	if o.RequestsResizeEvery <= 0 {
+		return fmt.Errorf("--requests-resize-every %s: must be a positive duration, e.g. 5m", o.RequestsResizeEvery)
+	}
+	if o.RequestsResizesPerMinute < 1 {
+		return fmt.Errorf("--requests-resizes-per-minute %d: must be at least 1 (use trimtab.dev/resize: off on a workload to stop resizing it)", o.RequestsResizesPerMinute)
+	}
+	return nil
 }

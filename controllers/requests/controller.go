@@ -77,6 +77,13 @@ type Controller struct {
 	CheckpointEvery, StatusRefresh         time.Duration
 	WarmStartsPerSync                      int
 
+	// In-place resize (resize.go); zero takes the Default.
+	ResizeEvery, ResizeDeferredFor, ResizeInProgressFor time.Duration
+	ResizesPerMinute                                    int
+
+	// resized holds the times of the cluster's resizes of the last minute.
+	resized []time.Time
+
 	mu      sync.Mutex
 	tracked map[workloadKey]*tracked
 }
@@ -126,6 +133,12 @@ func (c *Controller) defaults() {
 	set(&c.MinHistory, DefaultMinHistory)
 	set(&c.CheckpointEvery, DefaultCheckpointEvery)
 	set(&c.StatusRefresh, DefaultStatusRefresh)
+	set(&c.ResizeEvery, DefaultResizeEvery)
+	set(&c.ResizeDeferredFor, DefaultResizeDeferredFor)
+	set(&c.ResizeInProgressFor, DefaultResizeInProgressFor)
+	if c.ResizesPerMinute == 0 {
+		c.ResizesPerMinute = DefaultResizesPerMinute
+	}
 	if c.WarmStartsPerSync == 0 {
 		c.WarmStartsPerSync = DefaultWarmStartsPerSync
 	}
@@ -140,6 +153,10 @@ type SyncStats struct {
 	// Skipped counts the usage points and series left out, by reason.
 	Skipped                         map[string]int
 	OOMs, StatusWrites, Checkpoints int
+	// Resizes counts the pods resized in place; ResizesLimited the
+	// resizes the cluster-wide rate held back, ResizesNoRoom those whose
+	// node had no room, ResizesFailed those the apiserver refused.
+	Resizes, ResizesLimited, ResizesNoRoom, ResizesFailed int
 }
 
 // Sync runs one pass over every workload with requests: auto: read the

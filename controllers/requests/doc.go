@@ -6,9 +6,11 @@
 // counts OOM kills from the pods' container statuses, and records each
 // container's recommendation (target, lower and upper bound, the reason)
 // in its part of the workload's Decision (status.requests), which the
-// mutating webhook stamps on new pods. Running pods keep their requests
-// until they are replaced: in-place resize (the pods/resize subresource)
-// is not done yet, and the Resizing condition says so.
+// mutating webhook stamps on new pods. A running container whose requests
+// leave the recommendation's bounds is resized in place through the
+// pods/resize subresource (resize.go), within rate limits and only when
+// its node has room; the Resizing condition and lastResize say how it
+// went.
 //
 // The rules a user relies on (docs/requests.md, "In the cluster"):
 //

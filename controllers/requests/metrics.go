@@ -44,7 +44,14 @@ var (
 	})
 )
 
+// resizesTotal counts in-place resizes (resize.go) by outcome.
+var resizesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "trimtab_requests_resizes_total",
+	Help: "In-place resizes of running pods (pods/resize), by outcome: InProgress when asked, then Done, Infeasible, Deferred, Failed or Recreated.",
+}, []string{"outcome"})
+
 func init() {
+	metrics.Registry.MustRegister(resizesTotal)
 	metrics.Registry.MustRegister(syncsTotal, syncDuration, readDuration, warmStartDuration, usageErrors,
 		skippedTotal, oomKillsTotal, checkpointBytes)
 }

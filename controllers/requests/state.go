@@ -30,9 +30,17 @@ type tracked struct {
 	lastUsage         time.Time
 	lastWrite         time.Time
 	lastCheckpoint    time.Time
-	// lastResize is carried over from the status (in-place resize is not
-	// done by this controller yet).
+	// lastResize is the newest resize (or, in shadow mode, the one it
+	// would ask), carried over from the status on first sight.
 	lastResize *v1alpha1.ResizeRecord
+	// lastResizeAt is when the workload last had a pod resized;
+	// inflight are the resizes not settled yet; noted is the last
+	// no-room or refusal said of a pod (one Event each); refused is the
+	// change the apiserver refused for a pod, not asked again.
+	lastResizeAt time.Time
+	inflight     map[types.UID]inflight
+	noted        map[types.UID]string
+	refused      map[types.UID]string
 	// announced is the target last announced in an Event, per container.
 	announced map[string]requests.Resources
 }
@@ -58,7 +66,8 @@ type model struct {
 func (c *Controller) track(ctx context.Context, w *workload, st *SyncStats) *tracked {
 	t := c.tracked[w.key]
 	if t == nil {
-		t = &tracked{containers: map[string]*model{}, announced: map[string]requests.Resources{}}
+		t = &tracked{containers: map[string]*model{}, announced: map[string]requests.Resources{},
+			inflight: map[types.UID]inflight{}, noted: map[types.UID]string{}, refused: map[types.UID]string{}}
 		c.tracked[w.key] = t
 		if c.restore(ctx, w, t) {
 			st.Restored++

@@ -77,13 +77,17 @@ func (c *Controller) nextStatus(w *workload, t *tracked, old *v1alpha1.RequestsS
 	}
 	switch {
 	case !w.inputs.Enforce:
-		set(v1alpha1.Resizing, false, "ShadowMode", "shadow mode: recommendations are recorded, and neither new nor running pods are changed; set trimtab.dev/mode: enforce to let trimtab act")
+		msg := "shadow mode: recommendations are recorded, and neither new nor running pods are changed; set trimtab.dev/mode: enforce to let trimtab act"
+		if l := s.LastResize; l != nil && l.Outcome == OutcomeShadow && w.inputs.Requests.Resize != config.ResizeOff {
+			msg += fmt.Sprintf("; it would resize pod %s in place: %s", l.Pod, l.Change)
+		}
+		set(v1alpha1.Resizing, false, "ShadowMode", msg)
 	case w.inputs.Requests.Resize == config.ResizeOff:
 		set(v1alpha1.Resizing, false, "ResizeOff", "new pods get the recommendation at admission; running pods keep theirs ("+config.AnnotationResize+": off)")
+	case s.LastResize != nil && (s.LastResize.Outcome == OutcomeInfeasible || s.LastResize.Outcome == OutcomeDeferred || s.LastResize.Outcome == OutcomeFailed):
+		set(v1alpha1.Resizing, false, "Resize"+s.LastResize.Outcome, fmt.Sprintf("the last resize in place (pod %s: %s) was not done (%s); the next pod gets the recommendation at admission, and running pods are resized again when they leave the bounds", s.LastResize.Pod, s.LastResize.Change, s.LastResize.Outcome))
 	default:
-		// In-place resize (pods/resize) is not done by this controller
-		// yet: say so rather than claim it.
-		set(v1alpha1.Resizing, false, "NewPodsOnly", "new pods get the recommendation at admission; running pods keep theirs until replaced (in-place resize is not implemented yet)")
+		set(v1alpha1.Resizing, true, "InPlace", "new pods get the recommendation at admission; a running container whose requests leave the recommendation's bounds is resized in place (pods/resize), one pod per workload at a time, when its node has room")
 	}
 	return s
 }

@@ -13,6 +13,7 @@ func (c *Controller) syncWorkload(ctx context.Context, w *workload, nodes nodeIn
 	t := c.tracked[w.key]
 	c.countOOMs(ctx, w, t, st)
 	c.recommend(w, t, nodes, now)
+	c.resize(ctx, w, t, now, st)
 	old := w.decision.Status.Requests.DeepCopy()
 	next := c.nextStatus(w, t, old, now)
 	if err := c.writeStatus(ctx, w, t, next, now, st); err != nil {

@@ -78,6 +78,11 @@ type Options struct {
 	// and how much usage a model needs before lowering (0: a day); for
 	// tests on a cluster minutes old.
 	RequestsStep, RequestsLag, RequestsMinHistory time.Duration
+	// RequestsResizeEvery and RequestsResizesPerMinute limit in-place
+	// resizes: one pod per workload every RequestsResizeEvery (0: 5 min),
+	// at most RequestsResizesPerMinute over the cluster (0: 10).
+	RequestsResizeEvery      time.Duration
+	RequestsResizesPerMinute int
 	// Placer runs the placement controller (leader only, default off):
 	// batch pods move off nodes with an interruption signal, within PDBs
 	// and the eviction budgets (docs/placer.md). PlacerSettings nil is

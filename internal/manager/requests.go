@@ -28,6 +28,9 @@ func addRequests(mgr ctrl.Manager, o Options) error {
 		Step:            o.RequestsStep,
 		Lag:             o.RequestsLag,
 		MinHistory:      o.RequestsMinHistory,
+		// In-place resize limits.
+		ResizeEvery:      o.RequestsResizeEvery,
+		ResizesPerMinute: o.RequestsResizesPerMinute,
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
