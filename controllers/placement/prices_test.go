@@ -227,7 +227,9 @@ func (s *priceScene) gone(name string) bool {
 // the next rounds evict both batch pods from the spot node (their
 // replacements simulated onto the on-demand node), never the critical
 // pod. A new controller (a restart) restores the forecaster from its
-// ConfigMap and still has the market off at once.
+// ConfigMap and still has the market off at once. Once the forecaster lets
+// the market back (never before the earliest time back it announced), the
+// capacity returns to spot and a batch pod on on-demand moves back.
 func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 	s := newPriceScene(t)
 	ctx := context.Background()
@@ -318,6 +320,58 @@ func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 	}
 	if ms := rep.Markets[c3]; !ms.Off || !ms.Since.Equal(o.Since.Time) {
 		t.Errorf("after a restart the market is %+v, want off since %s", ms, o.Since)
+	}
+
+	// After the spike, with the forecaster's hysteresis (at least MinOff
+	// off, calm for CalmFor), the market goes back and so does the
+	// capacity: never before the earliest time back it announced.
+	var backAt time.Time
+	for range 12 * 48 {
+		s.clk.Step(5 * time.Minute)
+		s.sync()
+		if split := s.decide("etl"); split.Rest == capacity.Spot {
+			backAt = s.clk.Now()
+			break
+		}
+	}
+	if backAt.IsZero() {
+		t.Fatalf("still off spot at trace %s", s.clk.Now().Add(-s.ec2.Offset))
+	}
+	t.Logf("back on spot at trace %s (%v off)", backAt.Add(-s.ec2.Offset).Format(time.RFC3339), backAt.Sub(offAt))
+	if backAt.Before(o.EarliestBack.Time) {
+		t.Errorf("back at %s, before the earliest time back %s", backAt, o.EarliestBack)
+	}
+	if d := s.decision("etl"); d.Status.Placement.Outlook.OffSpot {
+		t.Errorf("outlook still off spot after the move back: %+v", d.Status.Placement.Outlook)
+	}
+
+	// A batch pod that ran on on-demand through the spike (as the
+	// ReplicaSet's replacements would) moves back to spot. The evicted
+	// pods are gone by now (envtest has no kubelet to finish them: delete
+	// them as it would; see docs/placer.md on pods left terminating).
+	for _, name := range []string{"etl-0", "etl-1"} {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: name}}
+		if err := s.c.Delete(ctx, p, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
+			t.Fatal(err)
+		}
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "etl-od", Labels: map[string]string{"app": "etl"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "etl-rs", UID: "rs-uid", Controller: ptr.To(true)}}},
+		Spec: corev1.PodSpec{NodeName: "od-m3", Containers: []corev1.Container{{Name: "c", Image: "busybox",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}}
+	if err := s.c.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 { // past the workload budget's minute
+		s.clk.Step(15 * time.Second)
+		s.sync()
+	}
+	if got := s.cc.requests(); len(got) != 3 || got[2] != "etl-od" || !s.gone("etl-od") || s.gone("web-0") {
+		t.Logf("placement %+v", s.decision("etl").Status.Placement)
+		t.Fatalf("evictions %v after the move back; want etl-od moved back, web-0 kept", got)
+	}
+	for _, m := range s.decision("etl").Status.Placement.Moves {
+		t.Logf("move: %s %s %s: %s", m.Pod, m.Kind, m.State, m.Reason)
 	}
 }
 
