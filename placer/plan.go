@@ -353,7 +353,9 @@ func (p *planner) gate(w *Workload, moves []Move, byUID map[types.UID]*corev1.Po
 		case !splitSends(w.Split, m.Kind):
 			m.Hold = fmt.Sprintf("the Decision does not send new pods where this move needs them yet (its capacity: %s)", w.Split)
 			continue
-		case now.Before(w.SplitSince.Add(ps.Settle)):
+		case m.Kind != Interruption && now.Before(w.SplitSince.Add(ps.Settle)):
+			// An interruption move needs no new split (the node is going
+			// away whatever the split says), so it does not wait for one.
 			m.Hold = fmt.Sprintf("the Decision's capacity changed at %s; evicting from %s, once every webhook has it", w.SplitSince.UTC().Format(time.RFC3339), w.SplitSince.Add(ps.Settle).UTC().Format(time.RFC3339))
 			continue
 		case !record && m.NextAttempt.After(now):

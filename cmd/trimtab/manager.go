@@ -3,6 +3,7 @@ package main
 import (
 	goflag "flag"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -101,6 +102,10 @@ func newManagerCmd() *cobra.Command {
 	// The placer (issue 16): off by default.
 	f.BoolVar(&o.Placer, "placer", false, "run the placement controller (leader only): batch pods move off nodes with an interruption taint or condition, through the Eviction API within PDBs and eviction budgets")
 	f.BoolVar(&placerDryRun, "placer-dry-run", false, "with --placer: record each move on the Decisions, evict nothing")
+	// The placer's spot prices (issue 16).
+	f.StringVar(&o.EC2Region, "ec2-region", "", "with --placer: AWS region whose spot prices the placer reads (DescribeSpotPriceHistory); empty uses AWS_REGION or the profile, and with no region the placer runs without prices (interruption moves only)")
+	f.StringVar(&o.EC2Endpoint, "ec2-endpoint", "", "with --placer: EC2 endpoint URL; empty uses the region's (set it for a VPC endpoint, or test/ec2fixture)")
+	f.DurationVar(&o.PricePeriod, "price-period", 5*time.Minute, "with --placer: how often spot prices are refreshed")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

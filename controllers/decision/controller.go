@@ -102,6 +102,11 @@ type Controller struct {
 	// writes; 0: DefaultRoutineWrites.
 	RoutineWrites int
 
+	// Outlooks, when set, gives each workload's spot outlook from the
+	// placer (controllers/placement.Outlooks): batch workloads with
+	// capacity auto then get a capacity that follows it (issue 16).
+	Outlooks Outlooks
+
 	mu      sync.Mutex
 	tracked map[workloadKey]*tracked
 	// routine is what is left of this sync's RoutineWrites.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
+	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/capacity"
 	"github.com/trimtab-dev/trimtab/decider/replicas"
 )
@@ -88,10 +89,21 @@ func limitMessage(t replicas.Target) string {
 	return string(t.Limit)
 }
 
-// capacitySplit is the split the webhook stamps on the workload's new pods
-// (no price outlook yet: the placer will bring it).
-func capacitySplit(w *workload) (capacity.Split, error) {
-	return capacity.Decide(w.inputs.Capacity, capacity.Outlook{})
+// Outlooks gives a workload's spot outlook (controllers/placement.Outlooks).
+type Outlooks interface {
+	Outlook(namespace, kind, name string) capacity.Outlook
+}
+
+// capacitySplit is the split the webhook stamps on the workload's new pods.
+// Batch workloads with capacity auto follow the placer's spot outlook
+// (on-demand while a market their pods use is predicted to spike); every
+// other workload's split is its policy's alone.
+func (c *Controller) capacitySplit(w *workload) (capacity.Split, error) {
+	var o capacity.Outlook
+	if c.Outlooks != nil && w.policy.Class == config.ClassBatch && w.inputs.Capacity.Pin == "" {
+		o = c.Outlooks.Outlook(w.key.Namespace, w.key.Kind, w.key.Name)
+	}
+	return capacity.Decide(w.inputs.Capacity, o)
 }
 
 func appsGVK(kind string) schema.GroupVersionKind {

@@ -96,7 +96,7 @@ func (c *Controller) decide(w *workload, t *tracked, h *autoscalingv2.Horizontal
 		set(v1alpha1.ScalingActive, false, "InvalidPolicy", clip(w.policyErr.Error()))
 		return next
 	}
-	if split, err := capacitySplit(w); err == nil {
+	if split, err := c.capacitySplit(w); err == nil {
 		next.Capacity = &v1alpha1.CapacityStatus{OnDemandBase: split.OnDemandBase, Rest: string(split.Rest), RestRequired: split.RestRequired, Reason: split.Reason}
 	}
 	if t.haveTarget {

@@ -3,13 +3,16 @@
 // out with controllers/placement/executor. It runs only with `trimtab manager --placer`
 // (default off).
 //
-// What it reads today: nodes, pods and PodDisruptionBudgets, and every
-// Decision of a Deployment, StatefulSet or Job with that workload's policy,
-// pods and template. It has no price source yet: every spot market counts
-// as having no fresh price, so the plan makes no price-driven move (no
-// move out, back or base repair on stale or missing data) and the moves it
-// makes are those off nodes carrying an interruption signal (a configured
-// taint or condition, NTH's and Karpenter's by default).
+// What it reads: nodes, pods and PodDisruptionBudgets, and every Decision
+// of a Deployment, StatefulSet or Job with that workload's policy, pods and
+// template. With a price side (Prices: EC2 spot prices for the spot nodes'
+// markets, the spot forecaster, its checkpoint) each market has a state,
+// and the plan moves batch pods out of a market predicted to spike and
+// back after it passes; each workload's outlook goes to Outlooks, which the
+// decision controller turns into the Decision's capacity, which the pod
+// webhook stamps. Without fresh prices no price-driven move is made, and
+// the moves are those off nodes carrying an interruption signal (a
+// configured taint or condition, NTH's and Karpenter's by default).
 package placement
 
 import (
@@ -49,6 +52,19 @@ type Controller struct {
 	Placer   config.PlacerSettings
 	Period   time.Duration
 	Clock    clock.WithTicker
+
+	// Prices, when set, is the price side (prices.go): each spot market's
+	// state from live prices and the forecaster, so moves out, back and
+	// base repairs are planned on fresh prices. Nil: no market is fresh
+	// and only interruption moves are made.
+	Prices *Prices
+	// Outlooks, when set, receives each workload's outlook every round,
+	// for the decision controller's capacity (admission follows it).
+	Outlooks *Outlooks
+
+	// splits remembers when each workload's Decision began showing its
+	// current split, the settle time's start (outlook.go).
+	splits map[placer.Key]splitSeen
 }
 
 // NeedLeaderElection: only the leader evicts.
@@ -100,6 +116,16 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 	}
 	infos := placer.Nodes(in.Cluster.Nodes, c.Settings, c.Placer, in.Product)
 	var errs []error
+	if c.Prices != nil {
+		prep, err := c.Prices.Round(ctx, c.Client, c.Recorder, now, infos)
+		if err != nil {
+			// No market state: nothing is fresh, no price-driven move.
+			errs = append(errs, fmt.Errorf("spot prices: %w", err))
+		}
+		if prep.Markets != nil {
+			in.Markets = prep.Markets
+		}
+	}
 	for i := range decisions.Items {
 		d := &decisions.Items[i]
 		w, err := c.workload(ctx, d, in.Cluster.Pods, infos, in.Markets)
@@ -110,9 +136,14 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 		if w == nil {
 			continue
 		}
+		w.SplitSince = c.splitSince(w.Key, w.Split, now)
+		if err := c.recordOutlook(ctx, d, w, now); err != nil {
+			errs = append(errs, err)
+		}
 		in.Workloads = append(in.Workloads, *w)
 		in.Evictions = append(in.Evictions, w.Evictions...)
 	}
+	c.publish(in.Workloads)
 	res := placer.Plan(in)
 	for _, s := range res.Skips {
 		log.FromContext(ctx).V(1).Info("placer leaves a pod", "pod", s.String())
@@ -172,9 +203,6 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 			w.Pods = append(w.Pods, p)
 		}
 	}
-	// SplitSince stays zero: the Decision does not record when its
-	// capacity last changed, so no settle time is waited for. Interruption
-	// moves, the only ones made without prices, need none (splitSends).
 	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
 	return w, nil

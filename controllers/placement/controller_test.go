@@ -66,6 +66,14 @@ func start(t *testing.T) client.Client {
 	if err != nil {
 		t.Fatalf("starting envtest: %v", err)
 	}
+	// Each test has its own apiserver: the controller lists every
+	// Decision, so one test's workloads must not be another's.
+	t.Cleanup(func() {
+		if env != nil {
+			_ = env.Stop()
+			env = nil
+		}
+	})
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)

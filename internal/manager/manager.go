@@ -23,6 +23,8 @@ import (
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/decision"
+	"github.com/trimtab-dev/trimtab/controllers/placement"
+	"github.com/trimtab-dev/trimtab/prices/ec2"
 	"github.com/trimtab-dev/trimtab/signals/prometheus"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
 	"github.com/trimtab-dev/trimtab/webhook/validating"
@@ -90,6 +92,21 @@ type Options struct {
 	Placer         bool
 	PlacerSettings *config.PlacerSettings
 	PlacerPeriod   time.Duration
+	// The placer's price side (issue 16), with Placer: EC2 spot prices of
+	// the spot nodes' markets every PricePeriod (0: 5 min) from EC2Region
+	// (empty: the SDK's chain, AWS_REGION or the profile) at EC2Endpoint
+	// (empty: the region's), credentials from the SDK's standard chain
+	// (IRSA, Pod Identity, env). EC2 overrides the client (tests). No
+	// region and no EC2: no prices, interruption moves only. The spot
+	// forecaster's state is saved in the ConfigMap trimtab-spot-forecaster
+	// in PlacerNamespace (empty: $POD_NAMESPACE, else trimtab-system).
+	EC2Region, EC2Endpoint string
+	PricePeriod            time.Duration
+	EC2                    ec2.EC2API
+	PlacerNamespace        string
+	// outlooks carries the placer's outlooks to the decision controller.
+	outlooks *placement.Outlooks
+
 	// MetricsSecure serves the metrics over HTTPS to authenticated and
 	// authorized clients only (metricsOptions); false serves plain HTTP to
 	// anyone, for tests and `make run`. The command defaults it to true.
@@ -131,7 +148,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := mutating.Setup(mgr, o.Settings, requestsWebhook(mgr, o)...); err != nil {
+	if o.Placer {
+		// Shared by the placement and decision controllers (issue 16).
+		o.outlooks = &placement.Outlooks{}
+	}
+	if err := mutating.Setup(mgr, o.Settings, append(requestsWebhook(mgr, o), placerWebhook(mgr, o)...)...); err != nil {
 		return nil, fmt.Errorf("setting up the pod webhook: %w", err)
 	}
 	if err := validating.Register(mgr, o.Settings); err != nil {
@@ -184,6 +205,10 @@ func addDecisions(mgr ctrl.Manager, o Options) error {
 
 		Namespaces:      o.DecisionNamespaces,
 		CheckpointEvery: o.CheckpointEvery,
+	}
+	if o.outlooks != nil {
+		// Batch workloads' capacity follows the placer's outlook (issue 16).
+		c.Outlooks = o.outlooks
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}

@@ -1,15 +1,26 @@
 package manager
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"os"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/placement"
+	"github.com/trimtab-dev/trimtab/decider/spot"
+	"github.com/trimtab-dev/trimtab/prices/ec2"
+	"github.com/trimtab-dev/trimtab/webhook/mutating"
 )
+
+// ForecasterConfigMap names the ConfigMap holding the spot forecaster's
+// checkpoint, in the placer's namespace.
+const ForecasterConfigMap = "trimtab-spot-forecaster"
 
 // addPlacer adds the placement controller. It reads the apiserver
 // directly, not the manager's cache: the cache holds only the pods the
@@ -33,12 +44,59 @@ func addPlacer(mgr ctrl.Manager, o Options) error {
 		Placer:   ps,
 		Period:   o.PlacerPeriod,
 		Clock:    o.Clock,
+		Outlooks: o.outlooks,
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
+	}
+	if c.Prices, err = placerPrices(o); err != nil {
+		return err
+	}
+	if c.Prices == nil {
+		ctrl.Log.WithName("setup").Info("placer without spot prices (no EC2 region: set --ec2-region or AWS_REGION): moves off interrupted nodes only")
 	}
 	if err := mgr.Add(c); err != nil {
 		return fmt.Errorf("adding the placement controller: %w", err)
 	}
 	return nil
+}
+
+// placerPrices is the placer's price side; nil when no region is known.
+func placerPrices(o Options) (*placement.Prices, error) {
+	if o.PricePeriod < 0 {
+		return nil, fmt.Errorf("--price-period %v: want a positive duration, or 0 for 5m", o.PricePeriod)
+	}
+	api := o.EC2
+	if api == nil {
+		// The SDK's standard chain: region from AWS_REGION or the profile,
+		// credentials from env, IRSA's web identity, Pod Identity, IMDS.
+		var opts []func(*awsconfig.LoadOptions) error
+		if o.EC2Region != "" {
+			opts = append(opts, awsconfig.WithRegion(o.EC2Region))
+		}
+		cfg, err := awsconfig.LoadDefaultConfig(context.Background(), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("loading the AWS configuration for the spot prices: %w", err)
+		}
+		if cfg.Region == "" {
+			return nil, nil
+		}
+		api = ec2.NewClient(cfg.Region, o.EC2Endpoint, cfg.Credentials, ec2.RetryOptions{})
+	}
+	ns := cmp.Or(o.PlacerNamespace, os.Getenv("POD_NAMESPACE"), "trimtab-system")
+	return &placement.Prices{
+		API:        api,
+		Period:     o.PricePeriod,
+		Forecaster: spot.DefaultConfig(),
+		Checkpoint: client.ObjectKey{Namespace: ns, Name: ForecasterConfigMap},
+	}, nil
+}
+
+// placerWebhook makes the pod webhook read batch workloads' capacity from
+// their Decisions, which follows the placer's outlook.
+func placerWebhook(mgr ctrl.Manager, o Options) []mutating.SetupOption {
+	if !o.Placer {
+		return nil
+	}
+	return []mutating.SetupOption{mutating.WithSplits(mutating.DecisionSplits{Reader: mgr.GetClient()})}
 }

@@ -43,7 +43,7 @@ func TestChartServerSideDryRun(t *testing.T) {
 			"certManager.issuerRef.name=corp-ca", "certManager.issuerRef.kind=ClusterIssuer",
 			"metrics.dashboard.enabled=true", "webhook.url=https://127.0.0.1:19443",
 			"webhook.pods.failurePolicy=Fail", "settings.spotTaint=",
-			"placer.enabled=true", "placer.dryRun=true",
+			"placer.enabled=true", "placer.dryRun=true", "placer.ec2.region=us-east-1", "placer.ec2.endpoint=http://127.0.0.1:8470", "placer.ec2.pricePeriod=2m",
 			"networkPolicy.enabled=true", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring",
 		}, ","),
 	} {

@@ -1,0 +1,70 @@
+package decision
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/decider/capacity"
+)
+
+// offSpot is the placer's outlook with one workload off spot.
+type offSpot map[workloadKey]capacity.Outlook
+
+func (o offSpot) Outlook(ns, kind, name string) capacity.Outlook {
+	return o[workloadKey{Namespace: ns, Kind: kind, Name: name}]
+}
+
+// TestCapacityFollowsThePlacersOutlook: a batch workload with capacity
+// auto takes the placer's outlook (on-demand, with the placer's reason);
+// a critical or standard one, a batch one pinning spot, and any workload
+// without an outlook keep their policy's split.
+func TestCapacityFollowsThePlacersOutlook(t *testing.T) {
+	why := "c3.xlarge/us-east-1a/Linux/UNIX off spot since 09:20 UTC: price above threshold (spot 0.2500, threshold 0.2100, P(cross)=1.00); back to spot no earlier than 15:20 UTC if calm"
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		outlook     bool
+		want        capacity.Type
+		required    bool
+	}{
+		{"batch auto, spike", map[string]string{config.AnnotationClass: "batch"}, true, capacity.OnDemand, true},
+		{"batch auto, no outlook", map[string]string{config.AnnotationClass: "batch"}, false, capacity.Spot, false},
+		{"batch pinned spot", map[string]string{config.AnnotationClass: "batch", config.AnnotationCapacity: "spot"}, true, capacity.Spot, true},
+		{"standard", map[string]string{config.AnnotationClass: "standard"}, true, capacity.Spot, false},
+		{"critical", map[string]string{config.AnnotationClass: "critical"}, true, capacity.Spot, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol, errs := config.ParsePolicy(tc.annotations)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			in, err := pol.Inputs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &workload{key: workloadKey{Namespace: "shop", Kind: "Deployment", Name: "etl"}, policy: pol, inputs: in}
+			o := offSpot{}
+			if tc.outlook {
+				o[w.key] = capacity.Outlook{OffSpot: true, Reason: why}
+			}
+			c := &Controller{Outlooks: o}
+			split, err := c.capacitySplit(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if split.Rest != tc.want || split.RestRequired != tc.required {
+				t.Errorf("split %v, want the rest on %s (required %v)", split, tc.want, tc.required)
+			}
+			if tc.want == capacity.OnDemand && !strings.Contains(split.Reason, why) {
+				t.Errorf("reason %q does not carry the placer's %q", split.Reason, why)
+			}
+			if split.OnDemandBase != in.Capacity.OnDemandBase {
+				t.Errorf("base %d, the policy's is %d", split.OnDemandBase, in.Capacity.OnDemandBase)
+			}
+		})
+	}
+	if split, err := (&Controller{}).capacitySplit(&workload{inputs: config.Inputs{Evictable: true}, policy: config.Policy{Class: config.ClassBatch}}); err != nil || split.Rest != capacity.Spot {
+		t.Errorf("without the placer: %v %v", split, err)
+	}
+}
