@@ -145,7 +145,11 @@ func TestDefaultRender(t *testing.T) {
 	clusterWrites := map[string]bool{"events": true, "decisions": true, "decisions/status": true, "decisioncheckpoints": true,
 		"deployments/scale": true, "statefulsets/scale": true,
 		// Secure metrics: authenticating and authorizing scrapers.
-		"tokenreviews": true, "subjectaccessreviews": true}
+		"tokenreviews": true, "subjectaccessreviews": true,
+		// The requests controller resizes running pods in place, and evicts
+		// only for a workload that asks for recreate-on-failure (and the
+		// placer, when enabled, through the Eviction API): never a delete.
+		"pods/resize": true, "pods/eviction": true}
 	for _, kind := range []string{"ClusterRole", "Role"} {
 		for _, o := range find(objs, kind) {
 			var role rbacv1.ClusterRole

@@ -126,7 +126,7 @@ func (c *Controller) measureDrift(ctx context.Context, w *workload, old, next *v
 	if next.Capacity == nil || w.policy.Mode != config.ModeEnforce {
 		return
 	}
-	split, err := capacitySplit(w)
+	split, err := c.capacitySplit(w)
 	if err != nil {
 		return
 	}
