@@ -3,8 +3,6 @@ package placement
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,17 +13,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
-	"github.com/trimtab-dev/trimtab/test/cluster"
+	"github.com/trimtab-dev/trimtab/test/apitest"
 )
 
 // The controller runs against a real apiserver (envtest): evictions, PDB
@@ -33,58 +28,10 @@ import (
 // kubelet or controller-manager: pods are created bound, and the test sets
 // the PDB's status as the disruption controller would.
 
-var env *envtest.Environment
-
-// TestMain stops the apiserver the test started.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		_ = env.Stop()
-	}
-	os.Exit(code)
-}
-
+// start gives each test its own apiserver: the controller lists every
+// Decision, so one test's workloads must not be another's.
 func start(t *testing.T) client.Client {
-	t.Helper()
-	root, err := cluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		cfg, err := cluster.DefaultConfig(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		assets, err := cluster.PrepareEnvtestAssets(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.Setenv("KUBEBUILDER_ASSETS", assets)
-	}
-	env = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "charts/trimtab/files/crds")}, ErrorIfCRDPathMissing: true}
-	rc, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting envtest: %v", err)
-	}
-	// Each test has its own apiserver: the controller lists every
-	// Decision, so one test's workloads must not be another's.
-	t.Cleanup(func() {
-		if env != nil {
-			_ = env.Stop()
-			env = nil
-		}
-	})
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(rc, client.Options{Scheme: s})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := apitest.Own(t)
 	return c
 }
 

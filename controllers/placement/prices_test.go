@@ -37,6 +37,7 @@ import (
 	"github.com/trimtab-dev/trimtab/prices"
 	"github.com/trimtab-dev/trimtab/prices/ec2"
 	"github.com/trimtab-dev/trimtab/prices/file"
+	"github.com/trimtab-dev/trimtab/test/apitest"
 	"github.com/trimtab-dev/trimtab/test/cluster"
 	"github.com/trimtab-dev/trimtab/test/ec2fixture"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
@@ -72,7 +73,7 @@ type priceScene struct {
 }
 
 func newPriceScene(t *testing.T) *priceScene {
-	c := start(t)
+	cfg, c := apitest.Own(t)
 	ctx := context.Background()
 	root, err := cluster.RepoRoot()
 	if err != nil {
@@ -89,7 +90,7 @@ func newPriceScene(t *testing.T) *priceScene {
 	t.Cleanup(srv.Close)
 	api := ec2.NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
 
-	cs := kubernetes.NewForConfigOrDie(env.Config)
+	cs := kubernetes.NewForConfigOrDie(cfg)
 	bc := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
 	stop := make(chan struct{})
 	bc.StartRecordingToSink(stop)

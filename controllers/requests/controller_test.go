@@ -2,12 +2,8 @@ package requests
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,21 +12,18 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/signals/prometheus"
 	"github.com/trimtab-dev/trimtab/signals/prometheus/fake"
-	"github.com/trimtab-dev/trimtab/test/cluster"
+	"github.com/trimtab-dev/trimtab/test/apitest"
 )
 
 // The controller runs against a real apiserver (envtest: kube-apiserver and
@@ -38,67 +31,13 @@ import (
 // one signal) and a fake clock. There is no controller-manager: pods are
 // created with the owner references and labels a ReplicaSet gives them.
 
-var (
-	envOnce   sync.Once
-	env       *envtest.Environment
-	envClient client.Client
-	envErr    error
-)
-
 // TestMain stops the apiserver the tests started, so no etcd or
 // kube-apiserver outlives the test binary.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		_ = env.Stop()
-	}
-	os.Exit(code)
-}
-
-func testScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
+func TestMain(m *testing.M) { apitest.Main(m) }
 
 func apiserver(t *testing.T) client.Client {
-	t.Helper()
-	envOnce.Do(func() {
-		root, err := cluster.RepoRoot()
-		if err != nil {
-			envErr = err
-			return
-		}
-		if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-			cfg, err := cluster.DefaultConfig(root)
-			if err != nil {
-				envErr = err
-				return
-			}
-			assets, err := cluster.PrepareEnvtestAssets(cfg)
-			if err != nil {
-				envErr = err
-				return
-			}
-			os.Setenv("KUBEBUILDER_ASSETS", assets)
-		}
-		env = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "charts/trimtab/files/crds")}, ErrorIfCRDPathMissing: true}
-		rc, err := env.Start()
-		if err != nil {
-			envErr = fmt.Errorf("starting envtest: %w", err)
-			return
-		}
-		envClient, envErr = client.New(rc, client.Options{Scheme: testScheme()})
-	})
-	if envErr != nil {
-		t.Fatal(envErr)
-	}
-	return envClient
+	_, c := apitest.Shared(t)
+	return c
 }
 
 var start = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)

@@ -3,8 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,16 +18,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/placer"
-	"github.com/trimtab-dev/trimtab/test/cluster"
+	"github.com/trimtab-dev/trimtab/test/apitest"
 )
 
 // The executor runs against a real apiserver (envtest): the Eviction API,
@@ -38,70 +34,18 @@ import (
 // status as the disruption controller would (observedGeneration and
 // disruptionsAllowed), and the apiserver decrements it on each eviction.
 
-var (
-	envOnce sync.Once
-	env     *envtest.Environment
-	envC    client.Client
-	envCS   *kubernetes.Clientset
-	envErr  error
-)
-
 // TestMain stops the apiserver the tests started.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		_ = env.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { apitest.Main(m) }
 
-func scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
+func scheme() *runtime.Scheme { return apitest.Scheme() }
 
 func apiserver(t *testing.T) (client.Client, *kubernetes.Clientset) {
-	t.Helper()
-	envOnce.Do(func() {
-		root, err := cluster.RepoRoot()
-		if err != nil {
-			envErr = err
-			return
-		}
-		if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-			cfg, err := cluster.DefaultConfig(root)
-			if err != nil {
-				envErr = err
-				return
-			}
-			assets, err := cluster.PrepareEnvtestAssets(cfg)
-			if err != nil {
-				envErr = err
-				return
-			}
-			os.Setenv("KUBEBUILDER_ASSETS", assets)
-		}
-		env = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(root, "charts/trimtab/files/crds")}, ErrorIfCRDPathMissing: true}
-		rc, err := env.Start()
-		if err != nil {
-			envErr = fmt.Errorf("starting envtest: %w", err)
-			return
-		}
-		if envC, envErr = client.New(rc, client.Options{Scheme: scheme()}); envErr != nil {
-			return
-		}
-		envCS, envErr = kubernetes.NewForConfig(rc)
-	})
-	if envErr != nil {
-		t.Fatal(envErr)
+	cfg, c := apitest.Shared(t)
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return envC, envCS
+	return c, cs
 }
 
 // harness is one test's namespace, executor and the evictions it asked
