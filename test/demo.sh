@@ -8,8 +8,13 @@ cd "$(dirname "$0")/.."
 state=.cluster
 pidfile=$state/manager.pid
 loadpid=$state/loadexporter.pid
-loadaddr=127.0.0.1:19400
-port=19443
+# The demo's own ports shift with TRIMTAB_PORT_OFFSET, as the cluster's do,
+# so a second checkout's demo does not take another's ports.
+off=${TRIMTAB_PORT_OFFSET:-0}
+loadaddr=127.0.0.1:$((19400 + off))
+port=$((19443 + off))
+metricsaddr=127.0.0.1:$((18080 + off))
+probeaddr=127.0.0.1:$((18081 + off))
 kubectl_bin="$(bash test/cluster/tools/build.sh --print-dir kubernetes)/bin/kubectl"
 kubectl() { HOME=$PWD/$state/home "$kubectl_bin" --kubeconfig "$state/kubeconfig" "$@"; }
 
@@ -52,15 +57,15 @@ stop_manager
 ./bin/localcluster -url "https://127.0.0.1:$port" -cert-dir "$state/webhook-certs" webhooks
 ./bin/trimtab manager --kubeconfig "$state/kubeconfig" \
 	--webhook-host 127.0.0.1 --webhook-port "$port" --cert-dir "$state/webhook-certs" \
-	--metrics-bind-address 127.0.0.1:18080 --metrics-secure=false --health-probe-bind-address 127.0.0.1:18081 \
+	--metrics-bind-address "$metricsaddr" --metrics-secure=false --health-probe-bind-address "$probeaddr" \
 	--prometheus-address "$prom" \
 	>"$state/logs/manager.log" 2>&1 &
 echo $! >"$pidfile"
 for _ in $(seq 1 100); do
-	curl -fsS http://127.0.0.1:18081/readyz >/dev/null 2>&1 && break
+	curl -fsS http://$probeaddr/readyz >/dev/null 2>&1 && break
 	sleep 0.2
 done
-curl -fsS http://127.0.0.1:18081/readyz >/dev/null || { echo "manager not ready; see $state/logs/manager.log"; tail -20 "$state/logs/manager.log"; exit 1; }
+curl -fsS http://$probeaddr/readyz >/dev/null || { echo "manager not ready; see $state/logs/manager.log"; tail -20 "$state/logs/manager.log"; exit 1; }
 echo "manager ready (pid $(cat "$pidfile"))"
 
 step "applying examples/: namespace shop (opted in), Deployment web (auto, on-demand base 2), Deployment reports (batch: base 0, every pod prefers spot)"
@@ -125,7 +130,7 @@ Explore:
   $kubectl_bin get decisions -n shop -w                       # the decision controller, every 15 s
   $kubectl_bin describe decision api -n shop                  # components, forecast, conditions, Events
   curl -s "$prom/api/v1/query?query=trimtab_test_load"        # the replayed load
-  curl -s http://127.0.0.1:18080/metrics | grep trimtab_      # admission metrics
+  curl -s http://$metricsaddr/metrics | grep trimtab_      # admission metrics
   tail -f $state/logs/manager.log
 Stop:
   make cluster-down      # stops the manager, the load exporter and the control plane (by PID)
