@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/trimtab-dev/trimtab/config"
-	"github.com/trimtab-dev/trimtab/decider/capacity"
+	"github.com/trimtab-dev/trimtab/decider/capacity/stamp"
 )
 
 // A step is one concern of the pod mutation: it changes the pod for the
@@ -20,62 +19,24 @@ type step func(pod *corev1.Pod, d *PodDecision, s config.Settings)
 // this list as its own step.
 var steps = []step{capacityAffinity, spotToleration, baseDeletionCost}
 
-// preferredWeight is the weight of an injected preferred node affinity term:
-// the maximum, so preference for spot outweighs spreading and bin-packing
-// scores (NodeAffinity's score plugin weight is 2 in the default profile).
-const preferredWeight = 100
-
 // capacityAffinity steers the pod to nodes of the chosen capacity type with
 // node affinity on s.CapacityTypeLabel: required, or preferred with the
-// maximum weight.
+// maximum weight (decider/capacity/stamp, which the placer's simulation
+// uses too).
 func capacityAffinity(pod *corev1.Pod, d *PodDecision, s config.Settings) {
-	value := s.OnDemandValue
-	if d.Placement == capacity.Spot {
-		value = s.SpotValue
-	}
-	req := corev1.NodeSelectorRequirement{Key: s.CapacityTypeLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{value}}
-	if pod.Spec.Affinity == nil {
-		pod.Spec.Affinity = &corev1.Affinity{}
-	}
-	if pod.Spec.Affinity.NodeAffinity == nil {
-		pod.Spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
-	}
-	na := pod.Spec.Affinity.NodeAffinity
-	if d.Required {
-		if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-			na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{}
-		}
-		ns := na.RequiredDuringSchedulingIgnoredDuringExecution
-		if len(ns.NodeSelectorTerms) == 0 {
-			ns.NodeSelectorTerms = []corev1.NodeSelectorTerm{{}}
-		}
-		// Terms are ORed: the requirement must join every one of them.
-		for i := range ns.NodeSelectorTerms {
-			ns.NodeSelectorTerms[i].MatchExpressions = append(ns.NodeSelectorTerms[i].MatchExpressions, req)
-		}
-		d.Injected = append(d.Injected, fmt.Sprintf("required node affinity %s=%s", s.CapacityTypeLabel, value))
-		return
-	}
-	na.PreferredDuringSchedulingIgnoredDuringExecution = append(na.PreferredDuringSchedulingIgnoredDuringExecution,
-		corev1.PreferredSchedulingTerm{Weight: preferredWeight, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{req}}})
-	d.Injected = append(d.Injected, fmt.Sprintf("preferred node affinity %s=%s (weight %d)", s.CapacityTypeLabel, value, preferredWeight))
+	d.Injected = append(d.Injected, stamp.Affinity(pod, d.Placement, d.Required, s))
 }
 
 // spotToleration lets a pod placed on spot tolerate the spot taint. A pod
 // that already tolerates it keeps its own toleration.
 func spotToleration(pod *corev1.Pod, d *PodDecision, s config.Settings) {
-	if d.Placement != capacity.Spot || s.SpotTaint.Key == "" {
-		return
+	injected, kept := stamp.Toleration(pod, d.Placement, s)
+	if kept {
+		d.Kept = append(d.Kept, "the pod's own toleration for "+s.SpotTaint.Key)
 	}
-	taint := s.SpotTaint
-	if slices.ContainsFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool { return t.ToleratesTaint(logr.Discard(), &taint, false) }) {
-		d.Kept = append(d.Kept, "the pod's own toleration for "+taint.Key)
-		return
+	if injected != "" {
+		d.Injected = append(d.Injected, injected)
 	}
-	pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{
-		Key: taint.Key, Operator: corev1.TolerationOpEqual, Value: taint.Value, Effect: taint.Effect,
-	})
-	d.Injected = append(d.Injected, fmt.Sprintf("toleration %s=%s:%s", taint.Key, taint.Value, taint.Effect))
 }
 
 // AnnotationPodDeletionCost is the ReplicaSet controller's scale-in
