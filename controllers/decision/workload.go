@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
+	"github.com/trimtab-dev/trimtab/controllers/internal/optin"
+
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -47,31 +48,13 @@ type workload struct {
 // listWorkloads lists the Deployments and StatefulSets of opted-in
 // namespaces, with their policies.
 func (c *Controller) listWorkloads(ctx context.Context) ([]*workload, error) {
-	var nss corev1.NamespaceList
-	if err := c.Client.List(ctx, &nss, client.MatchingLabels{config.NamespaceLabel: config.NamespaceLabelValue}); err != nil {
-		return nil, fmt.Errorf("listing opted-in namespaces: %w", err)
+	listed, err := optin.List(ctx, c.Client, c.Settings, c.Namespaces)
+	if err != nil {
+		return nil, err
 	}
-	var out []*workload
-	for _, ns := range nss.Items {
-		if c.Settings.Excluded(ns.Name) || ns.DeletionTimestamp != nil || (c.Namespaces != nil && !c.Namespaces.Matches(labels.Set(ns.Labels))) {
-			continue
-		}
-		var deps appsv1.DeploymentList
-		if err := c.Client.List(ctx, &deps, client.InNamespace(ns.Name)); err != nil {
-			return nil, fmt.Errorf("listing Deployments in %s: %w", ns.Name, err)
-		}
-		for i := range deps.Items {
-			d := &deps.Items[i]
-			out = append(out, newWorkload(d, "Deployment", d.Spec.Replicas, d.Status.ReadyReplicas, d.Spec.Selector, &d.Spec.Template))
-		}
-		var sts appsv1.StatefulSetList
-		if err := c.Client.List(ctx, &sts, client.InNamespace(ns.Name)); err != nil {
-			return nil, fmt.Errorf("listing StatefulSets in %s: %w", ns.Name, err)
-		}
-		for i := range sts.Items {
-			s := &sts.Items[i]
-			out = append(out, newWorkload(s, "StatefulSet", s.Spec.Replicas, s.Status.ReadyReplicas, s.Spec.Selector, &s.Spec.Template))
-		}
+	out := make([]*workload, 0, len(listed))
+	for _, o := range listed {
+		out = append(out, newWorkload(o.Object, o.Kind, o.Replicas, o.Ready, o.Selector, o.Template))
 	}
 	return out, nil
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/trimtab-dev/trimtab/controllers/internal/optin"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,31 +53,13 @@ func (w *workload) auto() bool { return w.valid && w.inputs.Requests.Auto }
 // listWorkloads lists the Deployments and StatefulSets of opted-in
 // namespaces, with their policies.
 func (c *Controller) listWorkloads(ctx context.Context) ([]*workload, error) {
-	var nss corev1.NamespaceList
-	if err := c.Client.List(ctx, &nss, client.MatchingLabels{config.NamespaceLabel: config.NamespaceLabelValue}); err != nil {
-		return nil, fmt.Errorf("listing opted-in namespaces: %w", err)
+	listed, err := optin.List(ctx, c.Client, c.Settings, c.Namespaces)
+	if err != nil {
+		return nil, err
 	}
-	var out []*workload
-	for _, ns := range nss.Items {
-		if c.Settings.Excluded(ns.Name) || ns.DeletionTimestamp != nil || (c.Namespaces != nil && !c.Namespaces.Matches(labels.Set(ns.Labels))) {
-			continue
-		}
-		var deps appsv1.DeploymentList
-		if err := c.Client.List(ctx, &deps, client.InNamespace(ns.Name)); err != nil {
-			return nil, fmt.Errorf("listing Deployments in %s: %w", ns.Name, err)
-		}
-		for i := range deps.Items {
-			d := &deps.Items[i]
-			out = append(out, newWorkload(d, "Deployment", d.Spec.Selector, &d.Spec.Template))
-		}
-		var sts appsv1.StatefulSetList
-		if err := c.Client.List(ctx, &sts, client.InNamespace(ns.Name)); err != nil {
-			return nil, fmt.Errorf("listing StatefulSets in %s: %w", ns.Name, err)
-		}
-		for i := range sts.Items {
-			s := &sts.Items[i]
-			out = append(out, newWorkload(s, "StatefulSet", s.Spec.Selector, &s.Spec.Template))
-		}
+	out := make([]*workload, 0, len(listed))
+	for _, o := range listed {
+		out = append(out, newWorkload(o.Object, o.Kind, o.Selector, o.Template))
 	}
 	return out, nil
 }
