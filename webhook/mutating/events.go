@@ -41,8 +41,9 @@ const DefaultEventInterval = 10 * time.Second
 // first pod of a workload quiet for an interval is reported at once with its
 // whole decision, so a single pod's Event is not late; the pods after it
 // are gathered until the interval has passed since, and Flush writes them.
-// Only the replica that admitted a pod counts it, and a restart never
-// repeats old Events, because the queue lives in memory.
+// Only the replica that admitted a pod counts it. The queue lives in
+// memory; what a restart loses, Recover finds again from the pods and the
+// Events already written (eventrecovery.go).
 type EventQueue struct {
 	recorder events.EventRecorder
 	clock    clock.PassiveClock
@@ -53,6 +54,10 @@ type EventQueue struct {
 	// `kubectl describe` finds a workload's Events by UID. Empty when not
 	// known.
 	UIDOf func(WorkloadKey) types.UID
+
+	// started is when the queue was made: pods created before it were
+	// admitted by an earlier process (Recover).
+	started time.Time
 
 	mu      sync.Mutex
 	pending map[string]pendingEvent
@@ -116,6 +121,12 @@ const maxEventNote = 1024
 // on-demand (base), 14 spot; last: spot (preferred): on-demand base 3
 // filled, spot preferred for the rest".
 func (t Tally) Message(reason string, window time.Duration) string {
+	return t.message(reason, window, "")
+}
+
+// message is Message with a qualifier after the window, e.g. " before a
+// restart, not reported then".
+func (t Tally) message(reason string, window time.Duration, qualifier string) string {
 	var b strings.Builder
 	verb := "placed"
 	if reason == ReasonDecisionRecorded {
@@ -125,7 +136,7 @@ func (t Tally) Message(reason string, window time.Duration) string {
 	if t.Pods == 1 {
 		pods = "pod"
 	}
-	fmt.Fprintf(&b, "%s %d %s in %s:", verb, t.Pods, pods, window.Round(time.Second))
+	fmt.Fprintf(&b, "%s %d %s in %s%s:", verb, t.Pods, pods, window.Round(time.Second), qualifier)
 	var parts []string
 	for _, p := range []struct {
 		n    int
@@ -150,7 +161,7 @@ func clipNote(s string) string {
 // DefaultEventInterval. Decisions whose pod does not appear within ttl (the
 // create failed after admission) are dropped.
 func NewEventQueue(recorder events.EventRecorder, c clock.PassiveClock, ttl time.Duration) *EventQueue {
-	return &EventQueue{recorder: recorder, clock: c, ttl: ttl, Interval: DefaultEventInterval,
+	return &EventQueue{recorder: recorder, clock: c, ttl: ttl, Interval: DefaultEventInterval, started: c.Now(),
 		pending: map[string]pendingEvent{}, batches: map[batchKey]*batch{}}
 }
 
@@ -175,10 +186,7 @@ func (q *EventQueue) Observe(pod *corev1.Pod) {
 	if !ok {
 		return
 	}
-	reason := ReasonCapacityAssigned
-	if d.Placement == "" || d.Mode != config.ModeEnforce {
-		reason = ReasonDecisionRecorded
-	}
+	reason := reasonOf(d)
 	w, ok := keyOf(pod.Namespace, d.Workload)
 	q.mu.Lock()
 	_, queued := q.pending[d.AdmissionID]
@@ -203,6 +211,14 @@ func (q *EventQueue) Observe(pod *corev1.Pod) {
 	q.batches[k] = &batch{opened: q.clock.Now()}
 	q.mu.Unlock()
 	q.recorder.Eventf(q.ref(w), podRef, corev1.EventTypeNormal, reason, "Admit", "%s", clipNote("pod "+pod.Name+": "+d.String()))
+}
+
+// reasonOf is the reason of the Event that reports d.
+func reasonOf(d PodDecision) string {
+	if d.Placement == "" || d.Mode != config.ModeEnforce {
+		return ReasonDecisionRecorded
+	}
+	return ReasonCapacityAssigned
 }
 
 // Flush records the batches whose interval has passed and opens the next

@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/trimtab-dev/trimtab/config"
@@ -42,7 +43,7 @@ func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	c := clock.RealClock{}
 	ledger := NewLedger(c, DefaultReservationTTL, pendingPlacements)
 	ledger.ready = make(chan struct{}) // until the informer has synced
-	queue := NewEventQueue(mgr.GetEventRecorder("trimtab-webhook"), c, DefaultReservationTTL)
+	queue := NewEventQueue(mgr.GetEventRecorder(EventSource), c, DefaultReservationTTL)
 	queue.UIDOf = cachedUID(mgr.GetClient())
 	h := &Handler{
 		Settings: s,
@@ -58,7 +59,7 @@ func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	if err := mgr.Add(&ledgerRunnable{cache: mgr.GetCache(), ledger: ledger, clock: c}); err != nil {
 		return err
 	}
-	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), queue: queue, clock: c})
+	return mgr.Add(&eventRunnable{cache: mgr.GetCache(), live: mgr.GetAPIReader(), queue: queue, clock: c})
 }
 
 // ledgerRunnable feeds the pod informer into the Ledger and sweeps its
@@ -122,6 +123,7 @@ const sweepEvery = 5 * time.Second
 // Event.
 type eventRunnable struct {
 	cache cache.Cache
+	live  client.Reader // lists Events for Recover
 	queue *EventQueue
 	clock clock.WithTicker
 }
@@ -145,6 +147,9 @@ func (r *eventRunnable) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watching pods for events: %w", err)
 	}
+	if toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+		r.recover(ctx)
+	}
 	t := r.clock.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
@@ -157,6 +162,30 @@ func (r *eventRunnable) Start(ctx context.Context) error {
 		}
 	}
 }
+
+// recover writes the Events a restart lost (eventrecovery.go); a failure
+// costs only those Events, so it is logged, not returned.
+func (r *eventRunnable) recover(ctx context.Context) {
+	log := logf.FromContext(ctx).WithName("events")
+	ctx, cancel := context.WithTimeout(ctx, recoverTimeout)
+	defer cancel()
+	var pods corev1.PodList
+	if err := r.cache.List(ctx, &pods); err != nil {
+		log.Error(err, "listing placed pods to recover the Events a restart lost")
+		return
+	}
+	n, err := r.queue.Recover(ctx, pods.Items, r.live)
+	if err != nil {
+		log.Error(err, "recovering the Events a restart lost", "written", n)
+		return
+	}
+	if n > 0 {
+		log.Info("wrote the Events of pods admitted before the restart", "events", n)
+	}
+}
+
+// recoverTimeout bounds the Event lists of a recovery.
+const recoverTimeout = 30 * time.Second
 
 // flushEvery is how often the Event queue looks for batches to write: a
 // batch is written at most this long after its interval has passed.
