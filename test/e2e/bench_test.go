@@ -100,7 +100,7 @@ func benchOwner(b testing.TB, ctx context.Context, e *env) metav1.OwnerReference
 
 // createAtRate creates n pods at rate per second and returns each create's
 // latency and the phase's wall time.
-func createAtRate(b *testing.B, ctx context.Context, e *env, owner metav1.OwnerReference, prefix string, rate, n int) ([]time.Duration, time.Duration) {
+func createAtRate(b testing.TB, ctx context.Context, e *env, owner metav1.OwnerReference, prefix string, rate, n int) ([]time.Duration, time.Duration) {
 	lat := make([]time.Duration, n)
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
