@@ -33,6 +33,8 @@ func TestBadInputNotAmplified(t *testing.T) {
 	}
 	if n := len(err.Error()); n > 2048 {
 		t.Errorf("the denial of a 200 KiB value is %d bytes, want a short prefix: %s", n, truncate(err, 300))
+	} else {
+		t.Logf("the denial of a 200 KiB value is %d bytes (it used to be 205 KB): %s", n, err)
 	}
 	if !strings.Contains(err.Error(), "the value is 204800 bytes") {
 		t.Errorf("the denial does not say how long the value was: %s", truncate(err, 600))
@@ -69,6 +71,8 @@ func TestBadInputNotAmplified(t *testing.T) {
 	}
 	if got := w.all(); !strings.Contains(got, `is at least spec.replicas 2`) {
 		t.Errorf("a base of 3 over spec.replicas 2: warnings %q, want the base-covers-replicas warning", got)
+	} else {
+		t.Logf("the client saw the warning: %s", got)
 	}
 }
 
