@@ -79,6 +79,7 @@ func TestEventsSurviveKill(t *testing.T) {
 	e.deletePodsNow(t, "bench=pod")
 
 	// The first pod of a quiet workload is reported at once.
+	firstAt := time.Now()
 	createAtRate(t, ctx, e, owner, "first", 1, 1)
 	eventually(t, 30*time.Second, func() error {
 		c, err := e.countPlacedEvents(ctx, "Deployment", "bench")
@@ -95,13 +96,22 @@ func TestEventsSurviveKill(t *testing.T) {
 	createAtRate(t, ctx, e, owner, "batch", 20, n)
 	p.kill()
 	killed := time.Now()
-	if c, err := e.countPlacedEvents(ctx, "Deployment", "bench"); err != nil || c.pods != 1 {
-		t.Fatalf("before the restart the Events count %d pods (%v), want 1: the batch must not have been written yet", c.pods, err)
+	before, err := e.countPlacedEvents(ctx, "Deployment", "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.pods == 1+n {
+		// The batch's 10 s passed before the kill (a very slow machine):
+		// nothing is left to recover, and this test would prove nothing.
+		t.Fatalf("the batch was reported before the kill, %.0fs after the first pod; nothing to recover", killed.Sub(firstAt).Seconds())
 	}
 	p.start()
 	p.waitReady(60 * time.Second)
 	var c eventCount
-	eventually(t, 30*time.Second, func() error {
+	// The manager recovers an interval and two flush ticks after its
+	// cache syncs (12 s): a replica stopping in a rolling update writes its
+	// last batches first.
+	eventually(t, 45*time.Second, func() error {
 		var err error
 		c, err = e.countPlacedEvents(ctx, "Deployment", "bench")
 		if err != nil {
@@ -112,9 +122,16 @@ func TestEventsSurviveKill(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("after kill -9 and restart, %d Events count all %d pods, %.1fs after the kill: %q", c.events, c.pods, time.Since(killed).Seconds(), c.notes)
-	if c.events != 2 {
-		t.Errorf("%d Events, want 2 (the first pod's, and the recovered batch's)", c.events)
+	t.Logf("after kill -9 and restart, %d Events count all %d pods (%d before the restart), %.1fs after the kill: %q",
+		c.events, c.pods, before.pods, time.Since(killed).Seconds(), c.notes)
+	recovered := 0
+	for _, note := range c.notes {
+		if strings.Contains(note, "before a restart, not reported then") {
+			recovered++
+		}
+	}
+	if recovered != 1 {
+		t.Errorf("%d Events say they recover pods admitted before the restart, want 1", recovered)
 	}
 }
 

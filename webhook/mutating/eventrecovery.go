@@ -3,6 +3,7 @@ package mutating
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"time"
 
@@ -22,8 +23,16 @@ import (
 // written say up to when their workload was reported. So a starting
 // manager, once its pod cache has synced, looks for pods that carry a
 // decision but were created after the newest Event trimtab wrote on their
-// workload before this process started, and sums them up in one Event per
-// workload and reason, saying they were placed before a restart.
+// workload (other than this process's own), and sums them up in one Event
+// per workload and reason, saying they were placed before a restart.
+//
+// It waits an interval and two flush ticks after the sync first. In a
+// rolling update the old replica still serves while the new one starts,
+// and writes its last batches when it stops; by then those Events exist,
+// and the pods they count are not counted again. An Event is this
+// process's own when it carries this process's reporting instance (the
+// controller and host name: a container restarted in place keeps it) and
+// was written since this process started.
 //
 // Recomputing from the cluster rather than persisting each batch (in a
 // ConfigMap, or on the Decision) costs no write per interval and covers
@@ -42,9 +51,18 @@ import (
 //   - Pods whose JSON decision was left out (annotations near the limit)
 //     and pods trimtab did not label (placement left to the user) are not
 //     in the manager's pod cache or carry nothing to count.
-//   - With several webhook replicas, a restarted one also counts pods
-//     another replica admitted since that replica's last Event. The chart
-//     runs one replica (see values.yaml).
+//   - With several webhook replicas, another replica's Events count as
+//     reporting everything created before them, so a replica killed with
+//     pods unreported may miss those created before another's newer Event.
+//     The chart runs one replica (see values.yaml).
+
+// ReportingInstance is the reporting instance client-go's events library
+// puts on the Events of controller from this host ("<controller>-<host>",
+// k8s.io/client-go/tools/events NewRecorder).
+func ReportingInstance(controller string) string {
+	host, _ := os.Hostname()
+	return controller + "-" + host
+}
 
 // RecoverWindow is how far back a starting manager looks for pods whose
 // Event a restart lost.
@@ -121,15 +139,16 @@ func unreported(pods []corev1.Pod, last map[batchKey]reported, started time.Time
 }
 
 // lastReported reads, from a namespace's Events, when trimtab last reported
-// each workload and reason before started.
-func lastReported(events []eventsv1.Event, started time.Time) map[batchKey]reported {
+// each workload and reason, leaving out the Events of this process:
+// reporting instance self, written since started.
+func lastReported(events []eventsv1.Event, self string, started time.Time) map[batchKey]reported {
 	out := map[batchKey]reported{}
 	for _, ev := range events {
 		if ev.ReportingController != EventSource || (ev.Reason != ReasonCapacityAssigned && ev.Reason != ReasonDecisionRecorded) {
 			continue
 		}
 		at := eventTime(ev)
-		if !at.Before(started) { // written by this process
+		if ev.ReportingInstance == self && !at.Before(started) { // written by this process
 			continue
 		}
 		k := batchKey{workload: WorkloadKey{Namespace: ev.Regarding.Namespace, Kind: ev.Regarding.Kind, Name: ev.Regarding.Name}, reason: ev.Reason}
@@ -180,7 +199,7 @@ func (q *EventQueue) Recover(ctx context.Context, pods []corev1.Pod, live client
 		if err := live.List(ctx, &events, client.InNamespace(ns)); err != nil {
 			return written, fmt.Errorf("listing the Events of namespace %s: %w", ns, err)
 		}
-		for _, m := range unreported(recent[ns], lastReported(events.Items, started), started, RecoverWindow) {
+		for _, m := range unreported(recent[ns], lastReported(events.Items, q.Instance, started), started, RecoverWindow) {
 			q.recorder.Eventf(q.ref(m.k.workload), m.last, corev1.EventTypeNormal, m.k.reason, "Admit", "%s",
 				m.tally.message(m.k.reason, m.latest.Sub(m.first)+time.Second, " before a restart, not reported then"))
 			written++

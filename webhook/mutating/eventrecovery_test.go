@@ -97,6 +97,15 @@ func TestUnreported(t *testing.T) {
 			want: map[batchKey]int{webCA: 1},
 		},
 		{
+			name: "a rolling update: the old replica's last batch, written after this start, counts",
+			pods: []corev1.Pod{podAt("ns", "a", -3*time.Second, web("a", capacity.Spot, false))},
+			events: func() []eventsv1.Event {
+				ev := webhookEvent("ns", "Deployment", "web", ReasonCapacityAssigned, 2*time.Second, "a")
+				ev.ReportingInstance = EventSource + "-old-pod"
+				return []eventsv1.Event{ev}
+			}(),
+		},
+		{
 			name: "another controller's Event does not count",
 			pods: []corev1.Pod{podAt("ns", "a", -3*time.Second, web("a", capacity.Spot, false))},
 			events: func() []eventsv1.Event {
@@ -135,7 +144,7 @@ func TestUnreported(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := map[batchKey]int{}
-			for _, m := range unreported(c.pods, lastReported(c.events, restartAt), restartAt, RecoverWindow) {
+			for _, m := range unreported(c.pods, lastReported(c.events, EventSource+"-host", restartAt), restartAt, RecoverWindow) {
 				got[m.k] = m.tally.Pods
 				if m.last == nil || m.first.After(m.latest) {
 					t.Errorf("%v: last %v, first %s after latest %s", m.k, m.last, m.first, m.latest)
@@ -160,6 +169,7 @@ func TestRecoverWritesTheLostBatch(t *testing.T) {
 	clk := clocktesting.NewFakeClock(restartAt)
 	rec := &fakeRecorder{t: t, clock: clk}
 	q := NewEventQueue(rec, clk, time.Minute)
+	q.Instance = EventSource + "-host"
 	web := func(id string, p capacity.Type, base bool) PodDecision { return placed(id, "Deployment/web", p, base) }
 	pods := []corev1.Pod{
 		podAt("ns", "a", -20*time.Second, web("a", capacity.OnDemand, true)),

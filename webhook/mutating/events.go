@@ -55,6 +55,10 @@ type EventQueue struct {
 	// known.
 	UIDOf func(WorkloadKey) types.UID
 
+	// Instance is the reporting instance of the queue's Events
+	// (ReportingInstance), so Recover tells its own Events from those an
+	// earlier process or another replica wrote.
+	Instance string
 	// started is when the queue was made: pods created before it were
 	// admitted by an earlier process (Recover).
 	started time.Time

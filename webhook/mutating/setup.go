@@ -45,6 +45,7 @@ func Setup(mgr ctrl.Manager, s config.Settings, opts ...SetupOption) error {
 	ledger.ready = make(chan struct{}) // until the informer has synced
 	queue := NewEventQueue(mgr.GetEventRecorder(EventSource), c, DefaultReservationTTL)
 	queue.UIDOf = cachedUID(mgr.GetClient())
+	queue.Instance = ReportingInstance(EventSource)
 	h := &Handler{
 		Settings: s,
 		Resolver: Resolver{Cache: mgr.GetClient(), Live: mgr.GetAPIReader()},
@@ -147,13 +148,19 @@ func (r *eventRunnable) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watching pods for events: %w", err)
 	}
-	if toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
-		r.recover(ctx)
+	if !toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+		return inf.RemoveEventHandler(reg) // stopping
 	}
+	// Recover once an old replica still stopping has written its last
+	// batches (eventrecovery.go).
+	recoverAt := r.clock.NewTimer(r.queue.Interval + 2*flushEvery)
+	defer recoverAt.Stop()
 	t := r.clock.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
 		select {
+		case <-recoverAt.C():
+			r.recover(ctx)
 		case <-ctx.Done():
 			r.queue.Flush(true) // the recorder may still write them while the manager stops
 			return inf.RemoveEventHandler(reg)
