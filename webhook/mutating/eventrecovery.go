@@ -196,7 +196,10 @@ func (q *EventQueue) Recover(ctx context.Context, pods []corev1.Pod, live client
 	written := 0
 	for _, ns := range namespaces {
 		var events eventsv1.EventList
-		if err := live.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		// The apiserver filters Events by reportingController (a field
+		// selector it supports for events.k8s.io/v1), so a namespace's
+		// other Events are not sent.
+		if err := live.List(ctx, &events, client.InNamespace(ns), client.MatchingFields{"reportingController": EventSource}); err != nil {
 			return written, fmt.Errorf("listing the Events of namespace %s: %w", ns, err)
 		}
 		for _, m := range unreported(recent[ns], lastReported(events.Items, q.Instance, started), started, RecoverWindow) {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/trimtab-dev/trimtab/config"
@@ -183,7 +184,12 @@ func TestRecoverWritesTheLostBatch(t *testing.T) {
 	if err := eventsv1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
-	live := fake.NewClientBuilder().WithScheme(s).WithObjects(&first).Build()
+	other := webhookEvent("ns", "Deployment", "web", ReasonCapacityAssigned, -time.Second, "d")
+	other.Name, other.ReportingController = "other", "someone-else"
+	live := fake.NewClientBuilder().WithScheme(s).WithObjects(&first, &other).
+		WithIndex(&eventsv1.Event{}, "reportingController", func(o client.Object) []string {
+			return []string{o.(*eventsv1.Event).ReportingController}
+		}).Build()
 	n, err := q.Recover(context.Background(), pods, live)
 	if err != nil {
 		t.Fatal(err)
