@@ -32,7 +32,9 @@ import (
 // and the pods they count are not counted again. An Event is this
 // process's own when it carries this process's reporting instance (the
 // controller and host name: a container restarted in place keeps it) and
-// was written since this process started.
+// was written since this process started, on a workload this process has
+// written Events on. (Managers sharing a host name, as the e2e tests run
+// them, then still tell each other's Events from their own.)
 //
 // Recomputing from the cluster rather than persisting each batch (in a
 // ConfigMap, or on the Decision) costs no write per interval and covers
@@ -140,18 +142,19 @@ func unreported(pods []corev1.Pod, last map[batchKey]reported, started time.Time
 
 // lastReported reads, from a namespace's Events, when trimtab last reported
 // each workload and reason, leaving out the Events of this process:
-// reporting instance self, written since started.
-func lastReported(events []eventsv1.Event, self string, started time.Time) map[batchKey]reported {
+// reporting instance self, written since started, on a workload and reason
+// in own.
+func lastReported(events []eventsv1.Event, self string, started time.Time, own map[batchKey]bool) map[batchKey]reported {
 	out := map[batchKey]reported{}
 	for _, ev := range events {
 		if ev.ReportingController != EventSource || (ev.Reason != ReasonCapacityAssigned && ev.Reason != ReasonDecisionRecorded) {
 			continue
 		}
 		at := eventTime(ev)
-		if ev.ReportingInstance == self && !at.Before(started) { // written by this process
+		k := batchKey{workload: WorkloadKey{Namespace: ev.Regarding.Namespace, Kind: ev.Regarding.Kind, Name: ev.Regarding.Name}, reason: ev.Reason}
+		if ev.ReportingInstance == self && !at.Before(started) && own[k] { // written by this process
 			continue
 		}
-		k := batchKey{workload: WorkloadKey{Namespace: ev.Regarding.Namespace, Kind: ev.Regarding.Kind, Name: ev.Regarding.Name}, reason: ev.Reason}
 		if r, ok := out[k]; ok && !r.at.Before(at) {
 			continue
 		}
@@ -182,6 +185,10 @@ func eventTime(ev eventsv1.Event) time.Time {
 // manager's API reader: the manager caches no Events).
 func (q *EventQueue) Recover(ctx context.Context, pods []corev1.Pod, live client.Reader) (int, error) {
 	started := q.started
+	q.mu.Lock()
+	own := q.wrote
+	q.wrote = nil // a recovery runs once
+	q.mu.Unlock()
 	recent := map[string][]corev1.Pod{}
 	for _, p := range pods {
 		if c := p.CreationTimestamp.Time; c.Before(started) && !c.Before(started.Add(-RecoverWindow)) {
@@ -202,7 +209,7 @@ func (q *EventQueue) Recover(ctx context.Context, pods []corev1.Pod, live client
 		if err := live.List(ctx, &events, client.InNamespace(ns), client.MatchingFields{"reportingController": EventSource}); err != nil {
 			return written, fmt.Errorf("listing the Events of namespace %s: %w", ns, err)
 		}
-		for _, m := range unreported(recent[ns], lastReported(events.Items, q.Instance, started), started, RecoverWindow) {
+		for _, m := range unreported(recent[ns], lastReported(events.Items, q.Instance, started, own), started, RecoverWindow) {
 			q.recorder.Eventf(q.ref(m.k.workload), m.last, corev1.EventTypeNormal, m.k.reason, "Admit", "%s",
 				m.tally.message(m.k.reason, m.latest.Sub(m.first)+time.Second, " before a restart, not reported then"))
 			written++

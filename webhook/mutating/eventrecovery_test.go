@@ -53,7 +53,9 @@ func TestUnreported(t *testing.T) {
 		name   string
 		pods   []corev1.Pod
 		events []eventsv1.Event
-		want   map[batchKey]int // pods missed per key
+		// own are the workloads this process wrote Events on.
+		own  map[batchKey]bool
+		want map[batchKey]int // pods missed per key
 	}{
 		{name: "no pods"},
 		{
@@ -95,7 +97,15 @@ func TestUnreported(t *testing.T) {
 			events: []eventsv1.Event{
 				webhookEvent("ns", "Deployment", "web", ReasonCapacityAssigned, 2*time.Second, "z"),
 			},
+			own:  map[batchKey]bool{webCA: true},
 			want: map[batchKey]int{webCA: 1},
+		},
+		{
+			name: "another manager on the same host wrote it (this one wrote nothing on the workload): it counts",
+			pods: []corev1.Pod{podAt("ns", "a", -3*time.Second, web("a", capacity.Spot, false))},
+			events: []eventsv1.Event{
+				webhookEvent("ns", "Deployment", "web", ReasonCapacityAssigned, 2*time.Second, "a"),
+			},
 		},
 		{
 			name: "a rolling update: the old replica's last batch, written after this start, counts",
@@ -145,7 +155,7 @@ func TestUnreported(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := map[batchKey]int{}
-			for _, m := range unreported(c.pods, lastReported(c.events, EventSource+"-host", restartAt), restartAt, RecoverWindow) {
+			for _, m := range unreported(c.pods, lastReported(c.events, EventSource+"-host", restartAt, c.own), restartAt, RecoverWindow) {
 				got[m.k] = m.tally.Pods
 				if m.last == nil || m.first.After(m.latest) {
 					t.Errorf("%v: last %v, first %s after latest %s", m.k, m.last, m.first, m.latest)

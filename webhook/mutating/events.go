@@ -66,6 +66,9 @@ type EventQueue struct {
 	mu      sync.Mutex
 	pending map[string]pendingEvent
 	batches map[batchKey]*batch
+	// wrote holds the workloads and reasons this queue has written Events
+	// for, until Recover has run (nil after).
+	wrote map[batchKey]bool
 }
 
 type pendingEvent struct {
@@ -166,7 +169,7 @@ func clipNote(s string) string {
 // create failed after admission) are dropped.
 func NewEventQueue(recorder events.EventRecorder, c clock.PassiveClock, ttl time.Duration) *EventQueue {
 	return &EventQueue{recorder: recorder, clock: c, ttl: ttl, Interval: DefaultEventInterval, started: c.Now(),
-		pending: map[string]pendingEvent{}, batches: map[batchKey]*batch{}}
+		pending: map[string]pendingEvent{}, batches: map[batchKey]*batch{}, wrote: map[batchKey]bool{}}
 }
 
 // Expect queues d until its pod appears.
@@ -213,6 +216,9 @@ func (q *EventQueue) Observe(pod *corev1.Pod) {
 		return
 	}
 	q.batches[k] = &batch{opened: q.clock.Now()}
+	if q.wrote != nil {
+		q.wrote[k] = true
+	}
 	q.mu.Unlock()
 	q.recorder.Eventf(q.ref(w), podRef, corev1.EventTypeNormal, reason, "Admit", "%s", clipNote("pod "+pod.Name+": "+d.String()))
 }
