@@ -62,6 +62,13 @@ type Controller struct {
 	// for the decision controller's capacity (admission follows it).
 	Outlooks *Outlooks
 
+	// Namespaces, when set, narrows the placer to the Decisions of
+	// namespaces whose labels match (nil: every namespace); the manager
+	// passes its decision controller's, so several managers (the e2e
+	// tests') each move only their own workloads. Nodes and pods are read
+	// cluster-wide whatever it says: the simulation needs them all.
+	Namespaces labels.Selector
+
 	// splits remembers when each workload's Decision began showing its
 	// current split, the settle time's start (outlook.go).
 	splits map[placer.Key]splitSeen
@@ -116,6 +123,9 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 	}
 	infos := placer.Nodes(in.Cluster.Nodes, c.Settings, c.Placer, in.Product)
 	var errs []error
+	if err := c.narrow(ctx, &decisions); err != nil {
+		return executor.Report{}, err
+	}
 	if c.Prices != nil {
 		prep, err := c.Prices.Round(ctx, c.Client, c.Recorder, now, infos)
 		if err != nil {
@@ -215,4 +225,27 @@ func split(d *v1alpha1.Decision, in config.Inputs) (capacity.Split, error) {
 		return capacity.Split{OnDemandBase: cs.OnDemandBase, Rest: capacity.Type(cs.Rest), RestRequired: cs.RestRequired, Reason: cs.Reason}, nil
 	}
 	return capacity.Decide(in.Capacity, capacity.Outlook{})
+}
+
+// narrow keeps the Decisions of the namespaces Namespaces selects.
+func (c *Controller) narrow(ctx context.Context, decisions *v1alpha1.DecisionList) error {
+	if c.Namespaces == nil {
+		return nil
+	}
+	var nss corev1.NamespaceList
+	if err := c.Client.List(ctx, &nss, client.MatchingLabelsSelector{Selector: c.Namespaces}); err != nil {
+		return fmt.Errorf("listing the namespaces %s: %w", c.Namespaces, err)
+	}
+	keep := map[string]bool{}
+	for _, ns := range nss.Items {
+		keep[ns.Name] = true
+	}
+	var out []v1alpha1.Decision
+	for _, d := range decisions.Items {
+		if keep[d.Namespace] {
+			out = append(out, d)
+		}
+	}
+	decisions.Items = out
+	return nil
 }
