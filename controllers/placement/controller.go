@@ -136,11 +136,13 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 			in.Markets = prep.Markets
 		}
 	}
+	failed := map[placer.Key]bool{}
 	for i := range decisions.Items {
 		d := &decisions.Items[i]
 		w, err := c.workload(ctx, d, in.Cluster.Pods, infos, in.Markets)
 		if err != nil {
 			errs = append(errs, err)
+			failed[keyOfDecision(d)] = true
 			continue
 		}
 		if w == nil {
@@ -153,11 +155,12 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 		in.Workloads = append(in.Workloads, *w)
 		in.Evictions = append(in.Evictions, w.Evictions...)
 	}
-	c.publish(in.Workloads)
+	c.publish(in.Workloads, failed)
 	res := placer.Plan(in)
 	for _, s := range res.Skips {
 		log.FromContext(ctx).V(1).Info("placer leaves a pod", "pod", s.String())
 	}
+	executor.RecordPending(in.Workloads)
 	ex := &executor.Executor{Client: c.Client, Recorder: c.Recorder, Settings: c.Placer, Clock: c.Clock}
 	rep, err := ex.Apply(ctx, in, res)
 	return rep, errors.Join(append(errs, err)...)
@@ -248,4 +251,8 @@ func (c *Controller) narrow(ctx context.Context, decisions *v1alpha1.DecisionLis
 	}
 	decisions.Items = out
 	return nil
+}
+
+func keyOfDecision(d *v1alpha1.Decision) placer.Key {
+	return placer.Key{Namespace: d.Namespace, Kind: d.Spec.WorkloadRef.Kind, Name: d.Spec.WorkloadRef.Name}
 }

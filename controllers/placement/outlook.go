@@ -39,14 +39,31 @@ func (c *Controller) splitSince(k placer.Key, split capacity.Split, now time.Tim
 
 // publish hands each workload's outlook to the decision controller. Only
 // workloads whose capacity may follow it (batch, capacity auto) get one.
-func (c *Controller) publish(ws []placer.Workload) {
+// Failing prices hold: a workload whose markets have no fresh state this
+// round (a refresh or the forecaster failed, a market not priced yet), or
+// that could not be read this round (failed), keeps the outlook it had, so
+// an off market stays off and its new pods keep going to on-demand.
+func (c *Controller) publish(ws []placer.Workload, failed map[placer.Key]bool) {
 	if c.Outlooks == nil {
 		return
 	}
 	m := map[placer.Key]capacity.Outlook{}
 	for _, w := range ws {
-		if w.PolicyErr == nil && follows(w.Class, w.Inputs.Capacity) && w.Outlook.OffSpot {
+		if w.PolicyErr != nil || !follows(w.Class, w.Inputs.Capacity) {
+			continue
+		}
+		switch {
+		case w.Outlook.OffSpot:
 			m[w.Key] = w.Outlook.Outlook
+		case !w.Outlook.Fresh():
+			if o, ok := c.Outlooks.get(w.Key); ok {
+				m[w.Key] = o
+			}
+		}
+	}
+	for k := range failed {
+		if o, ok := c.Outlooks.get(k); ok {
+			m[k] = o
 		}
 	}
 	c.Outlooks.Set(m)

@@ -260,15 +260,33 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 // it, for the decision controller to put in the Decision's capacity (which
 // the pod webhook stamps). It is safe for concurrent use.
 type Outlooks struct {
-	mu sync.RWMutex
-	m  map[placer.Key]capacity.Outlook
+	mu    sync.RWMutex
+	m     map[placer.Key]capacity.Outlook
+	ready bool
 }
 
 // Set replaces every outlook.
 func (o *Outlooks) Set(m map[placer.Key]capacity.Outlook) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.m = m
+	o.m, o.ready = m, true
+}
+
+// Ready says whether the placer has published once since the manager
+// started; until then the decision controller holds each batch workload's
+// last capacity rather than read "no outlook" as "spot".
+func (o *Outlooks) Ready() bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.ready
+}
+
+// get is the outlook published for k, if any.
+func (o *Outlooks) get(k placer.Key) (capacity.Outlook, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out, ok := o.m[k]
+	return out, ok
 }
 
 // Outlook is the outlook of a workload ("Deployment", "web"): the zero

@@ -1,0 +1,53 @@
+package placement
+
+import (
+	"testing"
+
+	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/placer"
+	"github.com/trimtab-dev/trimtab/prices"
+)
+
+// TestPublishHoldsOnFailingPrices: a batch workload off spot stays off
+// through a round without market state (a refresh or the forecaster
+// failed) and a round where it could not be read; fresh prices with the
+// market back clear it. Before the first publish the decision controller
+// is told the outlooks are not known yet.
+func TestPublishHoldsOnFailingPrices(t *testing.T) {
+	outs := &Outlooks{}
+	c := &Controller{Outlooks: outs}
+	if outs.Ready() {
+		t.Fatal("ready before the first round")
+	}
+	k := placer.Key{Namespace: "shop", Kind: "Deployment", Name: "etl"}
+	w := placer.Workload{Key: k, Class: config.ClassBatch}
+	round := func(markets map[prices.Market]placer.MarketState, failed map[placer.Key]bool) bool {
+		w.Outlook = placer.OutlookOf([]prices.Market{c3}, markets)
+		ws := []placer.Workload{w}
+		if failed[k] {
+			ws = nil
+		}
+		c.publish(ws, failed)
+		return outs.Outlook(k.Namespace, k.Kind, k.Name).OffSpot
+	}
+	if !round(map[prices.Market]placer.MarketState{c3: {Market: c3, Off: true, Fresh: true, Reason: "off"}}, nil) || !outs.Ready() {
+		t.Fatal("off spot on fresh prices: not published")
+	}
+	if !round(nil, nil) {
+		t.Error("a round without market state dropped the outlook: new pods would go to spot while the market is off")
+	}
+	if !round(nil, map[placer.Key]bool{k: true}) {
+		t.Error("a round that could not read the workload dropped its outlook")
+	}
+	if round(map[prices.Market]placer.MarketState{c3: {Market: c3, Fresh: true}}, nil) {
+		t.Error("the market is back on fresh prices, the outlook is still off")
+	}
+	if round(nil, nil) {
+		t.Error("a failing round after the market came back made it off again")
+	}
+	// A standard workload never gets one.
+	w.Class = config.ClassStandard
+	if round(map[prices.Market]placer.MarketState{c3: {Market: c3, Off: true, Fresh: true}}, nil) {
+		t.Error("a standard workload's outlook was published")
+	}
+}
