@@ -38,6 +38,9 @@ type testManager struct {
 	name   string
 	cancel context.CancelFunc
 	done   chan error
+	// stopped makes stop idempotent: a test that stops its manager early
+	// does not wait again at cleanup.
+	stopped sync.Once
 }
 
 var managerLogOnce sync.Once
@@ -125,11 +128,13 @@ func startManagerWrapped(t testing.TB, wrap transport.WrapperFunc, opts ...func(
 
 // stop stops the manager and waits for it to exit.
 func (m *testManager) stop() {
-	m.cancel()
-	select {
-	case <-m.done:
-	case <-time.After(30 * time.Second):
-	}
+	m.stopped.Do(func() {
+		m.cancel()
+		select {
+		case <-m.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
 }
 
 // optedIn returns the namespace labels that opt a namespace in and route it

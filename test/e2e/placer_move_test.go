@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,7 +27,11 @@ import (
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/internal/manager"
+	"github.com/trimtab-dev/trimtab/internal/speedclock"
+	"github.com/trimtab-dev/trimtab/prices/ec2"
+	"github.com/trimtab-dev/trimtab/prices/file"
 	"github.com/trimtab-dev/trimtab/test/cluster"
+	"github.com/trimtab-dev/trimtab/test/ec2fixture"
 )
 
 // The placer end to end: the real manager (--placer) on the local control
@@ -340,5 +347,186 @@ func TestPlacerInterruptionMovesOnce(t *testing.T) {
 	}
 	if d := s.decision("etl"); d != nil && d.Status.Placement != nil {
 		t.Logf("etl placement: %s", d.Status.Placement.Summary)
+	}
+}
+
+// The recorded spike (test/testdata/prices, c3.xlarge in us-east-1a): on
+// 2015-03-17 the price crosses on-demand at 14:16 (0.231), is 0.318 at
+// 14:22 and climbs to 0.58 at 14:36 and 0.75 at 19:20; with the default
+// forecaster the market is off spot from 14:25 and back on 03-18 06:55
+// (controllers/placement TestPredictedSpikeFlipsCapacityAndMovesOut).
+var (
+	spikeTraceStart = time.Date(2015, 3, 17, 11, 30, 0, 0, time.UTC)
+	spikeClimb      = time.Date(2015, 3, 17, 14, 36, 0, 0, time.UTC)
+)
+
+// spikeSpeed is the replay's speed: an hour of the trace in 5 s.
+const spikeSpeed = 720
+
+// TestPlacerSpikeMovesOutAndBack replays the recorded spike through the
+// EC2-protocol fixture on a clock sped up 720 times, the manager's clock
+// the same one (Options.Clock; its tickers, budgets, backoffs, settle time
+// and the forecaster's hysteresis all read it): a batch Deployment of 4
+// pods on spot with a PDB allowing one down, and a critical Deployment
+// pinned to spot. When the forecaster takes the market off spot, the
+// Decision's capacity turns on-demand and the batch pods are evicted one at
+// a time within the PDB (429s retried), their replacements placed on the
+// on-demand node by the webhook; the manager is restarted mid-move and no
+// pod is evicted twice; when the market is back, they return to spot; the
+// critical pods never move.
+func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
+	t.Parallel()
+	s := newPlacerScene(t, []string{"spot-a", "spot-b"}, []string{"od"})
+	spotA, spotB, od := s.node("spot-a"), s.node("spot-b"), s.node("od")
+
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := time.Now()
+	clk, err := speedclock.New(origin, spikeSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &ec2fixture.Server{Region: "us-east-1", Offset: origin.Sub(spikeTraceStart), Now: clk.Now}
+	fx.AddHistories(hs)
+	srv := httptest.NewServer(fx) // 127.0.0.1 only
+	t.Cleanup(srv.Close)
+	trace := func() string { return clk.Now().Add(-fx.Offset).Format("01-02 15:04") }
+	wall := func() string { return fmt.Sprintf("%5.1fs", time.Since(origin).Seconds()) }
+	placer := func(o *manager.Options) {
+		o.Clock = clk
+		o.EC2Region, o.EC2Endpoint = "us-east-1", srv.URL
+		// The client the manager builds from those, with static
+		// credentials instead of the SDK's chain (t.Setenv and t.Parallel
+		// don't mix).
+		o.EC2 = ec2.NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDE2E", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
+		// Periods in the clock's time: 0.4 s of wall time each.
+		o.PricePeriod, o.PlacerPeriod, o.DecisionPeriod = 5*time.Minute, 5*time.Minute, 5*time.Minute
+	}
+	m1 := s.startPlacer(placer)
+	// Log each change of etl's outlook and capacity, in trace time, and
+	// note a flap: the capacity back on spot while the outlook is off.
+	watchDone := make(chan struct{})
+	watchStopped := make(chan struct{})
+	var flaps []string
+	go func() {
+		defer close(watchStopped)
+		last, wentOnDemand := "", false
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			var d v1alpha1.Decision
+			if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.e.namespace, Name: "etl"}, &d); err != nil || d.Status.Placement == nil || d.Status.Placement.Outlook == nil || d.Status.Capacity == nil {
+				continue
+			}
+			o := d.Status.Placement.Outlook
+			at := func(t *metav1.Time) string {
+				if t == nil {
+					return "-"
+				}
+				return t.Add(-fx.Offset).UTC().Format("01-02 15:04")
+			}
+			rest := d.Status.Capacity.Rest
+			wentOnDemand = wentOnDemand || rest == "on-demand"
+			if wentOnDemand && o.OffSpot && rest == "spot" {
+				flaps = append(flaps, fmt.Sprintf("trace %s: capacity spot while the outlook is off (%s)", trace(), o.Reason))
+			}
+			state := fmt.Sprintf("outlook off=%v, capacity %s", o.OffSpot, rest)
+			if state != last {
+				t.Logf("%s trace %s: %s (since %s, earliest back %s)", wall(), trace(), state, at(o.Since), at(o.EarliestBack))
+			}
+			last = state
+		}
+	}()
+	s.workload("etl", 4, policy(config.AnnotationClass, "batch", config.AnnotationMode, "enforce"))
+	s.workload("api", 2, policy(config.AnnotationClass, "critical", config.AnnotationMode, "enforce", config.AnnotationCapacity, "spot"))
+	s.waitPods("etl", 60*time.Second, 4, spotA, spotB)
+	api := s.waitPods("api", 60*time.Second, 2, spotA, spotB)
+	t.Logf("%s trace %s: etl and api running on spot", wall(), trace())
+
+	offAt := ""
+	eventually(t, 90*time.Second, func() error {
+		d := s.decision("etl")
+		if d == nil || d.Status.Capacity == nil || d.Status.Capacity.Rest != "on-demand" {
+			return fmt.Errorf("trace %s: etl's capacity %+v, waiting for the market to go off spot", trace(), d)
+		}
+		offAt = trace()
+		t.Logf("%s trace %s: etl's capacity: %s", wall(), offAt, d.Status.Capacity.Reason)
+		return nil
+	})
+
+	// Restart mid-move: once the first pod is evicted and its replacement
+	// admitted (through m1's webhook), stop m1 and start m2.
+	eventually(t, 60*time.Second, func() error {
+		if acc, _, _ := s.evicts.counts(); len(acc) == 0 {
+			return fmt.Errorf("trace %s: no eviction yet", trace())
+		}
+		byNode, notLive := s.pods("etl")
+		if n := len(uids(byNode)) + notLive; n < 4 {
+			return fmt.Errorf("trace %s: %d etl pods, waiting for the replacement", trace(), n)
+		}
+		return nil
+	})
+	m1.stop()
+	acc, _, _ := s.evicts.counts()
+	t.Logf("%s trace %s: manager stopped after %d eviction(s)", wall(), trace(), len(acc))
+	s.startPlacer(placer)
+	t.Logf("%s trace %s: manager restarted", wall(), trace())
+
+	out := s.waitPods("etl", 90*time.Second, 4, od)
+	t.Logf("%s trace %s: all etl pods on on-demand (the climb to 0.58 comes at %s)", wall(), trace(), spikeClimb.Format("15:04"))
+	for _, ps := range out {
+		for _, p := range ps {
+			if p.Labels[config.Prefix+"placement"] != "on-demand" || !strings.Contains(p.Annotations[config.AnnotationDecision], "off spot") {
+				t.Errorf("pod %s on %s: placement %q, decision %q; want on-demand through the webhook, off spot", p.Name, p.Spec.NodeName, p.Labels[config.Prefix+"placement"], p.Annotations[config.AnnotationDecision])
+			}
+		}
+	}
+	outAcc, outTooMany, _ := s.evicts.counts()
+
+	eventually(t, 150*time.Second, func() error {
+		d := s.decision("etl")
+		if d == nil || d.Status.Capacity == nil || d.Status.Capacity.Rest != "spot" {
+			return fmt.Errorf("trace %s: etl's capacity still %+v", trace(), d.Status.Capacity)
+		}
+		t.Logf("%s trace %s: etl's capacity back: %s", wall(), trace(), d.Status.Capacity.Reason)
+		return nil
+	})
+	s.waitPods("etl", 90*time.Second, 4, spotA, spotB)
+	t.Logf("%s trace %s: all etl pods back on spot", wall(), trace())
+
+	close(watchDone)
+	<-watchStopped
+	// Not a failure yet: on this trace (the price swings between 0.032 and
+	// 0.22-0.75 every 3-4 minutes) the forecaster's market state has been
+	// seen on spot for a round or two in the evening and off again with
+	// the same since (docs/placer.md, "Not built yet"); logged so a run
+	// shows it.
+	for _, f := range flaps {
+		t.Logf("flap (known issue): %s", f)
+	}
+	accepted, tooMany, other := s.evicts.counts()
+	t.Logf("evictions accepted: %d moving out (%d answers 429), %d in all (%d answers 429); other answers %v", len(outAcc), outTooMany, len(accepted), tooMany, other)
+	for pod, n := range accepted {
+		if n != 1 {
+			t.Errorf("pod %s evicted %d times", pod, n)
+		}
+	}
+	if len(outAcc) < 4 || len(accepted) < 8 {
+		t.Errorf("%d pods evicted moving out, %d in all; want the 4 batch pods out and their 4 replacements back", len(outAcc), len(accepted))
+	}
+	if tooMany == 0 {
+		t.Errorf("no 429: with a PDB allowing one pod down, an eviction must have been refused and retried")
+	}
+	if now, _ := s.pods("api"); fmt.Sprint(uids(now)) != fmt.Sprint(uids(api)) {
+		t.Errorf("critical pods changed: %s then %s", where(api), where(now))
 	}
 }
