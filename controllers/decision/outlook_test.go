@@ -73,13 +73,14 @@ func TestCapacityFollowsThePlacersOutlook(t *testing.T) {
 	}
 }
 
-// published is offSpot that says whether the placer has published yet.
+// published is offSpot that says whether the placer has assessed the
+// workloads yet.
 type published struct {
 	offSpot
 	ready bool
 }
 
-func (p published) Ready() bool { return p.ready }
+func (p published) Known(_, _, _ string) bool { return p.ready }
 
 // TestCapacityHoldsUntilThePlacerPublishes: after a restart, until the
 // placer's first round publishes the outlooks, a batch workload's Decision

@@ -94,19 +94,22 @@ type Outlooks interface {
 	Outlook(namespace, kind, name string) capacity.Outlook
 }
 
-// outlooksReady is an Outlooks that says whether the placer has published
-// its outlooks since the manager started (controllers/placement.Outlooks
-// does). Until it has, "no outlook" means "not known yet", not "spot".
-type outlooksReady interface{ Ready() bool }
+// outlooksKnown is an Outlooks that says whether the placer has assessed
+// a workload's outlook since the manager started (controllers/placement.
+// Outlooks does). Until it has, "no outlook" means "not known yet", not
+// "spot".
+type outlooksKnown interface {
+	Known(namespace, kind, name string) bool
+}
 
 // outlookPending says whether the workload's capacity follows an outlook
-// the placer has not published yet (its first round after a start or a
-// leader change): the Decision then holds its last capacity, so a restart
-// never sends a batch workload's new pods back to spot for a period while
-// its market is off.
+// the placer has not assessed yet (its first rounds after a start or a
+// leader change, or prices that have not come back since): the Decision
+// then holds its last capacity, so a restart never sends a batch
+// workload's new pods back to spot while its market is off.
 func (c *Controller) outlookPending(w *workload) bool {
-	r, ok := c.Outlooks.(outlooksReady)
-	return ok && w.policy.Class == config.ClassBatch && w.inputs.Capacity.Pin == "" && !r.Ready()
+	k, ok := c.Outlooks.(outlooksKnown)
+	return ok && w.policy.Class == config.ClassBatch && w.inputs.Capacity.Pin == "" && !k.Known(w.key.Namespace, w.key.Kind, w.key.Name)
 }
 
 // capacitySplit is the split the webhook stamps on the workload's new pods.

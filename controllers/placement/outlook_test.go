@@ -11,14 +11,11 @@ import (
 // TestPublishHoldsOnFailingPrices: a batch workload off spot stays off
 // through a round without market state (a refresh or the forecaster
 // failed) and a round where it could not be read; fresh prices with the
-// market back clear it. Before the first publish the decision controller
-// is told the outlooks are not known yet.
+// market back clear it. Until a round has assessed it on fresh prices
+// (after a restart), it is not known.
 func TestPublishHoldsOnFailingPrices(t *testing.T) {
 	outs := &Outlooks{}
 	c := &Controller{Outlooks: outs}
-	if outs.Ready() {
-		t.Fatal("ready before the first round")
-	}
 	k := placer.Key{Namespace: "shop", Kind: "Deployment", Name: "etl"}
 	w := placer.Workload{Key: k, Class: config.ClassBatch}
 	round := func(markets map[prices.Market]placer.MarketState, failed map[placer.Key]bool) bool {
@@ -30,7 +27,12 @@ func TestPublishHoldsOnFailingPrices(t *testing.T) {
 		c.publish(ws, failed)
 		return outs.Outlook(k.Namespace, k.Kind, k.Name).OffSpot
 	}
-	if !round(map[prices.Market]placer.MarketState{c3: {Market: c3, Off: true, Fresh: true, Reason: "off"}}, nil) || !outs.Ready() {
+	// A first round (after a restart) without market state: not known, so
+	// the decision controller holds the Decision's last capacity.
+	if round(nil, nil) || outs.Known(k.Namespace, k.Kind, k.Name) {
+		t.Fatal("a round without market state made the outlook known")
+	}
+	if !round(map[prices.Market]placer.MarketState{c3: {Market: c3, Off: true, Fresh: true, Reason: "off"}}, nil) || !outs.Known(k.Namespace, k.Kind, k.Name) {
 		t.Fatal("off spot on fresh prices: not published")
 	}
 	if !round(nil, nil) {
@@ -42,8 +44,8 @@ func TestPublishHoldsOnFailingPrices(t *testing.T) {
 	if round(map[prices.Market]placer.MarketState{c3: {Market: c3, Fresh: true}}, nil) {
 		t.Error("the market is back on fresh prices, the outlook is still off")
 	}
-	if round(nil, nil) {
-		t.Error("a failing round after the market came back made it off again")
+	if round(nil, nil) || !outs.Known(k.Namespace, k.Kind, k.Name) {
+		t.Error("a failing round after the market came back made it off again, or unknown")
 	}
 	// A standard workload never gets one.
 	w.Class = config.ClassStandard

@@ -260,33 +260,20 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 // it, for the decision controller to put in the Decision's capacity (which
 // the pod webhook stamps). It is safe for concurrent use.
 type Outlooks struct {
-	mu    sync.RWMutex
-	m     map[placer.Key]capacity.Outlook
-	ready bool
+	mu sync.RWMutex
+	m  map[placer.Key]capacity.Outlook
+	// known are the workloads whose outlook the placer has assessed on
+	// fresh prices since the manager started (or carried over from such a
+	// round); m holds those of them that are off spot.
+	known map[placer.Key]bool
 }
 
-// Set replaces every outlook.
-func (o *Outlooks) Set(m map[placer.Key]capacity.Outlook) {
+// Set replaces every outlook: m the workloads off spot, known those whose
+// outlook is known (off spot or not).
+func (o *Outlooks) Set(m map[placer.Key]capacity.Outlook, known map[placer.Key]bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.m, o.ready = m, true
-}
-
-// Ready says whether the placer has published once since the manager
-// started; until then the decision controller holds each batch workload's
-// last capacity rather than read "no outlook" as "spot".
-func (o *Outlooks) Ready() bool {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	return o.ready
-}
-
-// get is the outlook published for k, if any.
-func (o *Outlooks) get(k placer.Key) (capacity.Outlook, bool) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	out, ok := o.m[k]
-	return out, ok
+	o.m, o.known = m, known
 }
 
 // Outlook is the outlook of a workload ("Deployment", "web"): the zero
@@ -298,6 +285,25 @@ func (o *Outlooks) Outlook(namespace, kind, name string) capacity.Outlook {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	return o.m[placer.Key{Namespace: namespace, Kind: kind, Name: name}]
+}
+
+// Known says whether the placer has assessed the workload's outlook since
+// the manager started. Until it has (its first rounds after a start or a
+// leader change, or prices that have not come back since), the decision
+// controller holds the workload's last capacity rather than read "no
+// outlook" as "spot".
+func (o *Outlooks) Known(namespace, kind, name string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.known[placer.Key{Namespace: namespace, Kind: kind, Name: name}]
+}
+
+// get is the outlook published for k, and whether k is known.
+func (o *Outlooks) get(k placer.Key) (capacity.Outlook, bool, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out, off := o.m[k]
+	return out, off, o.known[k]
 }
 
 // follows says whether a workload's capacity follows the outlook: batch
