@@ -39,7 +39,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 ./bin/localcluster up | tail -1
 kubectl apply --server-side -f charts/trimtab/files/crds >/dev/null
 kubectl apply -f examples/00-namespace.yaml >/dev/null
-kubectl -n shop delete deployment/etl pdb/etl --ignore-not-found --wait=true >/dev/null
+kubectl -n shop delete deployment/etl pdb/etl decision/etl --ignore-not-found --wait=true >/dev/null
 
 # One origin for both clocks: at wall time origin both read origin, and
 # from then on run $speed times faster; the fixture plays $trace_start at

@@ -2,6 +2,9 @@ package placement
 
 import (
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/placer"
@@ -51,5 +54,33 @@ func TestPublishHoldsOnFailingPrices(t *testing.T) {
 	w.Class = config.ClassStandard
 	if round(map[prices.Market]placer.MarketState{c3: {Market: c3, Off: true, Fresh: true}}, nil) {
 		t.Error("a standard workload's outlook was published")
+	}
+}
+
+// TestCheckpointFromTheFutureIsNotRestored: a checkpoint saved after now
+// (the clock moved back: a replay restarted) would leave every market
+// unassessable, so it is refused with the reason; one saved before now,
+// or without the annotation, is restored.
+func TestCheckpointFromTheFutureIsNotRestored(t *testing.T) {
+	now := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
+	cm := func(saved string) *corev1.ConfigMap {
+		c := &corev1.ConfigMap{}
+		if saved != "" {
+			c.Annotations = map[string]string{savedAtAnnotation: saved}
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		saved, want string
+	}{
+		{"", ""},
+		{"2026-12-04T19:55:00Z", ""},
+		{"2026-12-06T13:00:00Z", "checkpoint saved at 2026-12-06T13:00:00Z, after now (2026-12-04T20:00:00Z): the clock moved back"},
+		{"yesterday", `annotation trimtab.dev/saved-at "yesterday": want an RFC 3339 time`},
+	} {
+		err := restorable(cm(tc.saved), now)
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || err.Error() != tc.want)) {
+			t.Errorf("saved %q: %v, want %q", tc.saved, err, tc.want)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.started {
-		if err := p.start(ctx, c); err != nil {
+		if err := p.start(ctx, c, now); err != nil {
 			return PriceReport{}, err
 		}
 	}
@@ -201,7 +201,7 @@ func (p *Prices) event(ctx context.Context, c client.Client, rec events.EventRec
 
 // start restores the forecaster from its checkpoint; a missing checkpoint
 // starts cold, one that does not restore is logged and starts cold.
-func (p *Prices) start(ctx context.Context, c client.Client) error {
+func (p *Prices) start(ctx context.Context, c client.Client, now time.Time) error {
 	p.outBecause, p.stale = map[prices.Market]spot.Reason{}, map[prices.Market]bool{}
 	cold, err := spot.New(p.Forecaster)
 	if err != nil {
@@ -214,7 +214,9 @@ func (p *Prices) start(ctx context.Context, c client.Client) error {
 	case err != nil:
 		return fmt.Errorf("reading the spot forecaster checkpoint %s: %w", p.Checkpoint, err)
 	default:
-		if b, ok := cm.BinaryData[CheckpointKey]; ok {
+		if err := restorable(&cm, now); err != nil {
+			log.FromContext(ctx).Error(err, "spot forecaster checkpoint not restored; starting cold", "configmap", p.Checkpoint)
+		} else if b, ok := cm.BinaryData[CheckpointKey]; ok {
 			if f, err := spot.Restore(p.Forecaster, b); err != nil {
 				log.FromContext(ctx).Error(err, "spot forecaster checkpoint not restored; starting cold", "configmap", p.Checkpoint)
 			} else {
@@ -227,6 +229,30 @@ func (p *Prices) start(ctx context.Context, c client.Client) error {
 	return nil
 }
 
+// restorable refuses a checkpoint saved after now: its markets' last
+// observations would be after every step the forecaster is asked for, and
+// each would fail ("step is before its last observation"), so no market
+// would ever be assessed. It happens when the clock moved back (a replay
+// restarted on a sped-up clock, as `make demo-placer` run twice does, or a
+// node whose clock was ahead wrote it).
+func restorable(cm *corev1.ConfigMap, now time.Time) error {
+	raw, ok := cm.Annotations[savedAtAnnotation]
+	if !ok {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return fmt.Errorf("annotation %s %q: want an RFC 3339 time", savedAtAnnotation, raw)
+	}
+	if at.After(now) {
+		return fmt.Errorf("checkpoint saved at %s, after now (%s): the clock moved back", raw, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// savedAtAnnotation records when the checkpoint was saved.
+const savedAtAnnotation = "trimtab.dev/saved-at"
+
 // save writes the forecaster's state to its ConfigMap.
 func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error {
 	b, err := p.fc.MarshalBinary()
@@ -235,7 +261,7 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Checkpoint.Namespace, Name: p.Checkpoint.Name,
 		Labels:      map[string]string{"app.kubernetes.io/managed-by": "trimtab"},
-		Annotations: map[string]string{"trimtab.dev/saved-at": now.UTC().Format(time.RFC3339)}},
+		Annotations: map[string]string{savedAtAnnotation: now.UTC().Format(time.RFC3339)}},
 		BinaryData: map[string][]byte{CheckpointKey: b}}
 	err = c.Create(ctx, cm)
 	if apierrors.IsAlreadyExists(err) {
