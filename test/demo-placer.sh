@@ -102,7 +102,8 @@ done
 step "kubectl get decisions -n shop"
 kubectl -n shop get decisions
 step "the placer's and the decision controller's Events on Decision etl"
-kubectl -n shop get events --field-selector involvedObject.name=etl,involvedObject.kind=Decision \
+uid=$(kubectl -n shop get decision etl -o jsonpath='{.metadata.uid}')
+kubectl -n shop get events --field-selector "involvedObject.uid=$uid" \
 	-o custom-columns=TIME:.eventTime,TYPE:.type,REASON:.reason,MESSAGE:.message --sort-by=.metadata.creationTimestamp | cut -c1-220
 step "why a pod is where it is: the webhook's decision on one of etl's pods"
 pod=$(kubectl -n shop get pods -l app=etl -o jsonpath='{.items[0].metadata.name}')
