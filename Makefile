@@ -3,6 +3,7 @@
 # installs itself, once, into a cache (~/.cache/trimtab, or $TRIMTAB_CACHE).
 #
 #   make demo          local control plane + trimtab + examples, explained
+#   make demo-placer   the placer: a replayed price spike moves batch pods off spot and back
 #   make test          unit, envtest and end-to-end tests (builds what it needs)
 #   make bench         benchmarks, as a table
 #   make cluster-up    start (or reuse) the local control plane; kubeconfig in .cluster/
@@ -46,6 +47,9 @@ $(LOCALCLUSTER): $(shell find test/cluster -name '*.go' -not -path '*/tools/*') 
 
 bin/loadexporter: $(shell find test/loadexporter -name '*.go') go.mod
 	$(GO) build -o $@ ./test/loadexporter/cmd/loadexporter
+
+bin/ec2fixture: $(shell find test/ec2fixture internal/speedclock prices -name '*.go') go.mod
+	$(GO) build -o $@ ./test/ec2fixture/cmd/ec2fixture
 
 .PHONY: cluster-up
 cluster-up: tools $(LOCALCLUSTER) ## start (or reuse) the local control plane with cert-manager and Prometheus
@@ -119,8 +123,12 @@ run: build cluster-up ## run the manager against the local control plane: webhoo
 		--prometheus-address $$(./$(LOCALCLUSTER) prometheus-url)
 
 .PHONY: demo
-demo: build bin/loadexporter cluster-up ## start everything and show trimtab's decisions on example workloads
+demo: build bin/loadexporter bin/ec2fixture cluster-up ## start everything and show trimtab's decisions on example workloads
 	@bash test/demo.sh
+
+.PHONY: demo-placer
+demo-placer: build bin/ec2fixture $(LOCALCLUSTER) ## the placer alone: a recorded spot price spike replayed at 720x, batch pods moved off spot and back (~2 min)
+	@bash test/demo-placer.sh
 
 .PHONY: clean
 clean: cluster-down ## stop the cluster and remove build output (the tool cache stays)

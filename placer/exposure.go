@@ -95,7 +95,26 @@ func PinsCapacity(spec *corev1.PodSpec, label string) bool {
 }
 
 // hardTaint selects the taints that keep a pod off a node (kube-scheduler's
-// TaintToleration filter: NoSchedule and NoExecute).
+// TaintToleration filter: NoSchedule and NoExecute), leaving out the node
+// lifecycle controller's condition taints: they come and go with a node's
+// heartbeat (a kubelet, or kwok, renewing its lease late), and a node
+// tainted not-ready for a moment is still in its market. Counting them
+// flipped a workload's outlook to spot for a round while its market was
+// off (found by the e2e spike replay).
 func hardTaint(t *corev1.Taint) bool {
+	if conditionTaints[t.Key] {
+		return false
+	}
 	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+}
+
+// conditionTaints are the taints the node lifecycle controller sets from
+// node conditions (k8s.io/api/core/v1 well_known_taints.go).
+var conditionTaints = map[string]bool{
+	corev1.TaintNodeNotReady:           true,
+	corev1.TaintNodeUnreachable:        true,
+	corev1.TaintNodeMemoryPressure:     true,
+	corev1.TaintNodeDiskPressure:       true,
+	corev1.TaintNodePIDPressure:        true,
+	corev1.TaintNodeNetworkUnavailable: true,
 }

@@ -91,7 +91,22 @@ func TestExposure(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tc.name, got, tc.want)
 		}
 	}
+	// A node the node lifecycle controller tainted for a moment (kwok or a
+	// kubelet renewing its lease late) is still in its market: new pods
+	// land there once the taint lifts, so the workload stays exposed.
+	for _, key := range []string{corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady, corev1.TaintNodeMemoryPressure} {
+		nodes["spot-3"].Node.Spec.Taints = append([]corev1.Taint{{Key: key, Effect: corev1.TaintEffectNoSchedule}}, settings.SpotTaint)
+		if got := Exposure(onlyR3, nil, nodes, settings); len(got) != 1 {
+			t.Errorf("a node tainted %s is not counted: %v (%v)", key, got, nodes["spot-3"].Node.Spec.Taints)
+		}
+	}
+	// A taint the template does not tolerate keeps it off the node.
+	nodes["spot-3"].Node.Spec.Taints = []corev1.Taint{{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}, settings.SpotTaint}
+	if got := Exposure(onlyR3, nil, nodes, settings); len(got) != 0 {
+		t.Errorf("a node with an untolerated taint counted: %v", got)
+	}
 	// An interrupted spot node is not counted: it is going away.
+	nodes["spot-3"].Node.Spec.Taints = []corev1.Taint{settings.SpotTaint}
 	nodes["spot-3"].Interrupted = "taint x"
 	if got := Exposure(onlyR3, nil, nodes, settings); len(got) != 0 {
 		t.Errorf("interrupted node counted: %v", got)

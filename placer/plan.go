@@ -127,7 +127,12 @@ func (p *planner) workload(w *Workload) []Move {
 
 	// What the last plan left: evictions that went through are recorded
 	// and followed until their pod is gone; an eviction whose outcome is
-	// unknown (the leader stopped) is decided by the pod itself.
+	// unknown (the leader stopped) is decided by the pod itself. Only an
+	// Evicting move is counted here: an Evicted one was counted when the
+	// Eviction API accepted it, and its record may have left the budget
+	// window while its pod still terminates (a long grace period, a stuck
+	// finalizer) — counting it again would spend the budget on it every
+	// window until the pod is gone.
 	var kept []Move
 	prior := map[types.UID]Move{}
 	for _, m := range w.Prior {
@@ -135,7 +140,7 @@ func (p *planner) workload(w *Workload) []Move {
 		inFlight := m.State == Evicting || m.State == Evicted
 		switch {
 		case pod == nil || !live(pod):
-			if inFlight && !evicted[m.UID] {
+			if m.State == Evicting && !evicted[m.UID] {
 				p.res.Done = append(p.res.Done, Eviction{Time: now, Workload: w.Key, Pod: m.Pod, UID: m.UID, Kind: m.Kind})
 				evicted[m.UID] = true
 			}

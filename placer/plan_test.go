@@ -240,9 +240,10 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestPlanRecordsOutcomesOfTheLastPlan: evictions found Evicting or
-// Evicted whose pod is terminating or gone are reported once as done, and
-// a terminating pod is shown until it is gone.
+// TestPlanRecordsOutcomesOfTheLastPlan: evictions found Evicting whose
+// pod is terminating or gone are reported once as done; Evicted ones were
+// counted when they were made and are not; a terminating pod is shown
+// until it is gone.
 func TestPlanRecordsOutcomesOfTheLastPlan(t *testing.T) {
 	s := newScene()
 	w := s.w("batch")
@@ -258,12 +259,34 @@ func TestPlanRecordsOutcomesOfTheLastPlan(t *testing.T) {
 	if got := summary(res.Plans[w.Key]); got != "b1:MoveOut:record b2:MoveOut:evict" {
 		t.Errorf("plan %q", got)
 	}
-	if len(res.Done) != 2 || res.Done[0].UID != "uid-b1" || res.Done[1].UID != "uid-b3" {
-		t.Errorf("done %+v, want b1 and b3 recorded", res.Done)
+	if len(res.Done) != 1 || res.Done[0].UID != "uid-b1" {
+		t.Errorf("done %+v, want b1 only recorded (b3 was counted when it was evicted)", res.Done)
 	}
 	// b2 is the only eviction left within the budget: x counted.
 	if got := res.Evictions(); len(got) != 1 || got[0].Pod != "b2" {
 		t.Errorf("evictions %v", got)
+	}
+}
+
+// TestPlanNeverRecountsATerminatingPod: a pod evicted more than a budget
+// window ago that is still terminating (a long grace period, a stuck
+// finalizer; its eviction record has left the window) is shown as Evicted
+// and is not counted again, round after round, against the budgets.
+func TestPlanNeverRecountsATerminatingPod(t *testing.T) {
+	s := newScene()
+	w := s.w("batch")
+	w.Pods[0].DeletionTimestamp = ptr.To(metav1.NewTime(now.Add(-5 * time.Minute)))
+	w.Prior = []Move{{Pod: "b1", UID: "uid-b1", Kind: MoveOut, State: Evicted, PlannedAt: now.Add(-5 * time.Minute)}}
+	w.Evictions = nil // the record is older than the window
+	for round := range 3 {
+		s.in.Now = now.Add(time.Duration(round) * 15 * time.Second)
+		res := Plan(s.in)
+		if len(res.Done) != 0 {
+			t.Fatalf("round %d: done %+v, want the old eviction not counted again", round, res.Done)
+		}
+		if got := summary(res.Plans[w.Key]); got != "b1:MoveOut:record b2:MoveOut:evict b3:MoveOut:evict" {
+			t.Errorf("round %d: plan %q, want b1 shown as evicted and b2, b3 within the budget of 2", round, got)
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ stop_manager() { stop_pid "$pidfile" bin/trimtab; }
 if [ "${1:-}" = "stop" ]; then
 	stop_manager
 	stop_pid "$loadpid" bin/loadexporter
+	stop_pid "$state/ec2fixture.pid" bin/ec2fixture # demo-placer.sh's
 	exit 0
 fi
 
@@ -135,3 +136,11 @@ Explore:
 Stop:
   make cluster-down      # stops the manager, the load exporter and the control plane (by PID)
 MSG
+
+# The placer (issue 16): a replayed price spike, in about two minutes
+# (DEMO_PLACER=0 skips it). It restarts the manager with --placer on a
+# sped-up clock, without Prometheus: the Decisions above then hold.
+if [ "${DEMO_PLACER:-1}" = 1 ]; then
+	step "the placer: make demo-placer"
+	bash test/demo-placer.sh
+fi

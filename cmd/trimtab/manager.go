@@ -27,6 +27,8 @@ func newManagerCmd() *cobra.Command {
 		burst      int
 		// placerDryRun sets o.PlacerSettings.DryRun.
 		placerDryRun bool
+		// replay sets o.Clock for a replayed price trace (replay.go).
+		replay replayFlags
 	)
 	o := manager.Options{Settings: config.DefaultSettings()}
 	cmd := &cobra.Command{
@@ -47,6 +49,9 @@ func newManagerCmd() *cobra.Command {
 				ps := config.DefaultPlacerSettings()
 				ps.DryRun = true
 				o.PlacerSettings = &ps
+			}
+			if o.Clock, err = replay.clock(time.Now()); err != nil {
+				return err
 			}
 			cfg, err := restConfig(kubeconfig)
 			if err != nil {
@@ -106,6 +111,11 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&o.EC2Region, "ec2-region", "", "with --placer: AWS region whose spot prices the placer reads (DescribeSpotPriceHistory); empty uses AWS_REGION or the profile, and with no region the placer runs without prices (interruption moves only)")
 	f.StringVar(&o.EC2Endpoint, "ec2-endpoint", "", "with --placer: EC2 endpoint URL; empty uses the region's (set it for a VPC endpoint, or test/ec2fixture)")
 	f.DurationVar(&o.PricePeriod, "price-period", 5*time.Minute, "with --placer: how often spot prices are refreshed")
+	// Replays of recorded prices (issue 16): the manager's clock sped up
+	// like test/ec2fixture's, and the placer's period in that clock's time.
+	f.Float64Var(&replay.speed, "clock-speed", 1, "replays only: run the manager's clock this many times faster than the wall clock from --clock-origin, to match test/ec2fixture's --clock-speed; 1 is production")
+	f.StringVar(&replay.origin, "clock-origin", "", "replays only: RFC 3339 wall time at which the sped-up clock reads the wall clock (give test/ec2fixture the same); empty: the manager's start")
+	f.DurationVar(&o.PlacerPeriod, "placer-period", 0, "with --placer: how often the placer plans (0: 15s)")
 	zfs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	zapOpts.BindFlags(zfs)
 	f.AddGoFlagSet(zfs)

@@ -1,8 +1,12 @@
 package decision
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/decider/capacity"
@@ -66,5 +70,46 @@ func TestCapacityFollowsThePlacersOutlook(t *testing.T) {
 	}
 	if split, err := (&Controller{}).capacitySplit(&workload{inputs: config.Inputs{Evictable: true}, policy: config.Policy{Class: config.ClassBatch}}); err != nil || split.Rest != capacity.Spot {
 		t.Errorf("without the placer: %v %v", split, err)
+	}
+}
+
+// published is offSpot that says whether the placer has assessed the
+// workloads yet.
+type published struct {
+	offSpot
+	ready bool
+}
+
+func (p published) Known(_, _, _ string) bool { return p.ready }
+
+// TestCapacityHoldsUntilThePlacerPublishes: after a restart, until the
+// placer's first round publishes the outlooks, a batch workload's Decision
+// keeps its last capacity (on-demand during a spike) instead of falling
+// back to spot; a standard one is decided as always; once published, the
+// outlook decides.
+func TestCapacityHoldsUntilThePlacerPublishes(t *testing.T) {
+	old := v1alpha1.DecisionStatus{Capacity: &v1alpha1.CapacityStatus{Rest: "on-demand", RestRequired: true, Reason: "off spot: c3.xlarge/us-east-1a"}}
+	decide := func(class string, o Outlooks) *v1alpha1.CapacityStatus {
+		pol, errs := config.ParsePolicy(map[string]string{config.AnnotationClass: class})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		in, err := pol.Inputs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &workload{key: workloadKey{Namespace: "shop", Kind: "Deployment", Name: "etl"}, policy: pol, inputs: in}
+		c := &Controller{Outlooks: o}
+		next := c.decide(w, &tracked{}, nil, &signalsOf{loadErr: errors.New("no signals in this test")}, time.Now(), &old)
+		return next.Capacity
+	}
+	if got := decide("batch", published{offSpot{}, false}); got == nil || got.Rest != "on-demand" || got.Reason != old.Capacity.Reason {
+		t.Errorf("batch before the placer published: capacity %+v, want the last one held", got)
+	}
+	if got := decide("standard", published{offSpot{}, false}); got == nil || got.Rest != "spot" {
+		t.Errorf("standard before the placer published: capacity %+v, want its policy's (spot)", got)
+	}
+	if got := decide("batch", published{offSpot{}, true}); got == nil || got.Rest != "spot" {
+		t.Errorf("batch once published with no outlook: capacity %+v, want spot", got)
 	}
 }

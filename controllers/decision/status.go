@@ -94,6 +94,24 @@ type Outlooks interface {
 	Outlook(namespace, kind, name string) capacity.Outlook
 }
 
+// outlooksKnown is an Outlooks that says whether the placer has assessed
+// a workload's outlook since the manager started (controllers/placement.
+// Outlooks does). Until it has, "no outlook" means "not known yet", not
+// "spot".
+type outlooksKnown interface {
+	Known(namespace, kind, name string) bool
+}
+
+// outlookPending says whether the workload's capacity follows an outlook
+// the placer has not assessed yet (its first rounds after a start or a
+// leader change, or prices that have not come back since): the Decision
+// then holds its last capacity, so a restart never sends a batch
+// workload's new pods back to spot while its market is off.
+func (c *Controller) outlookPending(w *workload) bool {
+	k, ok := c.Outlooks.(outlooksKnown)
+	return ok && w.policy.Class == config.ClassBatch && w.inputs.Capacity.Pin == "" && !k.Known(w.key.Namespace, w.key.Kind, w.key.Name)
+}
+
 // capacitySplit is the split the webhook stamps on the workload's new pods.
 // Batch workloads with capacity auto follow the placer's spot outlook
 // (on-demand while a market their pods use is predicted to spike); every

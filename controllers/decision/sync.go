@@ -99,6 +99,11 @@ func (c *Controller) decide(w *workload, t *tracked, h *autoscalingv2.Horizontal
 	if split, err := c.capacitySplit(w); err == nil {
 		next.Capacity = &v1alpha1.CapacityStatus{OnDemandBase: split.OnDemandBase, Rest: string(split.Rest), RestRequired: split.RestRequired, Reason: split.Reason}
 	}
+	// The placer's outlook is not known yet after a start: hold (issue 16).
+	if old.Capacity != nil && c.outlookPending(w) {
+		held := *old.Capacity
+		next.Capacity = &held
+	}
 	if t.haveTarget {
 		next.DesiredReplicas = t.desired
 	}

@@ -62,6 +62,13 @@ type Controller struct {
 	// for the decision controller's capacity (admission follows it).
 	Outlooks *Outlooks
 
+	// Namespaces, when set, narrows the placer to the Decisions of
+	// namespaces whose labels match (nil: every namespace); the manager
+	// passes its decision controller's, so several managers (the e2e
+	// tests') each move only their own workloads. Nodes and pods are read
+	// cluster-wide whatever it says: the simulation needs them all.
+	Namespaces labels.Selector
+
 	// splits remembers when each workload's Decision began showing its
 	// current split, the settle time's start (outlook.go).
 	splits map[placer.Key]splitSeen
@@ -116,6 +123,9 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 	}
 	infos := placer.Nodes(in.Cluster.Nodes, c.Settings, c.Placer, in.Product)
 	var errs []error
+	if err := c.narrow(ctx, &decisions); err != nil {
+		return executor.Report{}, err
+	}
 	if c.Prices != nil {
 		prep, err := c.Prices.Round(ctx, c.Client, c.Recorder, now, infos)
 		if err != nil {
@@ -126,11 +136,13 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 			in.Markets = prep.Markets
 		}
 	}
+	failed := map[placer.Key]bool{}
 	for i := range decisions.Items {
 		d := &decisions.Items[i]
 		w, err := c.workload(ctx, d, in.Cluster.Pods, infos, in.Markets)
 		if err != nil {
 			errs = append(errs, err)
+			failed[keyOfDecision(d)] = true
 			continue
 		}
 		if w == nil {
@@ -143,11 +155,12 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 		in.Workloads = append(in.Workloads, *w)
 		in.Evictions = append(in.Evictions, w.Evictions...)
 	}
-	c.publish(in.Workloads)
+	c.publish(in.Workloads, failed)
 	res := placer.Plan(in)
 	for _, s := range res.Skips {
 		log.FromContext(ctx).V(1).Info("placer leaves a pod", "pod", s.String())
 	}
+	executor.RecordPending(in.Workloads)
 	ex := &executor.Executor{Client: c.Client, Recorder: c.Recorder, Settings: c.Placer, Clock: c.Clock}
 	rep, err := ex.Apply(ctx, in, res)
 	return rep, errors.Join(append(errs, err)...)
@@ -215,4 +228,31 @@ func split(d *v1alpha1.Decision, in config.Inputs) (capacity.Split, error) {
 		return capacity.Split{OnDemandBase: cs.OnDemandBase, Rest: capacity.Type(cs.Rest), RestRequired: cs.RestRequired, Reason: cs.Reason}, nil
 	}
 	return capacity.Decide(in.Capacity, capacity.Outlook{})
+}
+
+// narrow keeps the Decisions of the namespaces Namespaces selects.
+func (c *Controller) narrow(ctx context.Context, decisions *v1alpha1.DecisionList) error {
+	if c.Namespaces == nil {
+		return nil
+	}
+	var nss corev1.NamespaceList
+	if err := c.Client.List(ctx, &nss, client.MatchingLabelsSelector{Selector: c.Namespaces}); err != nil {
+		return fmt.Errorf("listing the namespaces %s: %w", c.Namespaces, err)
+	}
+	keep := map[string]bool{}
+	for _, ns := range nss.Items {
+		keep[ns.Name] = true
+	}
+	var out []v1alpha1.Decision
+	for _, d := range decisions.Items {
+		if keep[d.Namespace] {
+			out = append(out, d)
+		}
+	}
+	decisions.Items = out
+	return nil
+}
+
+func keyOfDecision(d *v1alpha1.Decision) placer.Key {
+	return placer.Key{Namespace: d.Namespace, Kind: d.Spec.WorkloadRef.Kind, Name: d.Spec.WorkloadRef.Name}
 }

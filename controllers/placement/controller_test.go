@@ -210,4 +210,30 @@ func TestInterruptionMovesBatchPodsOnce(t *testing.T) {
 	if d.Status.Placement != nil && len(d.Status.Placement.Moves) != 0 {
 		t.Errorf("the critical workload has moves: %+v", d.Status.Placement.Moves)
 	}
+
+	// No kubelet: etl-0 and etl-1 stay terminating. Once their eviction
+	// records have left the budget window, later rounds neither count
+	// them again nor ask for them.
+	lastEviction := clk.Now()
+	for range 4 {
+		clk.Step(45 * time.Second)
+		sync()
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "etl"}, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range d.Status.Placement.Evictions {
+			if ev.Time.After(lastEviction) {
+				t.Errorf("round at %s: eviction of %s recorded again at %s, after the last eviction at %s: a terminating pod counted twice", clk.Now().UTC().Format(time.RFC3339), ev.Pod, ev.Time.UTC().Format(time.RFC3339), lastEviction.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	evicted := 0
+	for _, m := range d.Status.Placement.Moves {
+		if m.State == v1alpha1.MoveEvicted {
+			evicted++
+		}
+	}
+	if got := cc.requests(); len(got) != 3 || evicted != 2 || !gone("etl-0") || !gone("etl-1") {
+		t.Errorf("after 3 min of terminating pods: requests %v, %d moves shown Evicted (want 2)", got, evicted)
+	}
 }

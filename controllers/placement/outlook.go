@@ -39,17 +39,43 @@ func (c *Controller) splitSince(k placer.Key, split capacity.Split, now time.Tim
 
 // publish hands each workload's outlook to the decision controller. Only
 // workloads whose capacity may follow it (batch, capacity auto) get one.
-func (c *Controller) publish(ws []placer.Workload) {
+// Failing prices hold: a workload whose markets have no fresh state this
+// round (a refresh or the forecaster failed, a market not priced yet), or
+// that could not be read this round (failed), keeps the outlook it had, so
+// an off market stays off and its new pods keep going to on-demand; if it
+// had none since the manager started, it is not known, and the decision
+// controller holds its Decision's last capacity.
+func (c *Controller) publish(ws []placer.Workload, failed map[placer.Key]bool) {
 	if c.Outlooks == nil {
 		return
 	}
 	m := map[placer.Key]capacity.Outlook{}
-	for _, w := range ws {
-		if w.PolicyErr == nil && follows(w.Class, w.Inputs.Capacity) && w.Outlook.OffSpot {
-			m[w.Key] = w.Outlook.Outlook
+	known := map[placer.Key]bool{}
+	carry := func(k placer.Key) {
+		if o, off, ok := c.Outlooks.get(k); ok {
+			known[k] = true
+			if off {
+				m[k] = o
+			}
 		}
 	}
-	c.Outlooks.Set(m)
+	for _, w := range ws {
+		if w.PolicyErr != nil || !follows(w.Class, w.Inputs.Capacity) {
+			continue
+		}
+		switch {
+		case w.Outlook.OffSpot:
+			m[w.Key], known[w.Key] = w.Outlook.Outlook, true
+		case w.Outlook.Fresh():
+			known[w.Key] = true
+		default:
+			carry(w.Key)
+		}
+	}
+	for k := range failed {
+		carry(k)
+	}
+	c.Outlooks.Set(m, known)
 }
 
 // recordOutlook writes the workload's outlook and the PricesFresh

@@ -98,7 +98,7 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.started {
-		if err := p.start(ctx, c); err != nil {
+		if err := p.start(ctx, c, now); err != nil {
 			return PriceReport{}, err
 		}
 	}
@@ -201,7 +201,7 @@ func (p *Prices) event(ctx context.Context, c client.Client, rec events.EventRec
 
 // start restores the forecaster from its checkpoint; a missing checkpoint
 // starts cold, one that does not restore is logged and starts cold.
-func (p *Prices) start(ctx context.Context, c client.Client) error {
+func (p *Prices) start(ctx context.Context, c client.Client, now time.Time) error {
 	p.outBecause, p.stale = map[prices.Market]spot.Reason{}, map[prices.Market]bool{}
 	cold, err := spot.New(p.Forecaster)
 	if err != nil {
@@ -214,7 +214,9 @@ func (p *Prices) start(ctx context.Context, c client.Client) error {
 	case err != nil:
 		return fmt.Errorf("reading the spot forecaster checkpoint %s: %w", p.Checkpoint, err)
 	default:
-		if b, ok := cm.BinaryData[CheckpointKey]; ok {
+		if err := restorable(&cm, now); err != nil {
+			log.FromContext(ctx).Error(err, "spot forecaster checkpoint not restored; starting cold", "configmap", p.Checkpoint)
+		} else if b, ok := cm.BinaryData[CheckpointKey]; ok {
 			if f, err := spot.Restore(p.Forecaster, b); err != nil {
 				log.FromContext(ctx).Error(err, "spot forecaster checkpoint not restored; starting cold", "configmap", p.Checkpoint)
 			} else {
@@ -227,6 +229,30 @@ func (p *Prices) start(ctx context.Context, c client.Client) error {
 	return nil
 }
 
+// restorable refuses a checkpoint saved after now: its markets' last
+// observations would be after every step the forecaster is asked for, and
+// each would fail ("step is before its last observation"), so no market
+// would ever be assessed. It happens when the clock moved back (a replay
+// restarted on a sped-up clock, as `make demo-placer` run twice does, or a
+// node whose clock was ahead wrote it).
+func restorable(cm *corev1.ConfigMap, now time.Time) error {
+	raw, ok := cm.Annotations[savedAtAnnotation]
+	if !ok {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return fmt.Errorf("annotation %s %q: want an RFC 3339 time", savedAtAnnotation, raw)
+	}
+	if at.After(now) {
+		return fmt.Errorf("checkpoint saved at %s, after now (%s): the clock moved back", raw, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// savedAtAnnotation records when the checkpoint was saved.
+const savedAtAnnotation = "trimtab.dev/saved-at"
+
 // save writes the forecaster's state to its ConfigMap.
 func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error {
 	b, err := p.fc.MarshalBinary()
@@ -235,7 +261,7 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Checkpoint.Namespace, Name: p.Checkpoint.Name,
 		Labels:      map[string]string{"app.kubernetes.io/managed-by": "trimtab"},
-		Annotations: map[string]string{"trimtab.dev/saved-at": now.UTC().Format(time.RFC3339)}},
+		Annotations: map[string]string{savedAtAnnotation: now.UTC().Format(time.RFC3339)}},
 		BinaryData: map[string][]byte{CheckpointKey: b}}
 	err = c.Create(ctx, cm)
 	if apierrors.IsAlreadyExists(err) {
@@ -262,13 +288,18 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 type Outlooks struct {
 	mu sync.RWMutex
 	m  map[placer.Key]capacity.Outlook
+	// known are the workloads whose outlook the placer has assessed on
+	// fresh prices since the manager started (or carried over from such a
+	// round); m holds those of them that are off spot.
+	known map[placer.Key]bool
 }
 
-// Set replaces every outlook.
-func (o *Outlooks) Set(m map[placer.Key]capacity.Outlook) {
+// Set replaces every outlook: m the workloads off spot, known those whose
+// outlook is known (off spot or not).
+func (o *Outlooks) Set(m map[placer.Key]capacity.Outlook, known map[placer.Key]bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.m = m
+	o.m, o.known = m, known
 }
 
 // Outlook is the outlook of a workload ("Deployment", "web"): the zero
@@ -280,6 +311,25 @@ func (o *Outlooks) Outlook(namespace, kind, name string) capacity.Outlook {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	return o.m[placer.Key{Namespace: namespace, Kind: kind, Name: name}]
+}
+
+// Known says whether the placer has assessed the workload's outlook since
+// the manager started. Until it has (its first rounds after a start or a
+// leader change, or prices that have not come back since), the decision
+// controller holds the workload's last capacity rather than read "no
+// outlook" as "spot".
+func (o *Outlooks) Known(namespace, kind, name string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.known[placer.Key{Namespace: namespace, Kind: kind, Name: name}]
+}
+
+// get is the outlook published for k, and whether k is known.
+func (o *Outlooks) get(k placer.Key) (capacity.Outlook, bool, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out, off := o.m[k]
+	return out, off, o.known[k]
 }
 
 // follows says whether a workload's capacity follows the outlook: batch

@@ -45,6 +45,8 @@ func addPlacer(mgr ctrl.Manager, o Options) error {
 		Period:   o.PlacerPeriod,
 		Clock:    o.Clock,
 		Outlooks: o.outlooks,
+		// The same namespaces as the decision controller's.
+		Namespaces: o.DecisionNamespaces,
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}

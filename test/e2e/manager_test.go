@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/transport"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -37,6 +38,9 @@ type testManager struct {
 	name   string
 	cancel context.CancelFunc
 	done   chan error
+	// stopped makes stop idempotent: a test that stops its manager early
+	// does not wait again at cleanup.
+	stopped sync.Once
 }
 
 var managerLogOnce sync.Once
@@ -59,11 +63,22 @@ func setManagerLog(t testing.TB, clusterDir string) {
 // unless an option says otherwise.
 func startManager(t testing.TB, opts ...func(*manager.Options)) *testManager {
 	t.Helper()
+	return startManagerWrapped(t, nil, opts...)
+}
+
+// startManagerWrapped is startManager with the manager's API transport
+// wrapped by wrap (nil: none), for a test that watches the requests the
+// manager makes (the placer's evictions).
+func startManagerWrapped(t testing.TB, wrap transport.WrapperFunc, opts ...func(*manager.Options)) *testManager {
+	t.Helper()
 	cl := cluster.Start(t)
 	managerLogOnce.Do(func() { setManagerLog(t, cl.Config.Dir) })
 	cfg, err := cl.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		cfg.Wrap(wrap)
 	}
 	cs, err := cl.Clientset()
 	if err != nil {
@@ -113,11 +128,13 @@ func startManager(t testing.TB, opts ...func(*manager.Options)) *testManager {
 
 // stop stops the manager and waits for it to exit.
 func (m *testManager) stop() {
-	m.cancel()
-	select {
-	case <-m.done:
-	case <-time.After(30 * time.Second):
-	}
+	m.stopped.Do(func() {
+		m.cancel()
+		select {
+		case <-m.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
 }
 
 // optedIn returns the namespace labels that opt a namespace in and route it

@@ -79,6 +79,11 @@ func (e *Executor) Apply(ctx context.Context, in placer.Input, res placer.Result
 		done[d.Workload] = append(done[d.Workload], d)
 	}
 	clusterUsed := len(window(append(append([]placer.Eviction(nil), in.Evictions...), res.Done...), now, e.Settings.ClusterBudget.Per))
+	for _, d := range res.Done {
+		movesDone.WithLabelValues(string(d.Kind)).Inc()
+	}
+	states := map[placer.State]int{}
+	defer recordMoves(states)
 
 	keys := make([]placer.Key, 0, len(res.Plans))
 	for k := range res.Plans {
@@ -106,7 +111,7 @@ func (e *Executor) Apply(ctx context.Context, in placer.Input, res placer.Result
 			errs = append(errs, fmt.Errorf("%s: planned but not among the plan's workloads; nothing evicted", k))
 			continue
 		}
-		n, err := e.workload(ctx, d, w, res.Plans[k], done[k], now, &clusterUsed, &rep)
+		n, err := e.workload(ctx, d, w, res.Plans[k], done[k], now, &clusterUsed, &rep, states)
 		clusterUsed += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", k, err))
@@ -129,7 +134,7 @@ func (e *Executor) listDecisions(ctx context.Context, ns string) (map[placer.Key
 
 // workload records and carries out one workload's plan; it returns how
 // many evictions the Eviction API accepted.
-func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer.Workload, plan []placer.Move, done []placer.Eviction, now time.Time, clusterUsed *int, rep *Report) (int, error) {
+func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer.Workload, plan []placer.Move, done []placer.Eviction, now time.Time, clusterUsed *int, rep *Report, states map[placer.State]int) (int, error) {
 	ps := e.Settings
 	_, recorded := FromStatus(d, "")
 	per := max(ps.WorkloadBudget.Per, ps.ClusterBudget.Per)
@@ -199,6 +204,7 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 	}
 	rep.Written++
 	if len(evict) == 0 {
+		countStates(states, moves)
 		return 0, nil
 	}
 
@@ -215,6 +221,8 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 			evs = append(evs, placer.Eviction{Time: now, Workload: w.Key, Pod: m.Pod, UID: m.UID, Kind: m.Kind})
 			accepted++
 			rep.Evicted++
+			evictionsTotal.WithLabelValues(OutcomeEvicted, string(m.Kind)).Inc()
+			movesDone.WithLabelValues(string(m.Kind)).Inc()
 			e.event(d, corev1.EventTypeNormal, "Evicted", "%s", m)
 		case apierrors.IsTooManyRequests(err):
 			m.Attempts++
@@ -222,15 +230,18 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 			m.NextAttempt = now.Add(placer.Backoff(m.Attempts, ps.BackoffBase, ps.BackoffMax))
 			m.Message = fmt.Sprintf("eviction refused (attempt %d, next %s): %v", m.Attempts, m.NextAttempt.UTC().Format(time.RFC3339), err)
 			rep.Blocked++
+			evictionsTotal.WithLabelValues(OutcomeBlocked, string(m.Kind)).Inc()
 			e.event(d, corev1.EventTypeWarning, "EvictionBlocked", "%s/%s: %s", w.Key.Namespace, m.Pod, m.Message)
 		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
 			// Gone, or a new pod of the same name (the UID precondition
 			// failed): there is nothing of this move left to do.
 			dropped[i] = true
 			rep.Dropped++
+			evictionsTotal.WithLabelValues(OutcomeDropped, string(m.Kind)).Inc()
 			e.event(d, corev1.EventTypeNormal, "MoveDropped", "%s/%s (UID %s) is gone or was replaced: %v", w.Key.Namespace, m.Pod, m.UID, err)
 		default:
 			m.State, m.Action, m.Message = placer.Planned, placer.Wait, "eviction failed: "+err.Error()
+			evictionsTotal.WithLabelValues(OutcomeFailed, string(m.Kind)).Inc()
 			errs = append(errs, fmt.Errorf("evicting %s/%s: %w", w.Key.Namespace, m.Pod, err))
 		}
 	}
@@ -239,6 +250,7 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 			keep = append(keep, m)
 		}
 	}
+	countStates(states, keep)
 	if _, err := e.write(ctx, d, keep, evs, now, false); err != nil {
 		// The evictions happened; the next plan finds the Evicting moves
 		// and their terminating pods and counts them.
@@ -306,4 +318,11 @@ func dedupe(evs []placer.Eviction) []placer.Eviction {
 		}
 	}
 	return out
+}
+
+// countStates adds the moves' states to states (the moves gauge).
+func countStates(states map[placer.State]int, moves []placer.Move) {
+	for _, m := range moves {
+		states[m.State]++
+	}
 }

@@ -38,6 +38,7 @@ func run(args []string) error {
 	pricesFlag := fs.String("prices", "", "comma-separated recorded price traces (prices/file layouts, plain or gzip)")
 	speed := fs.Float64("clock-speed", 1, "how many times faster than the wall clock the trace plays")
 	traceStart := fs.String("trace-start", "", "RFC 3339 trace time to play at start (default: the first point of the traces)")
+	clockOrigin := fs.String("clock-origin", "", "RFC 3339 wall time at which the sped-up clock reads the wall clock and --trace-start plays (default: now); give `trimtab manager --clock-origin` the same so both clocks agree")
 	region := fs.String("region", "us-east-1", "SigV4 region accepted")
 	report := fs.Duration("report", time.Minute, "wall-clock period of the 'now playing' line (0: never)")
 	if err := fs.Parse(args); err != nil {
@@ -69,6 +70,11 @@ func run(args []string) error {
 		}
 	}
 	origin := time.Now()
+	if *clockOrigin != "" {
+		if origin, err = time.Parse(time.RFC3339, *clockOrigin); err != nil {
+			return fmt.Errorf("--clock-origin %q: want an RFC 3339 time such as 2026-12-04T09:00:00Z", *clockOrigin)
+		}
+	}
 	clk, err := speedclock.New(origin, *speed)
 	if err != nil {
 		return fmt.Errorf("--clock-speed: %w", err)

@@ -28,6 +28,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--clock-speed", "0"}, "--clock-speed: clock speed 0: want a positive finite factor"},
 		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--trace-start", "yesterday"}, `--trace-start "yesterday": want an RFC 3339 time`},
 		{[]string{"--prices", bad, "--listen", "127.0.0.1:0"}, "cheap"},
+		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--clock-origin", "soon"}, `--clock-origin "soon": want an RFC 3339 time`},
 	} {
 		err := run(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
