@@ -97,7 +97,7 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	for k := range n {
 		cfg.progress(what, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
-		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
+		load := metricAt(tr, now, cfg.MetricsDelay)
 		if !math.IsNaN(load) {
 			buf = cpuPods(buf, ps, now, cfg, load)
 			res, err := hpa.ResourceReplicas(buf, cur, pct, hpa.DefaultTolerances, opts, now)
@@ -147,7 +147,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 			st.Observe(tr.At(seen), tr.Values[seen])
 			seen++
 		}
-		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
+		load := metricAt(tr, now, cfg.MetricsDelay)
 		in := replicas.Inputs{Now: now, CurrentReplicas: cur, ReadyReplicas: ps.ready(now, cfg.StartupDelay), Downstream: math.NaN(), Options: hpa.DefaultOptions}
 		if !math.IsNaN(load) {
 			buf = cpuPods(buf, ps, now, cfg, load)
