@@ -76,3 +76,25 @@ func TestMetricAt(t *testing.T) {
 		})
 	}
 }
+
+// TestSynthGaps: gaps are NaN samples counted in Trace.Gaps, and adding
+// them leaves every other sample as it was, so the traces without gaps
+// (the dev traces) are the ones they always were.
+func TestSynthGaps(t *testing.T) {
+	s := Synth{Seed: 7, Days: 3, Step: 5 * time.Minute, Base: 100, DailyAmp: 0.5, Weekend: 1, Noise: 0.1, Surges: 2}
+	plain := s.Trace()
+	s.Gaps = 4
+	gappy := s.Trace()
+	nan := 0
+	for i, v := range gappy.Values {
+		switch {
+		case math.IsNaN(v):
+			nan++
+		case v != plain.Values[i]:
+			t.Fatalf("sample %d is %v with gaps, %v without", i, v, plain.Values[i])
+		}
+	}
+	if nan == 0 || nan != gappy.Gaps || plain.Gaps != 0 {
+		t.Fatalf("%d NaN samples, Gaps %d (without gaps: %d)", nan, gappy.Gaps, plain.Gaps)
+	}
+}
