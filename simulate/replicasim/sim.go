@@ -37,6 +37,11 @@ type Config struct {
 	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
 	// the evaluation uses it to replay a clairvoyant bound.
 	Forecaster replicas.Forecaster
+	// TimeSplit also scores the first and the second half of the
+	// evaluation window (Report.Halves), from the same replay: the
+	// evaluation's time split, tune on the first half, report on the
+	// second.
+	TimeSplit bool
 	// Progress, when set, hears how far each run of the replay has got,
 	// every progressEvery syncs: what runs (trimtab, or the HPA at a
 	// target), and done and total syncs.
