@@ -58,24 +58,103 @@ var (
 		{name: "twitter-aapl", file: "nab-twitter-volume-aapl.csv"},
 		{name: "ec2-network-in", file: "nab-ec2-network-in-257a54.csv"},
 	}
+	// The same held-out traces averaged to 30-minute samples: the coarse
+	// series the issue saw churn on (issue 19, item 3).
+	heldOut30mTraces = []evalTrace{
+		{name: "twitter-goog-30m", file: "nab-twitter-volume-goog.csv", coarsen: 6},
+		{name: "twitter-fb-30m", file: "nab-twitter-volume-fb.csv", coarsen: 6},
+		{name: "twitter-aapl-30m", file: "nab-twitter-volume-aapl.csv", coarsen: 6},
+		{name: "ec2-network-in-30m", file: "nab-ec2-network-in-257a54.csv", coarsen: 6},
+	}
+	// Generated families with known structure (families), never tuned on.
+	familyTraces = []evalTrace{
+		{name: "fam-daily-1m"}, {name: "fam-surges-5m"}, {name: "fam-gaps-5m"},
+		{name: "fam-flat-5m"}, {name: "fam-trend-15m"}, {name: "fam-daily-30m"},
+	}
 )
 
-// evalTrace is a trace of the split: a file of ../shared/data/traffic, or
-// (no file) one of devSynth.
+// families are generated traces whose structure is known: a daily cycle
+// sampled every 1 to 30 minutes, surges, a trend, gaps, and one with no
+// daily structure at all (where the decider must fall back to the
+// reactive path at the HPA's cost). Seeds and shapes differ from devSynth,
+// and no constant was tuned on them: like the held-out traces, they judge
+// a change.
+func families() map[string]Synth {
+	return map[string]Synth{
+		"fam-daily-1m":  {Seed: 101, Days: 21, Step: time.Minute, Base: 400, DailyAmp: 0.6, PeakHour: 13, Weekend: 0.7, Noise: 0.05},
+		"fam-surges-5m": {Seed: 102, Days: 21, Step: 5 * time.Minute, Base: 2000, DailyAmp: 0.5, PeakHour: 11, Weekend: 0.8, Noise: 0.1, Surges: 8},
+		"fam-gaps-5m":   {Seed: 103, Days: 21, Step: 5 * time.Minute, Base: 900, DailyAmp: 0.6, PeakHour: 16, Weekend: 0.7, Noise: 0.06, Gaps: 12},
+		"fam-flat-5m":   {Seed: 104, Days: 21, Step: 5 * time.Minute, Base: 700, Weekend: 1, Noise: 0.15},
+		"fam-trend-15m": {Seed: 105, Days: 21, Step: 15 * time.Minute, Base: 300, DailyAmp: 0.6, PeakHour: 19, Weekend: 0.9, TrendPerDay: 0.03, Noise: 0.06},
+		"fam-daily-30m": {Seed: 106, Days: 28, Step: 30 * time.Minute, Base: 3000, DailyAmp: 0.7, PeakHour: 10, Weekend: 0.5, Noise: 0.05},
+	}
+}
+
+// evalTrace is a trace of the split: a file of ../shared/data/traffic
+// (averaged over coarsen samples when coarsen > 1), or (no file) one of
+// devSynth or families.
 type evalTrace struct {
 	name, file string
+	coarsen    int
 }
 
 func (e evalTrace) load(t testing.TB) Trace {
 	if e.file == "" {
 		s, ok := devSynth()[e.name]
 		if !ok {
+			s, ok = families()[e.name]
+		}
+		if !ok {
 			t.Fatalf("no synthetic trace %q", e.name)
 		}
 		return s.Trace()
 	}
-	return loadShared(t, e.file)
+	tr := loadShared(t, e.file)
+	if e.coarsen > 1 {
+		tr = coarsen(tr, e.coarsen)
+	}
+	return tr
 }
+
+// coarsen averages every k samples of tr into one (a stretch all missing
+// stays missing).
+func coarsen(tr Trace, k int) Trace {
+	out := Trace{Start: tr.Start, Step: tr.Step * time.Duration(k)}
+	for i := 0; i+k <= len(tr.Values); i += k {
+		sum, n := 0.0, 0
+		for _, v := range tr.Values[i : i+k] {
+			if !math.IsNaN(v) {
+				sum += v
+				n++
+			}
+		}
+		if n == 0 {
+			out.Values = append(out.Values, math.NaN())
+			out.Gaps++
+			continue
+		}
+		out.Values = append(out.Values, sum/float64(n))
+	}
+	return out
+}
+
+// summarySplits are the rows of the summary, per figure: the untuned
+// splits, then the dev traces' time split (the second half of each dev
+// trace's evaluation window, then the first), then the whole dev traces.
+// Every constant so far was tuned on the whole dev traces, so the second
+// half is not untuned yet; from now on tune on the first half and report
+// the second.
+var summarySplits = []struct{ name, what string }{
+	{"held-out", "untuned"}, {"held-out-30m", "untuned"}, {"families", "untuned"},
+	{"dev-2nd-half", "report here"}, {"dev-1st-half", "tune here"}, {"dev", "tuned"},
+}
+
+// evalSplits are the splits TestEvaluate replays, in the order printed:
+// everything untuned first, dev last.
+var evalSplits = []struct {
+	split  string
+	traces []evalTrace
+}{{"held-out", heldOutTraces}, {"held-out-30m", heldOut30mTraces}, {"families", familyTraces}, {"dev", devTraces}}
 
 // evalRow is one replay's headline figures.
 type evalRow struct {
@@ -83,26 +162,28 @@ type evalRow struct {
 	rep         Report
 }
 
-// TestEvaluate replays the split, held-out traces first, and prints each
-// trace's figures, then the held-out (untuned) and dev (tuned) figures
-// side by side. Set TRIMTAB_EVAL=1 to run it (several minutes);
-// TRIMTAB_EVAL_ONLY=<name> replays one trace.
+// TestEvaluate replays the splits, the untuned ones first (held-out,
+// held-out at 30-minute samples, generated families), and prints each
+// trace's figures, then every split's figures side by side, dev (tuned)
+// last. Set TRIMTAB_EVAL=1 to run it (several minutes);
+// TRIMTAB_EVAL_ONLY=<trace or split name> replays one trace or split.
 func TestEvaluate(t *testing.T) {
 	if os.Getenv("TRIMTAB_EVAL") == "" {
 		t.Skip("set TRIMTAB_EVAL=1 to replay every trace")
 	}
 	var rows []evalRow
-	for _, sp := range []struct {
-		split  string
-		traces []evalTrace
-	}{{"held-out", heldOutTraces}, {"dev", devTraces}} {
+	for _, sp := range evalSplits {
 		for _, e := range sp.traces {
-			if only := os.Getenv("TRIMTAB_EVAL_ONLY"); only != "" && only != e.name {
+			if only := os.Getenv("TRIMTAB_EVAL_ONLY"); only != "" && only != e.name && only != sp.split {
 				continue
 			}
 			tr := e.load(t)
 			for _, v := range variants(tr) {
-				rep, _, err := Simulate(tr, v.cfg)
+				cfg := v.cfg
+				// The time split: on dev traces the default is also
+				// scored on each half of its evaluation window.
+				cfg.TimeSplit = sp.split == "dev" && v.name == "default"
+				rep, _, err := Simulate(tr, cfg)
 				if err != nil {
 					t.Fatalf("%s: %v", e.name, err)
 				}
@@ -110,9 +191,16 @@ func TestEvaluate(t *testing.T) {
 				if v.name == "default" {
 					rows = append(rows, evalRow{sp.split, e.name, rep})
 				}
+				for i, h := range rep.Halves {
+					split := [...]string{"dev-1st-half", "dev-2nd-half"}[i]
+					rows = append(rows, evalRow{split, e.name, Report{Comparison: h}})
+					fmt.Printf("%-12s %-28s saved-vs-matched=%6s overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx%s\n", split, name,
+						percent(h.ReplicaHoursSavedVsHPAMatched), 100*float64(h.OverloadReductionVsHPA), 100*float64(h.ReplicaHoursExtraVsHPA),
+						float64(h.ScaleEventsRatioVsHPA), failed(h))
+				}
 				c := rep.Comparison
 				s := rep.Strategies
-				fmt.Printf("%-8s %-22s period=%-6s arm=%-11s saved-vs-matched=%6s overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f%s\n",
+				fmt.Printf("%-12s %-28s period=%-6s arm=%-11s saved-vs-matched=%6s overload-cut=%5.1f%% extra-rh-vs-hpa=%5.1f%% events=%.2fx lead=%v/%v overload t/h/m=%.0f/%.0f/%.0f matched-target=%.2f%s\n",
 					sp.split, name, rep.ForecastPeriod, rep.ForecastMethod, percent(c.ReplicaHoursSavedVsHPAMatched), 100*float64(c.OverloadReductionVsHPA),
 					100*float64(c.ReplicaHoursExtraVsHPA), float64(c.ScaleEventsRatioVsHPA),
 					s[Trimtab].PeakLeadMinutesMedian, s[HPA].PeakLeadMinutesMedian,
@@ -160,14 +248,13 @@ func sideBySide(rows []evalRow) string {
 		{"scale events vs hpa", func(r Report) Float { return r.Comparison.ScaleEventsRatioVsHPA }, times},
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-24s | %-44s | %s\n", "figure", "held-out (untuned)", "dev (tuned)")
+	fmt.Fprintf(&b, "\n%-24s | %-26s | %s\n", "figure", "split", "median of the traces (null: listed, not counted)")
 	for _, f := range figures {
-		fmt.Fprintf(&b, "%-24s", f.name)
-		for _, split := range []string{"held-out", "dev"} {
+		for _, sp := range summarySplits {
 			var vals []string
 			var ok []float64
 			for _, r := range rows {
-				if r.split != split {
+				if r.split != sp.name {
 					continue
 				}
 				v := f.get(r.rep)
@@ -176,13 +263,15 @@ func sideBySide(rows []evalRow) string {
 					ok = append(ok, float64(v))
 				}
 			}
+			if len(vals) == 0 {
+				continue
+			}
 			med := Float(math.NaN())
 			if m, found := stats.Median(ok); found {
 				med = Float(m)
 			}
-			fmt.Fprintf(&b, " | median %-6s of %-30s", f.fmt(med), strings.Join(vals, " "))
+			fmt.Fprintf(&b, "%-24s | %-26s | %-7s of %s\n", f.name, sp.name+" ("+sp.what+")", f.fmt(med), strings.Join(vals, " "))
 		}
-		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -35,13 +35,45 @@ type matchOutcome struct {
 
 // matchHPA walks targets pct, pct−1, …, 1 (pct is the shared target,
 // whose run and score are given) for the highest whose overload minutes
-// are at most want. Runs are independent, so each round runs as many
-// targets as the machine has cores.
+// are at most want, scored on syncs [from, n).
 func matchHPA(tr Trace, cfg Config, pct int32, want float64, base run, baseScore Score, from, n int) (matchOutcome, error) {
-	out := matchOutcome{grid: map[int32]float64{pct: baseScore.OverloadMinutes}}
-	if baseScore.OverloadMinutes <= want {
-		out.run, out.score, out.ok = base, baseScore, true
-		return out, nil
+	out, err := matchHPAWindows(tr, cfg, pct, base, []matchWindow{{from: from, to: n, want: want, base: baseScore}})
+	if err != nil {
+		return matchOutcome{}, err
+	}
+	return out[0], nil
+}
+
+// matchWindow is one scoring window of a search: syncs [from, to),
+// trimtab's overload minutes there (want) and the shared target's score
+// there (base).
+type matchWindow struct {
+	from, to int
+	want     float64
+	base     Score
+}
+
+// matchHPAWindows runs the search for several scoring windows of the same
+// replay at once (the evaluation's time split): each target is replayed
+// once and scored on every window still searching. Runs are independent,
+// so each round runs as many targets as the machine has cores.
+func matchHPAWindows(tr Trace, cfg Config, pct int32, base run, ws []matchWindow) ([]matchOutcome, error) {
+	outs := make([]matchOutcome, len(ws))
+	type fewest struct {
+		pct   int32
+		score Score
+		run   run
+	}
+	few := make([]fewest, len(ws))
+	searching := 0
+	for i, w := range ws {
+		outs[i].grid = map[int32]float64{pct: w.base.OverloadMinutes}
+		few[i] = fewest{pct, w.base, base}
+		if w.base.OverloadMinutes <= w.want {
+			outs[i].run, outs[i].score, outs[i].ok = base, w.base, true
+			continue
+		}
+		searching++
 	}
 	// The progress hook is not safe for concurrent use: serialize it.
 	var mu sync.Mutex
@@ -52,12 +84,10 @@ func matchHPA(tr Trace, cfg Config, pct int32, want float64, base run, baseScore
 			p(what, done, total)
 		}
 	}
-	fewest, fewestScore, fewestRun := pct, baseScore, base
 	workers := int32(max(runtime.GOMAXPROCS(0), 1))
-	for hi := pct - 1; hi >= 1; hi -= workers {
+	for hi := pct - 1; hi >= 1 && searching > 0; hi -= workers {
 		lo := max(hi-workers+1, 1)
 		runs := make([]run, hi-lo+1)
-		scores := make([]Score, hi-lo+1)
 		errs := make([]error, hi-lo+1)
 		var wg sync.WaitGroup
 		for p := lo; p <= hi; p++ {
@@ -65,32 +95,40 @@ func matchHPA(tr Trace, cfg Config, pct int32, want float64, base run, baseScore
 			go func(i int, p int32) {
 				defer wg.Done()
 				runs[i], errs[i] = runHPA(tr, cfg, p)
-				if errs[i] == nil {
-					scores[i] = score(tr, cfg, runs[i], from, n, float64(p)/100)
-				}
 			}(int(hi-p), p)
 		}
 		wg.Wait()
 		for i := range runs { // highest target first
 			p := hi - int32(i)
 			if errs[i] != nil {
-				return matchOutcome{}, fmt.Errorf("the HPA at a %d%% target: %w", p, errs[i])
+				return nil, fmt.Errorf("the HPA at a %d%% target: %w", p, errs[i])
 			}
-			s := scores[i]
-			out.grid[p] = s.OverloadMinutes
-			if s.OverloadMinutes <= want {
-				out.run, out.score, out.ok = runs[i], s, true
-				return out, nil
-			}
-			if s.OverloadMinutes < fewestScore.OverloadMinutes {
-				fewest, fewestScore, fewestRun = p, s, runs[i]
+			for j, w := range ws {
+				if outs[j].ok {
+					continue
+				}
+				s := score(tr, cfg, runs[i], w.from, w.to, float64(p)/100)
+				outs[j].grid[p] = s.OverloadMinutes
+				if s.OverloadMinutes <= w.want {
+					outs[j].run, outs[j].score, outs[j].ok = runs[i], s, true
+					searching--
+					continue
+				}
+				if s.OverloadMinutes < few[j].score.OverloadMinutes {
+					few[j] = fewest{p, s, runs[i]}
+				}
 			}
 		}
 	}
-	out.run, out.score = fewestRun, fewestScore
-	out.reason = fmt.Sprintf("no HPA target from 1%% to %d%% overloads %s min or less (trimtab's); the fewest is %s min, at %d%%",
-		pct, minutes(want), minutes(fewestScore.OverloadMinutes), fewest)
-	return out, nil
+	for j, w := range ws {
+		if outs[j].ok {
+			continue
+		}
+		outs[j].run, outs[j].score = few[j].run, few[j].score
+		outs[j].reason = fmt.Sprintf("no HPA target from 1%% to %d%% overloads %s min or less (trimtab's); the fewest is %s min, at %d%%",
+			pct, minutes(w.want), minutes(few[j].score.OverloadMinutes), few[j].pct)
+	}
+	return outs, nil
 }
 
 // minutes prints a minute count without a spurious fraction.

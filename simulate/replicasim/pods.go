@@ -105,3 +105,22 @@ func loadAt(tr Trace, t time.Time) float64 {
 	}
 	return tr.Values[i]
 }
+
+// metricAt is the load the metrics pipeline reports at now, delay late:
+// the sample covering now−delay, unless that sample is still in progress
+// at now, when it is the newest sample complete by now. A sample is a mean
+// over its interval and is known only once the interval ends: on a
+// 30-minute trace, reading the sample covering now−1m would hand both
+// reactive paths the mean of the next 29 minutes. On a 1-minute trace with
+// the default 60 s delay the two rules agree.
+func metricAt(tr Trace, now time.Time, delay time.Duration) float64 {
+	at := now.Add(-delay)
+	if at.Before(tr.Start) {
+		return math.NaN()
+	}
+	i := min(int(at.Sub(tr.Start)/tr.Step), int(now.Sub(tr.Start)/tr.Step)-1)
+	if i < 0 || i >= len(tr.Values) {
+		return math.NaN()
+	}
+	return tr.Values[i]
+}

@@ -37,6 +37,11 @@ type Config struct {
 	// Forecaster replaces trimtab's forecaster (nil: the policy's model);
 	// the evaluation uses it to replay a clairvoyant bound.
 	Forecaster replicas.Forecaster
+	// TimeSplit also scores the first and the second half of the
+	// evaluation window (Report.Halves), from the same replay: the
+	// evaluation's time split, tune on the first half, report on the
+	// second.
+	TimeSplit bool
 	// Progress, when set, hears how far each run of the replay has got,
 	// every progressEvery syncs: what runs (trimtab, or the HPA at a
 	// target), and done and total syncs.
@@ -97,7 +102,7 @@ func runHPA(tr Trace, cfg Config, pct int32) (run, error) {
 	for k := range n {
 		cfg.progress(what, k, n)
 		now := tr.Start.Add(time.Duration(k) * cfg.Sync)
-		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
+		load := metricAt(tr, now, cfg.MetricsDelay)
 		if !math.IsNaN(load) {
 			buf = cpuPods(buf, ps, now, cfg, load)
 			res, err := hpa.ResourceReplicas(buf, cur, pct, hpa.DefaultTolerances, opts, now)
@@ -147,7 +152,7 @@ func runTrimtab(tr Trace, cfg Config, keepReasons bool) (run, error) {
 			st.Observe(tr.At(seen), tr.Values[seen])
 			seen++
 		}
-		load := loadAt(tr, now.Add(-cfg.MetricsDelay))
+		load := metricAt(tr, now, cfg.MetricsDelay)
 		in := replicas.Inputs{Now: now, CurrentReplicas: cur, ReadyReplicas: ps.ready(now, cfg.StartupDelay), Downstream: math.NaN(), Options: hpa.DefaultOptions}
 		if !math.IsNaN(load) {
 			buf = cpuPods(buf, ps, now, cfg, load)

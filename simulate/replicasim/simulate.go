@@ -26,6 +26,10 @@ type Report struct {
 	ForecastMethod      string           `json:"forecast_method"`
 	Strategies          map[string]Score `json:"strategies"`
 	Comparison          Comparison       `json:"comparison"`
+	// Halves compares on the first and second half of the evaluation
+	// window, with Config.TimeSplit (each half with its own hpa-matched
+	// search); not in the JSON document.
+	Halves []Comparison `json:"-"`
 }
 
 // Comparison holds the ratios the targets are stated in.
@@ -183,10 +187,21 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 	}
 	// hpa-matched: the highest HPA target whose overload is no more than
 	// trimtab's, searched over the whole grid (matched.go).
-	m, err := matchHPA(tr, cfg, pct, scores[Trimtab].OverloadMinutes, hp, scores[HPA], from, n)
+	ws := []matchWindow{{from: from, to: n, want: scores[Trimtab].OverloadMinutes, base: scores[HPA]}}
+	var halves [][2]Score // trimtab, hpa per half
+	if cfg.TimeSplit {
+		mid := from + (n-from)/2
+		for _, h := range [][2]int{{from, mid}, {mid, n}} {
+			t, b := score(tr, cfg, tt, h[0], h[1], cfg.TargetUtilization), score(tr, cfg, hp, h[0], h[1], cfg.TargetUtilization)
+			halves = append(halves, [2]Score{t, b})
+			ws = append(ws, matchWindow{from: h[0], to: h[1], want: t.OverloadMinutes, base: b})
+		}
+	}
+	ms, err := matchHPAWindows(tr, cfg, pct, hp, ws)
 	if err != nil {
 		return Report{}, Steps{}, err
 	}
+	m := ms[0]
 	matched, mScore := m.run, m.score
 	scores[HPAMatched] = mScore
 
@@ -196,6 +211,9 @@ func Simulate(tr Trace, cfg Config) (Report, Steps, error) {
 		MetricsDelaySeconds: cfg.MetricsDelay.Seconds(), SyncSeconds: cfg.Sync.Seconds(),
 		PricePerPodHour: cfg.PricePerPodHour, ForecastPeriod: tt.period, ForecastMethod: tt.method, Strategies: scores}
 	rep.Comparison = compare(scores[Trimtab], scores[HPA], m)
+	for i, h := range halves {
+		rep.Halves = append(rep.Halves, compare(h[0], h[1], ms[i+1]))
+	}
 	steps := Steps{Times: make([]time.Time, n), Load: make([]float64, n), Forecast: tt.fc, Upper: tt.fcHi,
 		Desired: map[string][]int32{Trimtab: tt.desired, HPA: hp.desired, HPAMatched: matched.desired, Static: st.desired},
 		Ready:   map[string][]int32{Trimtab: tt.ready, HPA: hp.ready, HPAMatched: matched.ready, Static: st.ready},

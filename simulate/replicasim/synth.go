@@ -21,7 +21,10 @@ type Synth struct {
 	TrendPerDay float64 // relative growth per day
 	Noise       float64 // sd of the multiplicative noise (log space)
 	Surges      int     // number of surges (×3..×10 for 5..30 min)
-	Start       time.Time
+	// Gaps is the number of missing stretches (10 min..3 h each, at least
+	// a sample), left as NaN as ParseTrace leaves a file's gaps.
+	Gaps  int
+	Start time.Time
 }
 
 // Trace generates the series.
@@ -52,6 +55,18 @@ func (s Synth) Trace() Trace {
 		f := 3 + 7*r.Float64()
 		for j := at; j < min(at+dur, n); j++ {
 			tr.Values[j] *= f
+		}
+	}
+	// Drawn after everything else, so a trace without gaps is the one it
+	// always was.
+	for range s.Gaps {
+		at := r.IntN(n)
+		dur := max(1, int(time.Duration(10+r.IntN(171))*time.Minute/s.Step))
+		for j := at; j < min(at+dur, n); j++ {
+			if !math.IsNaN(tr.Values[j]) {
+				tr.Values[j] = math.NaN()
+				tr.Gaps++
+			}
 		}
 	}
 	return tr

@@ -26,7 +26,7 @@ func Class(level, mean float64) int {
 
 // scoreSample records how far v is from the forecast made Lead ago for its
 // bucket, so the band covers sample-level noise at the decision's lead.
-func (m *Model) scoreSample(b int64, v float64) {
+func (m *Model) scoreSample(b int64, v, w float64) {
 	lead := int64(m.cfg.Lead / m.cfg.Bucket)
 	if m.buckets < m.slots || lead >= levelRing || b-lead-1 < 0 {
 		return
@@ -39,20 +39,22 @@ func (m *Model) scoreSample(b int64, v float64) {
 	if lvl <= 0 {
 		return
 	}
-	m.addError(&m.errH, &m.errW, m.class(base), math.Log(math.Max(v, 1e-9)/(base*lvl)))
+	m.addError(&m.errH, &m.errW, m.class(base), math.Log(math.Max(v, 1e-9)/(base*lvl)), w)
 }
 
-// addError decays the histograms of class c and adds the log error e.
-func (m *Model) addError(hs *[errClasses][errBins]float32, ws *[errClasses]float64, c int, e float64) {
+// addError decays the histograms of class c by a sample of weight w and
+// adds the log error e with that weight.
+func (m *Model) addError(hs *[errClasses][errBins]float32, ws *[errClasses]float64, c int, e, w float64) {
 	h := &hs[c]
+	d := m.decayOf(w)
 	for j := range h {
-		h[j] *= m.decay
+		h[j] *= float32(d)
 	}
-	h[min(max(int((e-errLo)/errStep), 0), errBins-1)]++
-	ws[c] = ws[c]*float64(m.decay) + 1
+	h[min(max(int((e-errLo)/errStep), 0), errBins-1)] += float32(w)
+	ws[c] = ws[c]*d + w
 }
 
-// minClassWeight is how many (decayed) scored samples a class needs before
+// minClassWeight is how many (decayed) minutes of scored samples a class needs before
 // its own band is used instead of the pooled one.
 const minClassWeight = 200
 

@@ -19,7 +19,10 @@ type Config struct {
 	// LevelAlpha is the EWMA weight (in log space) of a new bucket in the
 	// level ratio.
 	LevelAlpha float64
-	// ErrorHalfLife is the half-life of the error histogram, in samples.
+	// ErrorHalfLife is the half-life of the error histograms and of the
+	// arms' scores, in minutes of samples: a sample weighs its interval in
+	// minutes (see sampleWeight), so a 5- or 30-minute series forgets at
+	// the pace a 1-minute one does.
 	ErrorHalfLife float64
 	// TrailWindow is the span of the nowcast arm's trailing mean (0: no
 	// nowcast arm, the seasonal model alone).
@@ -201,14 +204,16 @@ func (m *Model) Observe(t time.Time, v float64) {
 	if b < m.cur {
 		return
 	}
+	w := m.sampleWeight(t.Unix())
+	m.holdPrevious(t.Unix(), b)
 	if b > m.cur {
 		m.closeBucket()
 		m.cur = b
 	}
 	m.acc += v
 	m.accN++
-	m.scoreSample(b, v)
-	m.observeNowcast(t.Unix(), v, b)
+	m.scoreSample(b, v, w)
+	m.observeNowcast(t.Unix(), v, b, w)
 	m.addHourly(t.Unix()/3600, v)
 }
 

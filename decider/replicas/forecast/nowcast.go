@@ -31,14 +31,18 @@ const costRefQuantile = 0.9
 // need before the model switches to it, so the choice does not flap.
 const switchMargin = 0.02
 
-// minCostWeight is how many (decayed) scored samples both arms need before
+// minCostWeight is how many (decayed) minutes of scored samples both arms need before
 // the nowcast may be chosen.
 const minCostWeight = 1000
 
 // observeNowcast scores the nowcast made TrailLag before t against v, feeds
 // the choice between the arms, then takes v into the trailing mean.
-func (m *Model) observeNowcast(t int64, v float64, b int64) {
+func (m *Model) observeNowcast(t int64, v float64, b int64, w float64) {
 	if m.cfg.TrailWindow <= 0 {
+		// No recent-mean arm; the ring still keeps the samples, which
+		// the hold reads (hold.go).
+		m.trail[m.trailN%trailCap] = tsample{t, float32(v), float32(v)}
+		m.trailN++
 		return
 	}
 	// A decision sees samples up to a step old, so the forecast it sizes
@@ -49,8 +53,8 @@ func (m *Model) observeNowcast(t int64, v float64, b int64) {
 	}
 	if mean, ok := m.trailMeanAt(t - lag); ok && mean > 0 {
 		c := m.class(mean)
-		m.addError(&m.trailH, &m.trailW, c, math.Log(math.Max(v, 1e-9)/mean))
-		m.scoreArms(b, t-lag, v, mean, c)
+		m.addError(&m.trailH, &m.trailW, c, math.Log(math.Max(v, 1e-9)/mean), w)
+		m.scoreArms(b, t-lag, v, mean, c, w)
 	}
 	// The mean of v and the earlier samples within the window (the ring
 	// holds trailCap samples, v included).
@@ -87,7 +91,7 @@ func (m *Model) trailMeanAt(t int64) (float64, bool) {
 // stood at Unix time from, left over v (log upper - log v) to its decaying
 // cost, and switches arms on a margin. Both arms are scored at the same
 // lead, the one a decision sizes at.
-func (m *Model) scoreArms(b, from int64, v, mean float64, c int) {
+func (m *Model) scoreArms(b, from int64, v, mean float64, c int, w float64) {
 	fb := from/int64(m.cfg.Bucket/time.Second) - 1 // the last bucket closed by then
 	if m.buckets < m.slots || fb < 0 || b-fb >= levelRing || v <= 0 {
 		return
@@ -99,10 +103,10 @@ func (m *Model) scoreArms(b, from int64, v, mean float64, c int) {
 	}
 	seasonal := math.Log(base*lvl) + quantileOf(&m.errH, &m.errW, m.class(base), costRefQuantile)
 	nowcast := math.Log(mean) + quantileOf(&m.trailH, &m.trailW, c, costRefQuantile)
-	d := float64(m.decay)
-	m.cost[0] = m.cost[0]*d + (seasonal - math.Log(v))
-	m.cost[1] = m.cost[1]*d + (nowcast - math.Log(v))
-	m.costW = m.costW*d + 1
+	d := m.decayOf(w)
+	m.cost[0] = m.cost[0]*d + w*(seasonal-math.Log(v))
+	m.cost[1] = m.cost[1]*d + w*(nowcast-math.Log(v))
+	m.costW = m.costW*d + w
 	if m.costW < minCostWeight {
 		return
 	}
