@@ -9,32 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state=.cluster
-pidfile=$state/manager.pid
+. test/demo-common.sh
 fixpid=$state/ec2fixture.pid
-off=${TRIMTAB_PORT_OFFSET:-0}
-port=$((19443 + off))
-metricsaddr=127.0.0.1:$((18080 + off))
-probeaddr=127.0.0.1:$((18081 + off))
 ec2addr=127.0.0.1:$((19470 + off))
 speed=720
 trace_start=2015-03-17T11:30:00Z
-kubectl_bin="$(bash test/cluster/tools/build.sh --print-dir kubernetes)/bin/kubectl"
-kubectl() { HOME=$PWD/$state/home "$kubectl_bin" --kubeconfig "$state/kubeconfig" "$@"; }
-
-# stop_pid FILE BINARY: as in demo.sh, only the process this script started.
-stop_pid() {
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
-	"$PWD/$2" | "$PWD/$2 (deleted)")
-		kill "$pid" && echo "stopped the demo's $(basename "$2") (pid $pid)"
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-		;;
-	esac
-	rm -f "$1"
-}
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 ./bin/localcluster up | tail -1
 kubectl apply --server-side -f charts/trimtab/files/crds >/dev/null

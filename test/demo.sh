@@ -5,33 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state=.cluster
-pidfile=$state/manager.pid
+. test/demo-common.sh
 loadpid=$state/loadexporter.pid
-# The demo's own ports shift with TRIMTAB_PORT_OFFSET, as the cluster's do,
-# so a second checkout's demo does not take another's ports.
-off=${TRIMTAB_PORT_OFFSET:-0}
 loadaddr=127.0.0.1:$((19400 + off))
-port=$((19443 + off))
-metricsaddr=127.0.0.1:$((18080 + off))
-probeaddr=127.0.0.1:$((18081 + off))
-kubectl_bin="$(bash test/cluster/tools/build.sh --print-dir kubernetes)/bin/kubectl"
-kubectl() { HOME=$PWD/$state/home "$kubectl_bin" --kubeconfig "$state/kubeconfig" "$@"; }
-
-# stop_pid FILE BINARY stops the process this script started, by the PID in
-# FILE, after checking it still runs BINARY (a rebuilt binary shows as
-# "BINARY (deleted)" until it restarts).
-stop_pid() {
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
-	"$PWD/$2" | "$PWD/$2 (deleted)")
-		kill "$pid" && echo "stopped the demo's $(basename "$2") (pid $pid)"
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-		;;
-	esac
-	rm -f "$1"
-}
 stop_manager() { stop_pid "$pidfile" bin/trimtab; }
 
 if [ "${1:-}" = "stop" ]; then
@@ -40,8 +16,6 @@ if [ "${1:-}" = "stop" ]; then
 	stop_pid "$state/ec2fixture.pid" bin/ec2fixture # demo-placer.sh's
 	exit 0
 fi
-
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "a recorded load for the decisions: a service that opens at 09:00 every day, replayed so today's opening is 3 minutes from now, with its past week in Prometheus"
 stop_pid "$loadpid" bin/loadexporter
