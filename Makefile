@@ -91,10 +91,21 @@ generate: ## regenerate api/'s deepcopy and the chart's CRDs with controller-gen
 oracle: ## check placer/fit against kube-scheduler's own plugins (hack/intree)
 	cd hack/intree && $(GO) test -run TestAgreement -v -scenarios 1000 .
 
+# lint is not part of make test: staticcheck over the whole module takes
+# minutes of CPU, and CI runs it as its own job. staticcheck and actionlint
+# are built from their Go modules (test/cluster/tools/{staticcheck,actionlint})
+# into the tool cache the first time, like the control plane.
+STATICCHECK = $(shell bash test/cluster/tools/build.sh --print-dir staticcheck)/bin/staticcheck
+ACTIONLINT = $(shell bash test/cluster/tools/build.sh --print-dir actionlint)/bin/actionlint
+
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, go mod tidy -diff, staticcheck and actionlint (the last two built once into the tool cache)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@bash test/cluster/tools/build.sh staticcheck actionlint
+	$(STATICCHECK) ./...
+	$(ACTIONLINT)
 
 # image builds trimtab's container image without a container engine
 # (hack/image, internal/ociimage): linux/amd64 and linux/arm64 in one OCI

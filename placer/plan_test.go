@@ -63,8 +63,7 @@ var (
 // od-1 and od-2 on-demand, every node 4 CPUs; workload "batch" has three
 // 1-CPU pods on spot-1.
 type scene struct {
-	in   Input
-	pods []*corev1.Pod
+	in Input
 }
 
 func newScene() *scene {

@@ -94,6 +94,7 @@ func (c *Controller) checkpoint(ctx context.Context, w *workload, t *tracked, d 
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, v1alpha1.GroupVersion.WithKind("Decision"))}},
 		Spec: v1alpha1.DecisionCheckpointSpec{SavedAt: metav1.NewTime(now), Replicas: data},
 	}
+	//lint:ignore SA1019 server-side apply of a typed object; Client.Apply needs generated apply configurations for our CRDs
 	if err := c.Client.Patch(ctx, cp, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 		return false, fmt.Errorf("saving the checkpoint %s/%s: %w", cp.Namespace, cp.Name, err)
 	}

@@ -19,8 +19,6 @@ const comparisonBucket = 5 * time.Minute
 type comparison struct {
 	hpa     string // the HPA compared with; another one starts over
 	buckets []sums // ring, indexed by bucket number mod len
-	first   int64  // bucket number of the oldest bucket kept
-	last    int64
 }
 
 type sums struct {

@@ -153,15 +153,11 @@ type tracked struct {
 	// restored from a checkpoint, or found to have none.
 	warm bool
 	// desired is the last decided target; held while signals are missing.
-	desired    int32
-	haveTarget bool
-	// fresh is whether the last read of the signals succeeded, for Events
-	// on transitions.
-	fresh, freshKnown bool
-	lastWrite         time.Time
-	lastCheckpoint    time.Time
-	shadow            *comparison
-	lastReason        string
+	desired        int32
+	haveTarget     bool
+	lastWrite      time.Time
+	lastCheckpoint time.Time
+	shadow         *comparison
 }
 
 // forget drops the memory of workloads that are gone.

@@ -141,7 +141,6 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 		// an error here holds every market (no state means not fresh).
 		return rep, fmt.Errorf("feeding the spot forecaster: %w", err)
 	}
-	var staleNow []string
 	for _, m := range markets {
 		a, err := p.fc.Step(m, now)
 		if err != nil {
@@ -163,7 +162,6 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 		fresh := 1.0
 		if !ms.Fresh {
 			fresh = 0
-			staleNow = append(staleNow, ms.Reason)
 		}
 		marketFresh.WithLabelValues(m.InstanceType, m.Zone).Set(fresh)
 		if p.stale[m] != !ms.Fresh {

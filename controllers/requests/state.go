@@ -22,14 +22,12 @@ type tracked struct {
 	fed  time.Time
 	// read says what the last usage read of this sync did: nil when it
 	// succeeded, readErr when it failed; fedNow counts the samples fed.
-	readErr error
-	read    bool
-	fedNow  int
-	// fresh is whether the last read succeeded, for Events on transitions.
-	fresh, freshKnown bool
-	lastUsage         time.Time
-	lastWrite         time.Time
-	lastCheckpoint    time.Time
+	readErr        error
+	read           bool
+	fedNow         int
+	lastUsage      time.Time
+	lastWrite      time.Time
+	lastCheckpoint time.Time
 	// lastResize is the newest resize (or, in shadow mode, the one it
 	// would ask), carried over from the status on first sight.
 	lastResize *v1alpha1.ResizeRecord

@@ -2,7 +2,6 @@ package fit
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -244,14 +243,4 @@ func (c *Cluster) NodeOf(namespace, name string) string {
 		return c.nodes[p.node].node.Name
 	}
 	return ""
-}
-
-// namesInOrder lists node names in snapshot order.
-func (c *Cluster) namesInOrder(idx []int) []string {
-	out := make([]string, len(idx))
-	for i, n := range idx {
-		out[i] = c.nodes[n].node.Name
-	}
-	sort.SliceStable(out, func(i, j int) bool { return c.byName[out[i]] < c.byName[out[j]] })
-	return out
 }

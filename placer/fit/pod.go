@@ -62,13 +62,6 @@ func (p *podInfo) parseTerms() {
 	p.parseErr = utilerrors.NewAggregate(errs)
 }
 
-// hasScoringTerms says whether the pod carries terms that score other pods
-// (NodeInfo.PodsWithAffinity holds any pod with pod (anti-)affinity; only
-// these terms of theirs count).
-func (p *podInfo) hasScoringTerms() bool {
-	return len(p.reqAffinity)+len(p.prefAffinity)+len(p.prefAnti) > 0
-}
-
 // hostPorts follows pkg/scheduler/util.GetHostPorts: the host ports of the
 // containers and of the sidecars (init containers that keep running).
 func hostPorts(pod *corev1.Pod) []corev1.ContainerPort {

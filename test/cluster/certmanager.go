@@ -253,7 +253,7 @@ func certificateReady(ctx context.Context, dyn dynamic.Interface, ns, name strin
 		return err
 	}
 	if err := conditionTrue(u, "Ready"); err != nil {
-		return fmt.Errorf("Certificate %s/%s: %w", ns, name, err)
+		return fmt.Errorf("certificate %s/%s: %w", ns, name, err)
 	}
 	return nil
 }

@@ -446,7 +446,7 @@ func TestDecisionsForecastAheadOfARamp(t *testing.T) {
 	}
 	var scaledOut time.Time
 	var forecast string
-	eventually(t, cross.Sub(time.Now())+time.Minute, func() error {
+	eventually(t, time.Until(cross)+time.Minute, func() error {
 		if got := e.specReplicas(t, "web"); got <= start {
 			return fmt.Errorf("%d replicas, not scaled out yet", got)
 		}

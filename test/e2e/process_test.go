@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/trimtab-dev/trimtab/config"
+	"github.com/trimtab-dev/trimtab/internal/ociimage"
 	"github.com/trimtab-dev/trimtab/test/cluster"
 )
 
@@ -27,21 +29,51 @@ import (
 
 var trimtabBuild struct {
 	once sync.Once
+	bin  *ociimage.Binary
 	path string
 	err  error
 }
 
-// trimtabBinary returns the trimtab binary: $TRIMTAB_BIN (`make test` builds
-// bin/trimtab and sets it), or else ./cmd/trimtab built once per test binary
-// into the cluster directory.
+// e2eLDFlags stamps the e2e build's version, so `trimtab version` and the
+// image test's build_info say which build is running.
+const e2eLDFlags = "-X github.com/trimtab-dev/trimtab/internal/version.Version=e2e"
+
+// trimtabBinary returns the trimtab binary: $TRIMTAB_BIN when set, or else
+// ./cmd/trimtab built once per test binary into the cluster directory.
 func trimtabBinary(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("TRIMTAB_BIN"); p != "" {
+		p, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	buildTrimtab(t)
+	return trimtabBuild.path
+}
+
+// trimtabHostBinary returns ./cmd/trimtab built for this machine's
+// platform exactly as `make image` builds each platform's binary
+// (ociimage.GoBuild: static, -trimpath, stripped): the same build
+// trimtabBinary runs, so the image test (image_test.go) costs no second
+// compile, and `make image`'s linux/amd64 build finds every package in
+// Go's build cache.
+func trimtabHostBinary(t testing.TB) *ociimage.Binary {
+	t.Helper()
+	buildTrimtab(t)
+	return trimtabBuild.bin
+}
+
+func buildTrimtab(t testing.TB) {
+	t.Helper()
 	trimtabBuild.once.Do(func() {
-		if p := os.Getenv("TRIMTAB_BIN"); p != "" {
-			trimtabBuild.path, trimtabBuild.err = filepath.Abs(p)
+		root, err := cluster.RepoRoot()
+		if err != nil {
+			trimtabBuild.err = err
 			return
 		}
-		root, err := cluster.RepoRoot()
+		bin, err := ociimage.GoBuild(root, "./cmd/trimtab", hostPlatform(), e2eLDFlags)
 		if err != nil {
 			trimtabBuild.err = err
 			return
@@ -51,22 +83,24 @@ func trimtabBinary(t testing.TB) string {
 			trimtabBuild.err = err
 			return
 		}
-		// Build beside the target and rename, so a concurrent test binary
+		// Write beside the target and rename, so a concurrent test binary
 		// never runs a half-written file.
 		tmp := filepath.Join(dir, "trimtab-e2e."+rand.String(6))
-		cmd := exec.Command("go", "build", "-o", tmp, "./cmd/trimtab")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			trimtabBuild.err = fmt.Errorf("go build ./cmd/trimtab: %v\n%s", err, out)
+		if err := os.WriteFile(tmp, bin.Body, 0o755); err != nil {
+			trimtabBuild.err = err
 			return
 		}
-		trimtabBuild.path = filepath.Join(dir, "trimtab-e2e")
+		trimtabBuild.bin, trimtabBuild.path = bin, filepath.Join(dir, "trimtab-e2e")
 		trimtabBuild.err = os.Rename(tmp, trimtabBuild.path)
 	})
 	if trimtabBuild.err != nil {
 		t.Fatalf("building trimtab: %v", trimtabBuild.err)
 	}
-	return trimtabBuild.path
+}
+
+// hostPlatform is the linux platform of the machine the tests run on.
+func hostPlatform() ociimage.Platform {
+	return ociimage.Platform{OS: "linux", Arch: runtime.GOARCH}
 }
 
 // managerProcess is `trimtab manager` running against the local cluster,

@@ -25,15 +25,10 @@ type admittedPod struct {
 	} `json:"spec"`
 }
 
-// decodePod decodes raw into a Pod holding only the fields the steps use,
-// and reports whether raw has metadata and spec members (patchOps must add
-// them whole if not; the apiserver always sends both).
-func decodePod(raw []byte) (pod *corev1.Pod, hasMetadata, hasSpec bool, err error) {
-	pod, hasMetadata, hasSpec, _, err = decodeAdmitted(raw)
-	return pod, hasMetadata, hasSpec, err
-}
-
-// decodeAdmitted is decodePod that also returns the containers, raw.
+// decodeAdmitted decodes raw into a Pod holding only the fields the steps
+// use, reports whether raw has metadata and spec members (patchOps must add
+// them whole if not; the apiserver always sends both), and returns the
+// containers, raw.
 func decodeAdmitted(raw []byte) (pod *corev1.Pod, hasMetadata, hasSpec bool, containers json.RawMessage, err error) {
 	var a admittedPod
 	if err := json.Unmarshal(raw, &a); err != nil {

@@ -155,7 +155,7 @@ func (h *Handler) requestsStep(ctx context.Context, containers json.RawMessage, 
 			}
 			ctrs := make([]containerResources, len(dcs))
 			for i, c := range dcs {
-				ctrs[i] = containerResources{Name: c.Name, Resources: c.Resources}
+				ctrs[i] = containerResources(c)
 			}
 			r = stampPod(ctrs, recs, in.Requests, lrs)
 			h.memo.put(w.Key, containers, version, r)

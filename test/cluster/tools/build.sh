@@ -12,6 +12,12 @@
 #   $TRIMTAB_CACHE/controllergen-v0.23.0/bin/controller-gen
 #   $TRIMTAB_CACHE/prometheusadapter-v0.12.0/bin/prometheus-adapter
 #
+# and, only when named (make lint builds them; make tools and make test
+# do not need them):
+#
+#   $TRIMTAB_CACHE/staticcheck-v0.8.2/bin/staticcheck
+#   $TRIMTAB_CACHE/actionlint-v1.7.12/bin/actionlint
+#
 # Each tool is pinned by the go.mod of its module under test/cluster/tools/.
 # A component whose bin dir holds a .complete stamp is reused as is. Builds use
 # a private GOCACHE that is deleted afterwards: the Kubernetes build cache grows
@@ -23,6 +29,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRIMTAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trimtab}
 all=(kubernetes etcd kwok helm certmanager controllergen prometheusadapter)
+lint=(staticcheck actionlint)
 
 # version MODULE_DIR MODULE prints the version of MODULE that MODULE_DIR pins.
 version() {
@@ -39,7 +46,9 @@ component_dir() {
 	certmanager) echo "$cache/certmanager-$(version "$here/certmanager" github.com/cert-manager/cert-manager)" ;;
 	controllergen) echo "$cache/controllergen-$(version "$here/controllergen" sigs.k8s.io/controller-tools)" ;;
 	prometheusadapter) echo "$cache/prometheusadapter-$(version "$here/prometheusadapter" sigs.k8s.io/prometheus-adapter)" ;;
-	*) echo "unknown component $1 (accepted: ${all[*]})" >&2; return 2 ;;
+	staticcheck) echo "$cache/staticcheck-$(version "$here/staticcheck" honnef.co/go/tools)" ;;
+	actionlint) echo "$cache/actionlint-$(version "$here/actionlint" github.com/rhysd/actionlint)" ;;
+	*) echo "unknown component $1 (accepted: ${all[*]} ${lint[*]})" >&2; return 2 ;;
 	esac
 }
 
@@ -151,6 +160,20 @@ build_controllergen() {
 build_prometheusadapter() {
 	local dest=$1
 	gobuild "$here/prometheusadapter" "$dest/bin/prometheus-adapter" sigs.k8s.io/prometheus-adapter/cmd/adapter "-s -w"
+}
+
+# build_staticcheck builds staticcheck (make lint); it knows its own
+# version (a constant in the module).
+build_staticcheck() {
+	gobuild "$here/staticcheck" "$1/bin/staticcheck" honnef.co/go/tools/cmd/staticcheck "-s -w"
+}
+
+# build_actionlint builds actionlint, which checks .github/workflows (make lint).
+build_actionlint() {
+	local dest=$1 v
+	v=$(version "$here/actionlint" github.com/rhysd/actionlint)
+	gobuild "$here/actionlint" "$dest/bin/actionlint" github.com/rhysd/actionlint/cmd/actionlint \
+		"-s -w -X github.com/rhysd/actionlint.version=$v"
 }
 
 if [ "${1:-}" = "--print-dir" ]; then
