@@ -429,6 +429,13 @@ func (cl *Cluster) startControllerManager() (Process, error) {
 		"--cluster-signing-key-file="+pk.file("ca.key"),
 		"--use-service-account-credentials=true",
 		"--cert-dir="+c.path("pki", "kcm-generated"),
+		// kwok renews its nodes' leases; on two shared cores under a
+		// full e2e run it has been seen renewing late, and with the
+		// default 40 s grace the node lifecycle controller marks the
+		// nodes NotReady and taints them, so a rollout's new pods
+		// neither schedule nor turn available. The fake nodes never
+		// really fail, so the grace is generous.
+		"--node-monitor-grace-period=3m",
 		"--profiling=false")
 	return startProcess("kube-controller-manager", filepath.Join(c.KubernetesBin, "kube-controller-manager"), c.path("logs"), args...)
 }
