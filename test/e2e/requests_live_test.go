@@ -395,8 +395,14 @@ func TestRequestsHoldWithoutPrometheus(t *testing.T) {
 		}
 		return nil
 	})
-	_, dec := e.recommendation(t, c, "held", "app")
-	t.Logf("SignalsFresh=%s %.0fs after Prometheus went away", requestsCondition(dec, v1alpha1.SignalsFresh), time.Since(stopped).Seconds())
+	// What the last successful read left is what must hold.
+	r, dec := e.recommendation(t, c, "held", "app")
+	if r == nil || r.Target.Memory().Cmp(resourceMust("1Gi")) >= 0 {
+		t.Fatalf("recommendation %+v once Prometheus went away, want the lower target kept", r)
+	}
+	held = r.Target
+	t.Logf("SignalsFresh=%s %.0fs after Prometheus went away; holding cpu %s, memory %s", requestsCondition(dec, v1alpha1.SignalsFresh),
+		time.Since(stopped).Seconds(), held.Cpu(), held.Memory())
 	// The usage falls to a tenth; unseen, it must change nothing.
 	pod, err := e.onePod(ctx, "held")
 	if err != nil {
