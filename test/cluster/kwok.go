@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -88,11 +87,6 @@ func kwokStages(dir string) ([]byte, error) {
 					delete(spec, "delay")
 				}
 			}
-			if name, _ := dig(stage, "metadata", "name").(string); name == "pod-ready" {
-				if err := reportResources(stage); err != nil {
-					return nil, fmt.Errorf("kwok stage %s: %w", f, err)
-				}
-			}
 			b, err := yaml.Marshal(stage)
 			if err != nil {
 				return nil, err
@@ -102,34 +96,6 @@ func kwokStages(dir string) ([]byte, error) {
 		}
 	}
 	return out.Bytes(), nil
-}
-
-// readyResources is what a kubelet reports of a container it starts: its
-// requests as allocatedResources, its requests and limits as resources.
-// The apiserver refuses a pods/resize of a pod whose container statuses
-// report no resources ("node without support for resize").
-const readyResources = `
-  {{ with $item.resources.requests }}
-  allocatedResources: {{ YAML . 2 }}
-  {{ end }}
-  {{ $res := dict }}
-  {{ with $item.resources.requests }}{{ $_ := set $res "requests" . }}{{ end }}
-  {{ with $item.resources.limits }}{{ $_ := set $res "limits" . }}{{ end }}
-  resources: {{ YAML $res 2 }}`
-
-// reportResources makes kwok's pod-ready stage write each container's
-// resources in its status, as a kubelet does when it starts a pod, so a
-// pod is ready for an in-place resize without one more status write
-// (the pod-resize stage then runs only for pods resized).
-func reportResources(stage map[string]any) error {
-	next, _ := dig(stage, "spec", "next").(map[string]any)
-	tmpl, _ := next["statusTemplate"].(string)
-	const anchor = "\n  name: {{ $item.name | Quote }}"
-	if strings.Count(tmpl, anchor) != 1 {
-		return fmt.Errorf("pod-ready's statusTemplate has no single %q to add the containers' resources after; see kwokstages/pod-resize.yaml", strings.TrimSpace(anchor))
-	}
-	next["statusTemplate"] = strings.Replace(tmpl, anchor, anchor+readyResources, 1)
-	return nil
 }
 
 func dig(m map[string]any, keys ...string) any {
