@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,9 @@ import (
 
 // startKwok runs kwok against the nodes annotated kwok.x-k8s.io/node=fake. It
 // moves those nodes to Ready, keeps their leases fresh, and walks the pods the
-// scheduler binds to them through their lifecycle (Running, Ready, deleted).
-// With Config.KwokUsage it also emulates resource usage and serves it per
+// scheduler binds to them through their lifecycle (Running, Ready, deleted),
+// reporting an in-place resize the apiserver accepted as applied (the
+// pod-resize stage, kwokstages/pod-resize.yaml). With Config.KwokUsage it also emulates resource usage and serves it per
 // node (kwokUsageConfigs); the objects go in --config beside the stages, so
 // kwok needs no CRDs (--enable-crds is for objects read from the apiserver).
 func (cl *Cluster) startKwok() (Process, error) {
@@ -23,6 +25,7 @@ func (cl *Cluster) startKwok() (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
+	stages = append(stages, kwokResizeStage()...)
 	if c.KwokUsage {
 		usage, err := kwokUsageConfigs(c.KwokMetrics)
 		if err != nil {
@@ -42,6 +45,18 @@ func (cl *Cluster) startKwok() (Process, error) {
 		"--node-ip=127.0.0.1",
 		// kwok binds 0.0.0.0 otherwise.
 		"--server-address=127.0.0.1:"+strconv.Itoa(c.KwokPort))
+}
+
+// resizeStage is trimtab's own stage, beside kwok's: the kubelet's part of
+// an in-place resize (see the file).
+//
+//go:embed kwokstages/pod-resize.yaml
+var resizeStage []byte
+
+// kwokResizeStage returns the pod-resize stage as one more document of the
+// stage config.
+func kwokResizeStage() []byte {
+	return append([]byte("---\n"), resizeStage...)
 }
 
 // kwokStages concatenates the stage configs shipped with kwok, dropping the
