@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -111,24 +110,9 @@ func BenchmarkRequestsSync(b *testing.B) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cfg, err := cl.RESTConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s := testScheme()
-	ca, err := cache.New(cfg, cache.Options{Scheme: s})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = ca.Start(cctx) }()
-	c, err := client.New(cfg, client.Options{Scheme: s, Cache: &client.CacheOptions{Reader: ca}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, cfg := cachedClient(b, ctx, cl)
 	// Pods and checkpoints are read uncached, as the manager reads them.
-	direct, err := client.New(cfg, client.Options{Scheme: s})
+	direct, err := client.New(cfg, client.Options{Scheme: testScheme()})
 	if err != nil {
 		b.Fatal(err)
 	}
