@@ -468,6 +468,10 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		}
 	}()
 	s.workload("etl", 4, policy(config.AnnotationClass, "batch", config.AnnotationMode, "enforce"))
+	// etl's PDB refuses evictions until the first was refused (as in
+	// TestPlacerInterruptionMovesOnce: on a quiet machine "allows one"
+	// alone need never answer 429).
+	s.setMaxUnavailable("etl", 0)
 	s.workload("api", 2, policy(config.AnnotationClass, "critical", config.AnnotationMode, "enforce", config.AnnotationCapacity, "spot"))
 	s.waitPods("etl", 60*time.Second, 4, spotA, spotB)
 	api := s.waitPods("api", 60*time.Second, 2, spotA, spotB)
@@ -483,6 +487,14 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		t.Logf("%s trace %s: etl's capacity: %s", wall(), offAt, d.Status.Capacity.Reason)
 		return nil
 	})
+
+	eventually(t, 60*time.Second, func() error {
+		if _, tooMany, _ := s.evicts.counts(); tooMany == 0 {
+			return fmt.Errorf("trace %s: no eviction refused yet", trace())
+		}
+		return nil
+	})
+	s.setMaxUnavailable("etl", 1)
 
 	// Restart mid-move: once the first pod is evicted and its replacement
 	// admitted (through m1's webhook), stop m1 and start m2.
