@@ -81,7 +81,6 @@ func TestKwokResize(t *testing.T) {
 	if _, err := cs.CoreV1().Pods(ns.Name).Patch(ctx, "app", types.StrategicMergePatchType, conds, metav1.PatchOptions{}, "status"); err != nil {
 		t.Fatalf("setting PodResizeInProgress: %v", err)
 	}
-	resized := before.DeepCopy()
 	after := corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: q("150m"), corev1.ResourceMemory: q("200Mi")},
 		Limits:   corev1.ResourceList{corev1.ResourceMemory: q("400Mi")},
@@ -92,7 +91,7 @@ func TestKwokResize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resized = cur.DeepCopy()
+		resized := cur.DeepCopy()
 		resized.Spec.Containers[0].Resources = after
 		if _, err = cs.CoreV1().Pods(ns.Name).UpdateResize(ctx, "app", resized, metav1.UpdateOptions{}); err == nil {
 			break
