@@ -58,25 +58,7 @@ func benchSync(b *testing.B, n int) {
 	for i := range n {
 		load.WithLabelValues(fmt.Sprintf("w%d", i)).Set(100)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close() })
-	base, err := cl.StartPrometheus(ctx, []string{"http://" + ln.Addr().String() + "/metrics"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sig, err := prometheus.New(prometheus.Config{Address: base})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eventually(b, time.Minute, func() error {
-		r := sig.Instant(ctx, []string{fmt.Sprintf(`trimtab_bench_load{workload="w%d"}`, n-1)}, time.Now())
-		return r[0].Err
-	})
+	sig := scrapedBy(b, ctx, cl, reg, fmt.Sprintf(`trimtab_bench_load{workload="w%d"}`, n-1))
 
 	// n Deployments, created 32 at a time.
 	created := time.Now()
@@ -182,4 +164,29 @@ func cachedClient(b *testing.B, ctx context.Context, cl *cluster.Cluster) (clien
 		b.Fatal(err)
 	}
 	return c, cfg
+}
+
+// scrapedBy serves reg on loopback, starts the cluster's Prometheus
+// scraping it, and returns a client of that Prometheus once probe (the
+// last series reg exports) can be read back.
+func scrapedBy(b *testing.B, ctx context.Context, cl *cluster.Cluster, reg *prom.Registry, probe string) *prometheus.Client {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	base, err := cl.StartPrometheus(ctx, []string{"http://" + ln.Addr().String() + "/metrics"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig, err := prometheus.New(prometheus.Config{Address: base})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eventually(b, time.Minute, func() error {
+		return sig.Instant(ctx, []string{probe}, time.Now())[0].Err
+	})
+	return sig
 }

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"runtime"
 	"sync"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/go-logr/logr"
 	prom "github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,7 +21,6 @@ import (
 	"github.com/trimtab-dev/trimtab/api/v1alpha1"
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/requests"
-	"github.com/trimtab-dev/trimtab/signals/prometheus"
 	"github.com/trimtab-dev/trimtab/test/cluster"
 )
 
@@ -58,25 +54,7 @@ func BenchmarkRequestsSync(b *testing.B) {
 	usage := &benchUsage{ns: e.namespace, workloads: workloads, containers: names, start: time.Now()}
 	reg := prom.NewRegistry()
 	reg.MustRegister(usage)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close() })
-	base, err := cl.StartPrometheus(ctx, []string{"http://" + ln.Addr().String() + "/metrics"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sig, err := prometheus.New(prometheus.Config{Address: base})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eventually(b, time.Minute, func() error {
-		r := sig.Instant(ctx, []string{fmt.Sprintf(`container_memory_working_set_bytes{namespace=%q,pod=%q,container="logs"}`, e.namespace, benchPod(workloads-1))}, time.Now())
-		return r[0].Err
-	})
+	sig := scrapedBy(b, ctx, cl, reg, fmt.Sprintf(`container_memory_working_set_bytes{namespace=%q,pod=%q,container="logs"}`, e.namespace, benchPod(workloads-1)))
 
 	created := time.Now()
 	var wg sync.WaitGroup
