@@ -109,10 +109,10 @@ func memoryLimit(w *workload, name string) float64 {
 func resourceList(r requests.Resources) corev1.ResourceList {
 	out := corev1.ResourceList{}
 	if r.CPU > 0 {
-		out[corev1.ResourceCPU] = stamp.Quantity(corev1.ResourceCPU, r.CPU)
+		out[corev1.ResourceCPU] = stamp.Quantity(corev1.ResourceCPU, stamp.Round(corev1.ResourceCPU, r.CPU))
 	}
 	if r.Memory > 0 {
-		out[corev1.ResourceMemory] = stamp.Quantity(corev1.ResourceMemory, r.Memory)
+		out[corev1.ResourceMemory] = stamp.Quantity(corev1.ResourceMemory, stamp.Round(corev1.ResourceMemory, r.Memory))
 	}
 	return out
 }

@@ -71,8 +71,26 @@ func (c Change) String() string {
 // them.
 var Resources = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}
 
+// memoryGrain is the grain of the memory trimtab writes: a whole number
+// of MiB reads as "333Mi" in kubectl describe instead of "348127232", and
+// rounding up to it costs less than 1 MiB per container.
+const memoryGrain = 1 << 20
+
+// Round rounds a model value up to the grain trimtab writes: cpu to whole
+// millicores, memory to whole MiB. Targets and proportional limits are
+// rounded; bounds the user wrote (policy, limits kept as written,
+// LimitRanges) are applied after it, exactly, so a rounded value never
+// crosses one.
+func Round(r corev1.ResourceName, v float64) float64 {
+	if r == corev1.ResourceCPU {
+		return math.Ceil(v*1000-1e-9) / 1000
+	}
+	return math.Ceil(v/memoryGrain-1e-9) * memoryGrain
+}
+
 // Quantity writes a model value as a request: cpu in whole millicores
-// (rounded up), memory in whole bytes (rounded up).
+// (rounded up), memory in whole bytes (rounded up). Round it first for the
+// grain trimtab writes.
 func Quantity(r corev1.ResourceName, v float64) resource.Quantity {
 	if r == corev1.ResourceCPU {
 		return *resource.NewMilliQuantity(int64(math.Ceil(v*1000-1e-9)), resource.DecimalSI)
@@ -117,7 +135,7 @@ func Container(cur corev1.ResourceRequirements, target requests.Resources, p Pol
 			fromLimit = &q
 			ch.FromLimit = fromLimit
 		}
-		req := t
+		req := Round(name, t)
 		if lo := pick(p.Min, name); lo > 0 && req < lo {
 			req = lo
 			ch.Notes = append(ch.Notes, "raised to trimtab.dev/requests-min "+format(name, lo))
@@ -137,7 +155,7 @@ func Container(cur corev1.ResourceRequirements, target requests.Resources, p Pol
 					ch.Notes = append(ch.Notes, "capped at its limit (trimtab.dev/limits: keep)")
 				}
 			case from > 0:
-				lim = req * lim / from
+				lim = Round(name, req*lim/from)
 			default:
 				lim = req // a limit without a request: the request defaults to it
 			}
