@@ -138,7 +138,9 @@ func jobFailures(job *batchv1.Job, pods []*corev1.Pod, evicted map[types.UID]boo
 		case evicted[pod.UID] && live(pod):
 			pending[pod.UID] = true // accepted, not terminating in the cache yet
 		}
-		if job.Spec.Template.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && live(pod) {
+		// The pod's restart policy is its template's (the manager's cache
+		// keeps only part of a Job's template).
+		if pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && live(pod) {
 			for _, cs := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
 				restarts += int(cs.RestartCount)
 			}

@@ -28,7 +28,7 @@ func jobScene() (*scene, *batchv1.Job) {
 	s := newScene()
 	s.in.Placer.WorkloadBudget.Evictions = 100
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl", Namespace: "shop", UID: "uid-job-etl"},
-		Spec: batchv1.JobSpec{BackoffLimit: ptr.To[int32](6), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever}}}}
+		Spec: batchv1.JobSpec{BackoffLimit: ptr.To[int32](6)}}
 	w := s.w("batch")
 	w.Key.Kind = "Job"
 	w.Jobs = []*batchv1.Job{job}
@@ -88,7 +88,9 @@ func TestPlanJobs(t *testing.T) {
 			w.Evictions = []Eviction{{Time: now, Workload: w.Key, Pod: "b1", UID: "uid-b1", Kind: MoveOut}}
 		}, "b2:MoveOut:evict", "backoffLimit 3 (2 failure(s)"},
 		{"restartPolicy OnFailure: container restarts count", func(s *scene, job *batchv1.Job) {
-			job.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+			for _, p := range s.w("batch").Pods {
+				p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+			}
 			s.w("batch").Pods[0].Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", RestartCount: 3}}
 		}, "b1:MoveOut:evict b2:MoveOut:evict", "backoffLimit 6 (5 failure(s)"},
 		{"suspended: none moves", func(s *scene, job *batchv1.Job) {
