@@ -237,7 +237,11 @@ func TestPlacerJobMovesOutWithoutFailing(t *testing.T) {
 	if j := jobStatus(s, "strict"); j.Status.Failed != 0 || jobFailed(j) {
 		t.Errorf("strict: failed %d, conditions %+v; want it untouched", j.Status.Failed, j.Status.Conditions)
 	}
-	t.Logf("%s evictions accepted %v", wall(), accepted)
+	s.evicts.mu.Lock()
+	for _, r := range s.evicts.reqs {
+		t.Logf("eviction of %s answered %d at %.1fs", r.pod, r.code, r.at.Sub(start).Seconds())
+	}
+	s.evicts.mu.Unlock()
 }
 
 func jobFailed(j *batchv1.Job) bool {
