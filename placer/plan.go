@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -55,6 +56,11 @@ type Workload struct {
 	// workload budget's window, from its Decision.
 	Prior     []Move
 	Evictions []Eviction
+
+	// Jobs are the Jobs whose pods these are, for a Job (itself) or a
+	// CronJob (its Jobs): a Job's pod moves only within its Job's
+	// retries (jobs.go).
+	Jobs []*batchv1.Job
 }
 
 // Result is a plan.
@@ -107,6 +113,8 @@ type planner struct {
 	sim         *fit.Cluster
 	clusterUsed int
 	res         Result
+	// jobPlanned counts the moves planned per Job this round (jobs.go).
+	jobPlanned map[types.UID]int
 }
 
 func (p *planner) skip(w *Workload, pod *corev1.Pod, format string, args ...any) {
@@ -219,6 +227,10 @@ func (p *planner) candidates(w *Workload, evicted map[types.UID]bool) []Move {
 		default:
 			if err := Movable(pod); err != nil {
 				p.skip(w, pod, "%v", err)
+				return false
+			}
+			if why := p.jobHold(w, pod, evicted); why != "" {
+				p.skipJob(w, pod, why)
 				return false
 			}
 			return true

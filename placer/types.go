@@ -106,6 +106,9 @@ type Skip struct {
 	Pod      string
 	Node     string
 	Reason   string
+	// Job names the Job whose state or retries left the pod (jobs.go);
+	// empty for every other reason.
+	Job string
 }
 
 // String prints the skip for logs, e.g. "shop/web-1 on spot-1 stays: class

@@ -9,8 +9,10 @@ import (
 // the replica target with each component behind it, the forecast it sized
 // for, the capacity split new pods get, how fresh its signals are, and, in
 // shadow mode beside an HPA, how the two compare. There is one per
-// Deployment or StatefulSet in an opted-in namespace, named after it and
-// owned by it, so it is deleted with it. trimtab's controller writes it;
+// Deployment, StatefulSet, Job (not controlled by a CronJob) or CronJob in
+// an opted-in namespace, named after it and owned by it, so it is deleted
+// with it; a Job's or CronJob's carries the capacity only (trimtab does not
+// scale them), and a CronJob's is shared by its Jobs' pods. trimtab's controller writes it;
 // users read it with `kubectl get decisions` and `kubectl describe
 // decision`.
 //
@@ -37,8 +39,8 @@ type Decision struct {
 
 // DecisionSpec says which workload the Decision is for.
 type DecisionSpec struct {
-	// WorkloadRef is the Deployment or StatefulSet decided for, in the
-	// Decision's namespace.
+	// WorkloadRef is the workload decided for, in the Decision's
+	// namespace.
 	WorkloadRef WorkloadReference `json:"workloadRef"`
 }
 
@@ -46,9 +48,9 @@ type DecisionSpec struct {
 type WorkloadReference struct {
 	// APIVersion is the workload's API version, e.g. apps/v1.
 	APIVersion string `json:"apiVersion"`
-	// Kind is Deployment or StatefulSet (the decision controller's), or
-	// Job or CronJob (the placement controller's, which places their pods
-	// but does not scale them).
+	// Kind is Deployment or StatefulSet (replicas and capacity), or Job or
+	// CronJob (capacity only: trimtab places their pods but does not scale
+	// them).
 	// +kubebuilder:validation:Enum=Deployment;StatefulSet;Job;CronJob
 	Kind string `json:"kind"`
 	// Name is the workload's name.

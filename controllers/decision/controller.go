@@ -232,6 +232,10 @@ func (c *Controller) Sync(ctx context.Context) (SyncStats, error) {
 	st.SignalsTime = time.Since(read)
 	c.routine.Store(int64(c.RoutineWrites))
 	errs := c.syncAll(ctx, oldestFirst(ws, c.tracked), decisions, hpas, sig, now, &st)
+	// Jobs and CronJobs: a capacity only, no replicas (batch.go).
+	if err := c.syncBatch(ctx, decisions, now, &st); err != nil {
+		errs = append(errs, err)
+	}
 	c.forget(ws)
 	syncsTotal.Inc()
 	syncDuration.Observe(c.Clock.Since(now).Seconds())

@@ -125,6 +125,9 @@ func (c *Controller) capacitySplit(w *workload) (capacity.Split, error) {
 }
 
 func appsGVK(kind string) schema.GroupVersionKind {
+	if kind == "Job" || kind == "CronJob" {
+		return schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: kind} // batch.go
+	}
 	return schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: kind}
 }
 

@@ -4,8 +4,9 @@
 // (default off).
 //
 // What it reads: nodes, pods and PodDisruptionBudgets, and every Decision
-// of a Deployment, StatefulSet or Job with that workload's policy, pods and
-// template. With a price side (Prices: EC2 spot prices for the spot nodes'
+// of a Deployment, StatefulSet, Job or CronJob with that workload's policy,
+// pods and template (and a Job's or CronJob's Jobs, whose retries bound
+// the moves of their pods: placer/jobs.go). With a price side (Prices: EC2 spot prices for the spot nodes'
 // markets, the spot forecaster, its checkpoint) each market has a state,
 // and the plan moves batch pods out of a market predicted to spike and
 // back after it passes; each workload's outlook goes to Outlooks, which the
@@ -160,6 +161,7 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 	for _, s := range res.Skips {
 		log.FromContext(ctx).V(1).Info("placer leaves a pod", "pod", s.String())
 	}
+	c.recordJobSkips(decisions.Items, res.Skips) // jobs.go
 	executor.RecordPending(in.Workloads)
 	ex := &executor.Executor{Client: c.Client, Recorder: c.Recorder, Settings: c.Placer, Clock: c.Clock}
 	rep, err := ex.Apply(ctx, in, res)
@@ -174,6 +176,7 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 	var obj client.Object
 	var sel *metav1.LabelSelector
 	var tmpl *corev1.PodTemplateSpec
+	var jobs []*batchv1.Job
 	switch ref.Kind {
 	case "Deployment":
 		o := &appsv1.Deployment{}
@@ -196,10 +199,32 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 			return nil, client.IgnoreNotFound(err)
 		}
 		sel = o.Spec.Selector
+		jobs = []*batchv1.Job{o}
+	case "CronJob":
+		// One Decision per CronJob, shared by its Jobs' pods, as the
+		// webhook resolves them (jobs.go).
+		return c.cronJobWorkload(ctx, d, all, infos, markets)
 	default:
-		return nil, nil // CronJobs: their Jobs have their own Decisions
+		return nil, nil
 	}
-	w := &placer.Workload{Key: placer.Key{Namespace: d.Namespace, Kind: ref.Kind, Name: ref.Name}}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil || sel == nil {
+		return nil, fmt.Errorf("%s: selector %v: %v", keyOfDecision(d), sel, err)
+	}
+	var pods []*corev1.Pod
+	for _, p := range all {
+		if p.Namespace == d.Namespace && s.Matches(labels.Set(p.Labels)) {
+			pods = append(pods, p)
+		}
+	}
+	return c.assemble(d, obj, tmpl, pods, jobs, infos, markets), nil
+}
+
+// assemble is the plan's view of a Decision's workload obj, whose pods
+// are pods (and, for a Job or CronJob, whose Jobs are jobs).
+func (c *Controller) assemble(d *v1alpha1.Decision, obj client.Object, tmpl *corev1.PodTemplateSpec, pods []*corev1.Pod, jobs []*batchv1.Job,
+	infos map[string]*placer.NodeInfo, markets map[prices.Market]placer.MarketState) *placer.Workload {
+	w := &placer.Workload{Key: keyOfDecision(d), Pods: pods, Jobs: jobs}
 	pol, perrs := config.ParsePolicy(obj.GetAnnotations())
 	w.Class = pol.Class
 	if len(perrs) > 0 {
@@ -207,18 +232,9 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 	} else if w.Inputs, w.PolicyErr = pol.Inputs(); w.PolicyErr == nil {
 		w.Split, w.PolicyErr = split(d, w.Inputs)
 	}
-	s, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil || sel == nil {
-		return nil, fmt.Errorf("%s: selector %v: %v", w.Key, sel, err)
-	}
-	for _, p := range all {
-		if p.Namespace == d.Namespace && s.Matches(labels.Set(p.Labels)) {
-			w.Pods = append(w.Pods, p)
-		}
-	}
 	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
-	return w, nil
+	return w
 }
 
 // split is the split the webhook stamps: the Decision's capacity, or the

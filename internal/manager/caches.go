@@ -65,7 +65,8 @@ func cacheOptions() cache.Options {
 // the pod template of ReplicaSets and Jobs, whose owner references,
 // metadata, replica counts and status are all the webhook follows (the
 // template of a Deployment or StatefulSet stays: the decision controller
-// reads its CPU requests). Nothing writes a cached object back, so nothing
+// reads its CPU requests; of a Job's, its scheduling constraints stay, for
+// the placer). Nothing writes a cached object back, so nothing
 // can lose what is dropped here.
 func trimObject(in any) (any, error) {
 	obj, err := meta.Accessor(in)
@@ -81,7 +82,10 @@ func trimObject(in any) (any, error) {
 	case *appsv1.ReplicaSet:
 		o.Spec.Template = corev1.PodTemplateSpec{}
 	case *batchv1.Job:
-		o.Spec.Template = corev1.PodTemplateSpec{}
+		// The placer reads a Job's scheduling constraints, to know which
+		// spot markets its new pods may land in (placer.Exposure).
+		ps := o.Spec.Template.Spec
+		o.Spec.Template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{NodeSelector: ps.NodeSelector, Affinity: ps.Affinity, Tolerations: ps.Tolerations}}
 	}
 	return in, nil
 }

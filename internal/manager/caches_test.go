@@ -23,7 +23,9 @@ func TestTrimObject(t *testing.T) {
 	}
 	tpl := corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: meta(), Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](3), Template: tpl}}
-	job := &batchv1.Job{ObjectMeta: meta(), Spec: batchv1.JobSpec{Parallelism: ptr.To[int32](2), Template: tpl}}
+	jobTpl := *tpl.DeepCopy()
+	jobTpl.Spec.NodeSelector = map[string]string{"pool": "batch"}
+	job := &batchv1.Job{ObjectMeta: meta(), Spec: batchv1.JobSpec{Parallelism: ptr.To[int32](2), Template: jobTpl}}
 	dep := &appsv1.Deployment{ObjectMeta: meta(), Spec: appsv1.DeploymentSpec{Template: tpl}}
 	for _, obj := range []metav1.Object{rs, job, dep} {
 		if _, err := trimObject(obj); err != nil {
@@ -39,8 +41,8 @@ func TestTrimObject(t *testing.T) {
 	if len(rs.Spec.Template.Spec.Containers) != 0 || *rs.Spec.Replicas != 3 {
 		t.Errorf("ReplicaSet spec after trimming: %+v; want no template, replicas kept", rs.Spec)
 	}
-	if len(job.Spec.Template.Spec.Containers) != 0 || *job.Spec.Parallelism != 2 {
-		t.Errorf("Job spec after trimming: %+v; want no template, parallelism kept", job.Spec)
+	if len(job.Spec.Template.Spec.Containers) != 0 || *job.Spec.Parallelism != 2 || job.Spec.Template.Spec.NodeSelector["pool"] != "batch" {
+		t.Errorf("Job spec after trimming: %+v; want only the template's scheduling constraints, parallelism kept", job.Spec)
 	}
 	if len(dep.Spec.Template.Spec.Containers) != 1 {
 		t.Error("a Deployment's template was dropped; the decision controller reads its CPU requests")

@@ -85,17 +85,19 @@ func TestKwokStagesDropPodDelays(t *testing.T) {
 		}
 	}
 	write("node.yaml", "kind: Stage\nmetadata:\n  name: node-heartbeat\nspec:\n  resourceRef:\n    kind: Node\n  delay:\n    durationMilliseconds: 20000\n")
-	write("pod.yaml", "kind: Stage\nmetadata:\n  name: pod-ready\nspec:\n  resourceRef:\n    kind: Pod\n  delay:\n    durationMilliseconds: 1000\n---\nkind: Stage\nmetadata:\n  name: pod-delete\nspec:\n  resourceRef:\n    kind: Pod\n")
+	write("pod.yaml", "kind: Stage\nmetadata:\n  name: pod-ready\nspec:\n  resourceRef:\n    kind: Pod\n  delay:\n    durationMilliseconds: 1000\n---\nkind: Stage\nmetadata:\n  name: pod-delete\nspec:\n  resourceRef:\n    kind: Pod\n"+
+		"---\nkind: Stage\nmetadata:\n  name: pod-complete\nspec:\n  resourceRef:\n    kind: Pod\n  delay:\n    durationMilliseconds: 1000\n    jitterDurationMilliseconds: 5000\n    durationFrom:\n      expressionFrom: '.metadata.annotations[\"pod-complete.stage.kwok.x-k8s.io/delay\"]'\n")
 	out, err := kwokStages(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(out)
-	if strings.Count(s, "kind: Stage") != 3 {
-		t.Errorf("want 3 stages, got:\n%s", s)
+	if strings.Count(s, "kind: Stage") != 4 {
+		t.Errorf("want 4 stages, got:\n%s", s)
 	}
-	if strings.Count(s, "delay:") != 1 || !strings.Contains(s, "20000") {
-		t.Errorf("want only the node heartbeat's delay kept, got:\n%s", s)
+	if strings.Count(s, "delay:") != 2 || !strings.Contains(s, "20000") || strings.Contains(s, "1000\n") || strings.Contains(s, "jitter") ||
+		!strings.Contains(s, `pod-complete.stage.kwok.x-k8s.io/delay`) {
+		t.Errorf("want the node heartbeat's delay kept, and of the pods' only pod-complete's delay from its annotation, got:\n%s", s)
 	}
 	if _, err := kwokStages(t.TempDir()); err == nil || !strings.Contains(err.Error(), "make tools") {
 		t.Errorf("empty stage dir: got %v, want an error saying to run make tools", err)

@@ -26,6 +26,7 @@ func (cl *Cluster) startKwok() (Process, error) {
 		return Process{}, err
 	}
 	stages = append(stages, kwokResizeStage()...)
+	stages = append(stages, kwokJobStopStage()...)
 	if c.KwokUsage {
 		usage, err := kwokUsageConfigs(c.KwokMetrics)
 		if err != nil {
@@ -59,9 +60,26 @@ func kwokResizeStage() []byte {
 	return append([]byte("---\n"), resizeStage...)
 }
 
+// jobStopStage is trimtab's own stage: the kubelet's part in stopping a
+// deleted Job pod, which carries the Job controller's finalizer (see the
+// file).
+//
+//go:embed kwokstages/pod-job-stop.yaml
+var jobStopStage []byte
+
+// kwokJobStopStage returns the pod-job-stop stage as one more document of
+// the stage config.
+func kwokJobStopStage() []byte {
+	return append([]byte("---\n"), jobStopStage...)
+}
+
 // kwokStages concatenates the stage configs shipped with kwok, dropping the
 // delay (1 s + up to 5 s of jitter per step) from the pod stages: tests want
-// pods Running as soon as they are bound. Node heartbeats keep their timing.
+// pods Running as soon as they are bound. Only a pod's own delay stays (the
+// stage's durationFrom: kwok's <stage>.stage.kwok.x-k8s.io/delay
+// annotation, e.g. pod-complete's, which keeps a Job's pod running for as
+// long as a test needs); a pod without it has none. Node heartbeats keep
+// their timing.
 func kwokStages(dir string) ([]byte, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -84,7 +102,11 @@ func kwokStages(dir string) ([]byte, error) {
 			}
 			if kind, _ := dig(stage, "spec", "resourceRef", "kind").(string); kind == "Pod" {
 				if spec, ok := stage["spec"].(map[string]any); ok {
+					delay, _ := spec["delay"].(map[string]any)
 					delete(spec, "delay")
+					if from, ok := delay["durationFrom"]; ok {
+						spec["delay"] = map[string]any{"durationFrom": from}
+					}
 				}
 			}
 			b, err := yaml.Marshal(stage)

@@ -1,7 +1,8 @@
 // Package optin lists what the controllers act on: the Deployments and
 // StatefulSets of namespaces opted in with trimtab's label, less the
 // excluded and terminating ones. The decision and requests controllers
-// both read it, so they agree on which workloads are trimtab's.
+// both read it, so they agree on which workloads are trimtab's. Batch lists
+// the Jobs and CronJobs, whose Decisions carry a capacity only.
 package optin
 
 import (
@@ -31,15 +32,12 @@ type Workload struct {
 // List reads the opted-in workloads through r. narrow, when not nil,
 // narrows the opted-in namespaces further by their labels.
 func List(ctx context.Context, r client.Reader, s config.Settings, narrow labels.Selector) ([]Workload, error) {
-	var nss corev1.NamespaceList
-	if err := r.List(ctx, &nss, client.MatchingLabels{config.NamespaceLabel: config.NamespaceLabelValue}); err != nil {
-		return nil, fmt.Errorf("listing opted-in namespaces: %w", err)
+	nss, err := namespaces(ctx, r, s, narrow)
+	if err != nil {
+		return nil, err
 	}
 	var out []Workload
-	for _, ns := range nss.Items {
-		if s.Excluded(ns.Name) || ns.DeletionTimestamp != nil || (narrow != nil && !narrow.Matches(labels.Set(ns.Labels))) {
-			continue
-		}
+	for _, ns := range nss {
 		var deps appsv1.DeploymentList
 		if err := r.List(ctx, &deps, client.InNamespace(ns.Name)); err != nil {
 			return nil, fmt.Errorf("listing Deployments in %s: %w", ns.Name, err)
@@ -56,6 +54,23 @@ func List(ctx context.Context, r client.Reader, s config.Settings, narrow labels
 			st := &sts.Items[i]
 			out = append(out, Workload{st, "StatefulSet", st.Spec.Replicas, st.Status.ReadyReplicas, st.Spec.Selector, &st.Spec.Template})
 		}
+	}
+	return out, nil
+}
+
+// namespaces are the opted-in namespaces, less the excluded and terminating
+// ones and those narrow (when not nil) does not match.
+func namespaces(ctx context.Context, r client.Reader, s config.Settings, narrow labels.Selector) ([]corev1.Namespace, error) {
+	var nss corev1.NamespaceList
+	if err := r.List(ctx, &nss, client.MatchingLabels{config.NamespaceLabel: config.NamespaceLabelValue}); err != nil {
+		return nil, fmt.Errorf("listing opted-in namespaces: %w", err)
+	}
+	var out []corev1.Namespace
+	for _, ns := range nss.Items {
+		if s.Excluded(ns.Name) || ns.DeletionTimestamp != nil || (narrow != nil && !narrow.Matches(labels.Set(ns.Labels))) {
+			continue
+		}
+		out = append(out, ns)
 	}
 	return out, nil
 }
