@@ -72,6 +72,11 @@ type Controller struct {
 	// splits remembers when each workload's Decision began showing its
 	// current split, the settle time's start (outlook.go).
 	splits map[placer.Key]splitSeen
+
+	// The round's placement scores (Prices.Scores), and each workload's
+	// exposed markets, for its outlook and PlacementScores condition.
+	scores  ScoreReport
+	exposed map[placer.Key][]prices.Market
 }
 
 // NeedLeaderElection: only the leader evicts.
@@ -135,7 +140,9 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 		if prep.Markets != nil {
 			in.Markets = prep.Markets
 		}
+		c.scores = prep.Scores
 	}
+	c.exposed = map[placer.Key][]prices.Market{}
 	failed := map[placer.Key]bool{}
 	for i := range decisions.Items {
 		d := &decisions.Items[i]
@@ -216,7 +223,13 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 			w.Pods = append(w.Pods, p)
 		}
 	}
-	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
+	exposed := placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings)
+	w.Outlook = placer.OutlookOf(exposed, markets)
+	if c.Prices != nil && c.Prices.Scores != nil {
+		// The capacity signal: off spot when every market is risky.
+		w.Outlook = placer.ScoreOutlook(w.Outlook, exposed, c.scores.States, c.Prices.Scores.rule())
+		c.exposed[w.Key] = exposed
+	}
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
 	return w, nil
 }

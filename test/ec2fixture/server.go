@@ -56,6 +56,7 @@ type Server struct {
 	scores   []Score
 	zones    []Zone
 	denied   map[string]bool
+	failOnly map[string]bool
 	throttle int
 	fail     string
 	calls    []url.Values
@@ -117,11 +118,15 @@ func (s *Server) Throttle(n int) {
 }
 
 // Fail makes every call fail until Fail(""): "garbage" answers truncated
-// XML, "500" EC2's InternalError.
-func (s *Server) Fail(mode string) {
+// XML, "500" EC2's InternalError. With actions, only those fail.
+func (s *Server) Fail(mode string, actions ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = mode
+	s.failOnly = map[string]bool{}
+	for _, a := range actions {
+		s.failOnly[a] = true
+	}
 }
 
 // Calls returns the form of every call received so far.
@@ -178,7 +183,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 503, "RequestLimitExceeded", "Request limit exceeded.")
 		return
 	}
-	switch s.fail {
+	fail := s.fail
+	if len(s.failOnly) > 0 && !s.failOnly[action] {
+		fail = ""
+	}
+	switch fail {
 	case "garbage":
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		fmt.Fprint(w, "<"+action+"Response><spotPriceHistorySet><item><spotPrice>")
