@@ -152,6 +152,9 @@ func (s *Scores) round(ctx context.Context, c client.Client, rec events.EventRec
 	}
 	rep.Off, rep.Err = s.off, s.lastErr
 	if s.off != nil {
+		for m := range s.states {
+			marketRisky.WithLabelValues(m.InstanceType, m.Zone).Set(0)
+		}
 		s.states = map[prices.Market]placer.ScoreState{}
 		scoresEnabled.Set(0)
 		return rep
