@@ -33,7 +33,8 @@ type PlacementStatus struct {
 	// +optional
 	LastPlanTime *metav1.Time `json:"lastPlanTime,omitempty"`
 	// Conditions: PricesFresh says whether the spot prices of the markets
-	// the workload may run in are fresh enough to act on.
+	// the workload may run in are fresh enough to act on; PlacementScores
+	// whether their spot placement scores are read and fresh.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
