@@ -33,7 +33,8 @@ type PlacementStatus struct {
 	// +optional
 	LastPlanTime *metav1.Time `json:"lastPlanTime,omitempty"`
 	// Conditions: PricesFresh says whether the spot prices of the markets
-	// the workload may run in are fresh enough to act on.
+	// the workload may run in are fresh enough to act on; PlacementScores
+	// whether their spot placement scores are read and fresh.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -140,3 +141,10 @@ type EvictionRecord struct {
 // the markets a workload may run in were refreshed recently enough to act
 // on; False holds every price-driven move (interruptions still move).
 const PricesFresh = "PricesFresh"
+
+// PlacementScores is the placement condition saying whether EC2's spot
+// placement scores of the markets a workload may run in are read and
+// fresh; False (the permission missing, too few instance types to ask
+// about, or readings too old) means its capacity follows the prices alone,
+// or holds what the scores last said.
+const PlacementScores = "PlacementScores"

@@ -16,6 +16,7 @@ import (
 	"github.com/trimtab-dev/trimtab/controllers/requests"
 	"github.com/trimtab-dev/trimtab/internal/manager"
 	"github.com/trimtab-dev/trimtab/internal/version"
+	"github.com/trimtab-dev/trimtab/placer"
 )
 
 func newManagerCmd() *cobra.Command {
@@ -111,6 +112,16 @@ func newManagerCmd() *cobra.Command {
 	f.StringVar(&o.EC2Region, "ec2-region", "", "with --placer: AWS region whose spot prices the placer reads (DescribeSpotPriceHistory); empty uses AWS_REGION or the profile, and with no region the placer runs without prices (interruption moves only)")
 	f.StringVar(&o.EC2Endpoint, "ec2-endpoint", "", "with --placer: EC2 endpoint URL; empty uses the region's (set it for a VPC endpoint, or test/ec2fixture)")
 	f.DurationVar(&o.PricePeriod, "price-period", 5*time.Minute, "with --placer: how often spot prices are refreshed")
+	// Spot placement scores (issue 16): a capacity signal beside prices.
+	def := placer.DefaultScoreRule()
+	f.BoolVar(&o.PlacementScores, "placement-scores", true, "with --placer and prices: read EC2 spot placement scores (ec2:GetSpotPlacementScores, ec2:DescribeAvailabilityZones); a batch workload whose every spot market scores low sends new pods to on-demand (running pods stay). Without the permission the placer runs on prices alone")
+	f.DurationVar(&o.ScorePeriod, "score-period", 15*time.Minute, "with --placement-scores: how often placement scores are read")
+	f.IntVar(&o.ScoreRule.Risky, "score-risky", def.Risky, "with --placement-scores: a score (1-10) at or below this makes a market capacity-risky")
+	f.IntVar(&o.ScoreRule.Recover, "score-recover", def.Recover, "with --placement-scores: a risky market is released after scores at or above this for --score-recover-for")
+	f.DurationVar(&o.ScoreRule.RecoverFor, "score-recover-for", def.RecoverFor, "with --placement-scores: how long scores must stay at or above --score-recover")
+	f.DurationVar(&o.ScoreRule.MaxAge, "score-max-age", def.MaxAge, "with --placement-scores: a reading older than this holds (no change on stale scores)")
+	f.StringSliceVar(&o.ScoreInstanceTypes, "score-instance-types", nil, "with --placement-scores: instance types asked about beside the spot nodes' own (EC2 needs at least 3 for a meaningful score): the node provisioner's other spot types")
+	f.Int32Var(&o.ScoreTarget, "score-target", 0, "with --placement-scores: target capacity in instances asked for (0: the spot nodes' count rounded up to a power of two)")
 	// Replays of recorded prices (issue 16): the manager's clock sped up
 	// like test/ec2fixture's, and the placer's period in that clock's time.
 	f.Float64Var(&replay.speed, "clock-speed", 1, "replays only: run the manager's clock this many times faster than the wall clock from --clock-origin, to match test/ec2fixture's --clock-speed; 1 is production")

@@ -73,6 +73,11 @@ type Controller struct {
 	// splits remembers when each workload's Decision began showing its
 	// current split, the settle time's start (outlook.go).
 	splits map[placer.Key]splitSeen
+
+	// The round's placement scores (Prices.Scores), and each workload's
+	// exposed markets, for its outlook and PlacementScores condition.
+	scores  ScoreReport
+	exposed map[placer.Key][]prices.Market
 }
 
 // NeedLeaderElection: only the leader evicts.
@@ -136,7 +141,9 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 		if prep.Markets != nil {
 			in.Markets = prep.Markets
 		}
+		c.scores = prep.Scores
 	}
+	c.exposed = map[placer.Key][]prices.Market{}
 	failed := map[placer.Key]bool{}
 	for i := range decisions.Items {
 		d := &decisions.Items[i]
@@ -232,7 +239,13 @@ func (c *Controller) assemble(d *v1alpha1.Decision, obj client.Object, tmpl *cor
 	} else if w.Inputs, w.PolicyErr = pol.Inputs(); w.PolicyErr == nil {
 		w.Split, w.PolicyErr = split(d, w.Inputs)
 	}
-	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
+	exposed := placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings)
+	w.Outlook = placer.OutlookOf(exposed, markets)
+	if c.Prices != nil && c.Prices.Scores != nil {
+		// The capacity signal: off spot when every market is risky.
+		w.Outlook = placer.ScoreOutlook(w.Outlook, exposed, c.scores.States, c.Prices.Scores.rule())
+		c.exposed[w.Key] = exposed
+	}
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
 	return w
 }

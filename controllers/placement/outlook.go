@@ -114,6 +114,9 @@ func (c *Controller) recordOutlook(ctx context.Context, d *v1alpha1.Decision, w 
 		cond.Message = clip(fmt.Sprintf("holding, no price-driven move: %v", o.Unfresh))
 	}
 	meta.SetStatusCondition(&p.Conditions, cond)
+	if c.Prices.Scores != nil {
+		meta.SetStatusCondition(&p.Conditions, c.scoreCondition(w.Key, now))
+	}
 	if equality.Semantic.DeepEqual(d.Status.Placement, next.Status.Placement) {
 		return nil
 	}

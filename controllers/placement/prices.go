@@ -54,6 +54,10 @@ type Prices struct {
 	CheckpointEvery time.Duration
 	// OnDemand prices the markets (0: prices.DefaultOnDemand).
 	OnDemand prices.OnDemandTable
+	// Scores, when set, reads EC2's spot placement scores on its own
+	// period in the same round, as a capacity signal beside the prices
+	// (scores.go); nil: prices alone.
+	Scores *Scores
 
 	mu          sync.Mutex
 	src         *ec2.Source
@@ -74,6 +78,8 @@ type PriceReport struct {
 	Refreshed bool
 	// Err is the last refresh's error; nil after a success.
 	Err error
+	// Scores is the score side's round (zero without Scores).
+	Scores ScoreReport
 }
 
 // markets lists the spot markets of the cluster's nodes.
@@ -175,6 +181,10 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 		} else {
 			p.lastSave = now
 		}
+	}
+	if p.Scores != nil {
+		// After the save: its Events go on the checkpoint ConfigMap.
+		rep.Scores = p.Scores.round(ctx, c, rec, p.Checkpoint, now, infos, markets)
 	}
 	return rep, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/decision"
 	"github.com/trimtab-dev/trimtab/controllers/placement"
+	"github.com/trimtab-dev/trimtab/placer"
 	"github.com/trimtab-dev/trimtab/prices/ec2"
 	"github.com/trimtab-dev/trimtab/signals/prometheus"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
@@ -104,6 +105,17 @@ type Options struct {
 	PricePeriod            time.Duration
 	EC2                    ec2.EC2API
 	PlacerNamespace        string
+	// Spot placement scores (issue 16), with a price side and
+	// PlacementScores: read every ScorePeriod (0: 15 min) as a capacity
+	// signal (controllers/placement.Scores). ScoreRule zero is
+	// placer.DefaultScoreRule; ScoreInstanceTypes are asked about beside the
+	// spot nodes' types; ScoreTarget 0 asks for the spot nodes' count
+	// rounded up to a power of two.
+	PlacementScores    bool
+	ScorePeriod        time.Duration
+	ScoreRule          placer.ScoreRule
+	ScoreInstanceTypes []string
+	ScoreTarget        int32
 	// outlooks carries the placer's outlooks to the decision controller.
 	outlooks *placement.Outlooks
 

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,6 +15,7 @@ import (
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/placement"
 	"github.com/trimtab-dev/trimtab/decider/spot"
+	"github.com/trimtab-dev/trimtab/placer"
 	"github.com/trimtab-dev/trimtab/prices/ec2"
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
 )
@@ -68,7 +70,10 @@ func placerPrices(o Options) (*placement.Prices, error) {
 	if o.PricePeriod < 0 {
 		return nil, fmt.Errorf("--price-period %v: want a positive duration, or 0 for 5m", o.PricePeriod)
 	}
-	api := o.EC2
+	api, region := o.EC2, o.EC2Region
+	if c, ok := api.(*awsec2.Client); ok {
+		region = c.Options().Region
+	}
 	if api == nil {
 		// The SDK's standard chain: region from AWS_REGION or the profile,
 		// credentials from env, IRSA's web identity, Pod Identity, IMDS.
@@ -84,6 +89,11 @@ func placerPrices(o Options) (*placement.Prices, error) {
 			return nil, nil
 		}
 		api = ec2.NewClient(cfg.Region, o.EC2Endpoint, cfg.Credentials, ec2.RetryOptions{})
+		region = cfg.Region
+	}
+	scores, err := placerScores(o, api, region)
+	if err != nil {
+		return nil, err
 	}
 	ns := cmp.Or(o.PlacerNamespace, os.Getenv("POD_NAMESPACE"), "trimtab-system")
 	return &placement.Prices{
@@ -91,7 +101,36 @@ func placerPrices(o Options) (*placement.Prices, error) {
 		Period:     o.PricePeriod,
 		Forecaster: spot.DefaultConfig(),
 		Checkpoint: client.ObjectKey{Namespace: ns, Name: ForecasterConfigMap},
+		Scores:     scores,
 	}, nil
+}
+
+// placerScores is the price side's score side; nil without
+// PlacementScores, or with an EC2 client that cannot ask for scores.
+func placerScores(o Options, api ec2.EC2API, region string) (*placement.Scores, error) {
+	if !o.PlacementScores {
+		return nil, nil
+	}
+	if o.ScorePeriod < 0 {
+		return nil, fmt.Errorf("--score-period %v: want a positive duration, or 0 for 15m", o.ScorePeriod)
+	}
+	if o.ScoreTarget < 0 {
+		return nil, fmt.Errorf("--score-target %d: want a number of instances, or 0 for the spot nodes' count", o.ScoreTarget)
+	}
+	rule := o.ScoreRule
+	if rule == (placer.ScoreRule{}) {
+		rule = placer.DefaultScoreRule()
+	}
+	if err := rule.Validate(); err != nil {
+		return nil, fmt.Errorf("placement scores (--score-risky, --score-recover, --score-recover-for, --score-max-age): %w", err)
+	}
+	sa, ok := api.(placement.ScoresAPI)
+	if !ok || region == "" {
+		ctrl.Log.WithName("setup").Info("placer without spot placement scores: the EC2 client cannot ask for them", "region", region)
+		return nil, nil
+	}
+	return &placement.Scores{API: sa, Region: region, Period: o.ScorePeriod, Rule: rule,
+		InstanceTypes: o.ScoreInstanceTypes, Target: o.ScoreTarget}, nil
 }
 
 // placerWebhook makes the pod webhook read batch workloads' capacity from

@@ -1,6 +1,6 @@
 // Package ec2fixture is a local server speaking the EC2 Query protocol for
-// the two calls trimtab makes, DescribeSpotPriceHistory and
-// GetSpotPlacementScores: form-encoded POSTs signed with SigV4 (the scope's
+// the calls trimtab makes, DescribeSpotPriceHistory, GetSpotPlacementScores
+// and DescribeAvailabilityZones: form-encoded POSTs signed with SigV4 (the scope's
 // region and access key are checked), XML answers in the documented shapes,
 // nextToken pagination and EC2's error envelope. It serves recorded price
 // traces (prices/file) with trace time mapped onto the clock the manager
@@ -12,5 +12,8 @@
 // T + Offset, and only once that is not after Now(). With Now an
 // internal/speedclock clock of speed S started at O, and Offset = O − the
 // trace time that should play at O, an hour of the trace passes in 1/S
-// hours of wall time.
+// hours of wall time. Placement scores follow a schedule per zone ID
+// (SetScores, ReadScores) on the same trace clock, and any action can be
+// answered UnauthorizedOperation (Deny), as for a role without the IAM
+// permission.
 package ec2fixture

@@ -20,10 +20,20 @@ type Item struct {
 	Time                               time.Time
 }
 
-// Score is one spot placement score the server answers with.
+// Score is one spot placement score the server answers with. With a
+// zero Time it holds from the start; otherwise from trace time Time (on the
+// same clock as the prices: served from Time + Offset once Now has reached
+// it), until the zone's next point.
 type Score struct {
 	Region, ZoneID string
 	Score          int
+	Time           time.Time
+}
+
+// Zone is one availability zone DescribeAvailabilityZones answers with:
+// its name (us-east-1a) and its ID (use1-az1), which EC2 maps per account.
+type Zone struct {
+	Region, Name, ID string
 }
 
 // Server is the EC2-protocol fixture. Set the exported fields before
@@ -44,6 +54,9 @@ type Server struct {
 	mu       sync.Mutex
 	items    []Item
 	scores   []Score
+	zones    []Zone
+	denied   map[string]bool
+	failOnly map[string]bool
 	throttle int
 	fail     string
 	calls    []url.Values
@@ -69,11 +82,32 @@ func (s *Server) AddHistories(hs []prices.History) {
 	s.Add(items...)
 }
 
-// SetScores sets the placement scores GetSpotPlacementScores answers.
+// SetScores sets the placement scores GetSpotPlacementScores answers: a
+// schedule per zone ID (see Score), any order.
 func (s *Server) SetScores(scores ...Score) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.scores = scores
+	s.scores = append([]Score(nil), scores...)
+	sort.SliceStable(s.scores, func(i, j int) bool { return s.scores[i].Time.Before(s.scores[j].Time) })
+}
+
+// SetZones sets the zones DescribeAvailabilityZones answers.
+func (s *Server) SetZones(zones ...Zone) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.zones = append([]Zone(nil), zones...)
+}
+
+// Deny answers every call of the given actions with EC2's
+// UnauthorizedOperation (HTTP 403), as for an IAM role without the
+// permission; Deny() allows every action again.
+func (s *Server) Deny(actions ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied = map[string]bool{}
+	for _, a := range actions {
+		s.denied[a] = true
+	}
 }
 
 // Throttle answers the next n calls with RequestLimitExceeded (HTTP 503).
@@ -84,11 +118,15 @@ func (s *Server) Throttle(n int) {
 }
 
 // Fail makes every call fail until Fail(""): "garbage" answers truncated
-// XML, "500" EC2's InternalError.
-func (s *Server) Fail(mode string) {
+// XML, "500" EC2's InternalError. With actions, only those fail.
+func (s *Server) Fail(mode string, actions ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = mode
+	s.failOnly = map[string]bool{}
+	for _, a := range actions {
+		s.failOnly[a] = true
+	}
 }
 
 // Calls returns the form of every call received so far.
@@ -132,8 +170,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := form.Get("Action")
-	if (action != "DescribeSpotPriceHistory" && action != "GetSpotPlacementScores") || form.Get("Version") == "" {
+	if !actions[action] || form.Get("Version") == "" {
 		writeErr(w, 400, "InvalidAction", "The action "+action+" is not valid for this web service.")
+		return
+	}
+	if s.denied[action] {
+		writeErr(w, 403, "UnauthorizedOperation", "You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/trimtab/i-0 is not authorized to perform: ec2:"+action+" because no identity-based policy allows the ec2:"+action+" action")
 		return
 	}
 	if s.throttle > 0 {
@@ -141,7 +183,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 503, "RequestLimitExceeded", "Request limit exceeded.")
 		return
 	}
-	switch s.fail {
+	fail := s.fail
+	if len(s.failOnly) > 0 && !s.failOnly[action] {
+		fail = ""
+	}
+	switch fail {
 	case "garbage":
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		fmt.Fprint(w, "<"+action+"Response><spotPriceHistorySet><item><spotPrice>")
@@ -150,12 +196,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 500, "InternalError", "An internal error has occurred")
 		return
 	}
-	if action == "GetSpotPlacementScores" {
+	switch action {
+	case "GetSpotPlacementScores":
 		s.scoresResponse(w, form)
-		return
+	case "DescribeAvailabilityZones":
+		s.zonesResponse(w)
+	default:
+		s.priceResponse(w, form)
 	}
-	s.priceResponse(w, form)
 }
+
+// actions are the EC2 actions served.
+var actions = map[string]bool{"DescribeSpotPriceHistory": true, "GetSpotPlacementScores": true, "DescribeAvailabilityZones": true}
 
 // indexed collects form values Name.1, Name.2, ...
 func indexed(form url.Values, name string) map[string]bool {
@@ -253,11 +305,26 @@ func (s *Server) scoresResponse(w http.ResponseWriter, form url.Values) {
 		return
 	}
 	regions := indexed(form, "RegionName")
-	var match []Score
+	// Each zone's score in force now: its last point not after Now.
+	type key struct{ region, zone string }
+	inForce := map[key]Score{}
+	var order []key
 	for _, sc := range s.scores {
-		if len(regions) == 0 || regions[sc.Region] {
-			match = append(match, sc)
+		if len(regions) > 0 && !regions[sc.Region] {
+			continue
 		}
+		if !sc.Time.IsZero() && s.Now != nil && sc.Time.Add(s.Offset).After(s.Now()) {
+			continue
+		}
+		k := key{sc.Region, sc.ZoneID}
+		if _, ok := inForce[k]; !ok {
+			order = append(order, k)
+		}
+		inForce[k] = sc
+	}
+	var match []Score
+	for _, k := range order {
+		match = append(match, inForce[k])
 	}
 	page, next := s.page(form, len(match))
 	var b strings.Builder
@@ -274,6 +341,29 @@ func (s *Server) scoresResponse(w http.ResponseWriter, form url.Values) {
     </item>`, sc.Region, sc.ZoneID, sc.Score)
 	}
 	b.WriteString("\n  </spotPlacementScoreSet>\n" + next + "</GetSpotPlacementScoresResponse>")
+	writeXML(w, b.String())
+}
+
+func (s *Server) zonesResponse(w http.ResponseWriter) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<DescribeAvailabilityZonesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>e23c5a54-EXAMPLE</requestId>
+  <availabilityZoneInfo>`)
+	for _, z := range s.zones {
+		if z.Region != "" && z.Region != s.region() {
+			continue
+		}
+		fmt.Fprintf(&b, `
+    <item>
+      <zoneName>%s</zoneName>
+      <zoneState>available</zoneState>
+      <regionName>%s</regionName>
+      <zoneId>%s</zoneId>
+      <zoneType>availability-zone</zoneType>
+    </item>`, z.Name, s.region(), z.ID)
+	}
+	b.WriteString("\n  </availabilityZoneInfo>\n</DescribeAvailabilityZonesResponse>")
 	writeXML(w, b.String())
 }
 

@@ -41,6 +41,10 @@ func run(args []string) error {
 	clockOrigin := fs.String("clock-origin", "", "RFC 3339 wall time at which the sped-up clock reads the wall clock and --trace-start plays (default: now); give `trimtab manager --clock-origin` the same so both clocks agree")
 	region := fs.String("region", "us-east-1", "SigV4 region accepted")
 	report := fs.Duration("report", time.Minute, "wall-clock period of the 'now playing' line (0: never)")
+	// Spot placement scores (GetSpotPlacementScores, DescribeAvailabilityZones).
+	scoresFlag := fs.String("scores", "", "CSV schedule of spot placement scores per zone ID on the trace clock (header Timestamp,Region,AvailabilityZoneId,Score; see ec2fixture.ReadScores)")
+	zonesFlag := fs.String("zones", "", "zones DescribeAvailabilityZones answers, name=ID comma-separated, e.g. us-east-1a=use1-az1,us-east-1b=use1-az2")
+	denyFlag := fs.String("deny", "", "comma-separated actions answered UnauthorizedOperation, e.g. GetSpotPlacementScores (a role without the permission)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +85,33 @@ func run(args []string) error {
 	}
 	s := &ec2fixture.Server{Region: *region, Offset: origin.Sub(first), Now: clk.Now}
 	s.AddHistories(hs)
+	if *scoresFlag != "" {
+		f, err := os.Open(*scoresFlag)
+		if err != nil {
+			return fmt.Errorf("--scores: %w", err)
+		}
+		scores, err := ec2fixture.ReadScores(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--scores %s: %w", *scoresFlag, err)
+		}
+		s.SetScores(scores...)
+	}
+	zones, err := ec2fixture.ParseZones(*region, *zonesFlag)
+	if err != nil {
+		return fmt.Errorf("--zones: %w", err)
+	}
+	s.SetZones(zones...)
+	var deny []string
+	for _, a := range strings.Split(*denyFlag, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if a != "DescribeSpotPriceHistory" && a != "GetSpotPlacementScores" && a != "DescribeAvailabilityZones" {
+				return fmt.Errorf("--deny %q: want DescribeSpotPriceHistory, GetSpotPlacementScores or DescribeAvailabilityZones", a)
+			}
+			deny = append(deny, a)
+		}
+	}
+	s.Deny(deny...)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

@@ -19,6 +19,10 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("AvailabilityZone,InstanceType,ProductDescription,SpotPrice,Timestamp\nus-east-1a,c3.xlarge,Linux/UNIX,cheap,2015-03-11T00:00:00Z\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badScores := filepath.Join(dir, "scores.csv")
+	if err := os.WriteFile(badScores, []byte("Timestamp,Region,AvailabilityZoneId,Score\n,us-east-1,use1-az1,11\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -29,6 +33,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--trace-start", "yesterday"}, `--trace-start "yesterday": want an RFC 3339 time`},
 		{[]string{"--prices", bad, "--listen", "127.0.0.1:0"}, "cheap"},
 		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--clock-origin", "soon"}, `--clock-origin "soon": want an RFC 3339 time`},
+		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--scores", badScores}, `line 2: Score "11": want a whole number from 1 to 10`},
+		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--zones", "us-east-1a"}, `--zones: zone "us-east-1a": want name=ID`},
+		{[]string{"--prices", trace, "--listen", "127.0.0.1:0", "--deny", "RunInstances"}, `--deny "RunInstances": want DescribeSpotPriceHistory`},
 	} {
 		err := run(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
