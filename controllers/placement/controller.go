@@ -216,7 +216,13 @@ func (c *Controller) workload(ctx context.Context, d *v1alpha1.Decision, all []*
 			w.Pods = append(w.Pods, p)
 		}
 	}
-	w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
+	if c.Prices != nil {
+		w.Outlook = placer.OutlookOf(placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings), markets)
+	}
+	// Without a price source the outlook has nothing against spot and no
+	// market to be stale: the policy's split is the only capacity signal,
+	// the decision controller is told so (publish: known), and the plan
+	// repairs the on-demand base by it (placer.Plan).
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
 	return w, nil
 }
