@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -198,7 +199,8 @@ func (s *placerScene) startPlacer(opts ...func(*manager.Options)) *testManager {
 // one pod down (unhealthy pods always evictable: at load 20 kwok renews a
 // node's lease late and its pods go unready for a moment, and a PDB
 // counting them would refuse every eviction).
-func (s *placerScene) workload(name string, replicas int32, annotations map[string]string) {
+// Each opt changes the Deployment before it is created.
+func (s *placerScene) workload(name string, replicas int32, annotations map[string]string, opts ...func(*appsv1.Deployment)) {
 	s.t.Helper()
 	ctx := context.Background()
 	d := deployment(name, replicas, annotations)
@@ -206,6 +208,9 @@ func (s *placerScene) workload(name string, replicas int32, annotations map[stri
 	d.Spec.Template.Spec.Tolerations = []corev1.Toleration{{Key: placerRunKey, Operator: corev1.TolerationOpEqual, Value: s.run, Effect: corev1.TaintEffectNoSchedule}}
 	d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resourceMust("100m")
 	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To[int64](0)
+	for _, f := range opts {
+		f(d)
+	}
 	if _, err := s.e.cs.AppsV1().Deployments(s.e.namespace).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
