@@ -138,7 +138,7 @@ demo: build bin/loadexporter bin/ec2fixture cluster-up ## start everything and s
 	@bash test/demo.sh
 
 .PHONY: demo-placer
-demo-placer: build bin/ec2fixture $(LOCALCLUSTER) ## the placer alone: a recorded spot price spike replayed at 720x, batch pods moved off spot and back (~2 min)
+demo-placer: build bin/ec2fixture $(LOCALCLUSTER) ## the placer alone: a recorded spot price spike replayed at 480x, batch pods moved off spot ahead of it and back (~2 min)
 	@bash test/demo-placer.sh
 
 .PHONY: clean

@@ -172,7 +172,17 @@ func (p *planner) workload(w *Workload) []Move {
 	if w.PolicyErr != nil {
 		return kept
 	}
-	cands := p.candidates(w, evicted)
+	// Moves to on-demand for the base whose pods are evicted but whose
+	// replacements may not run yet: the shortfall counts them as made, or
+	// the next round would move another pod for the same gap (and the base
+	// would overshoot, and move back: churn).
+	inFlight := 0
+	for _, m := range kept {
+		if m.Kind == BaseShortfall && m.State == Evicted {
+			inFlight++
+		}
+	}
+	cands := p.candidates(w, evicted, inFlight)
 	moves := kept
 	for _, c := range cands {
 		if len(moves) >= p.in.Placer.MaxMoves {
@@ -201,7 +211,7 @@ var kindOrder = map[Kind]int{Interruption: 0, MoveOut: 1, BaseShortfall: 2, Move
 // candidates lists the workload's pods that should move, each with its
 // kind and reason, in order: interrupted nodes, off-spot markets, then the
 // base (on-demand beyond it while spot is preferred, or short of it).
-func (p *planner) candidates(w *Workload, evicted map[types.UID]bool) []Move {
+func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight int) []Move {
 	now := p.in.Now
 	var pods []*corev1.Pod
 	for _, pod := range w.Pods {
@@ -279,25 +289,39 @@ func (p *planner) candidates(w *Workload, evicted map[types.UID]bool) []Move {
 			onSpot = append(onSpot, pod)
 		}
 	}
-	out = append(out, p.base(w, onDemand, onSpot, move, movable)...)
+	out = append(out, p.base(w, onDemand, onSpot, inFlight, move, movable)...)
 	return out
 }
 
-// base lists the moves that keep the workload's on-demand base: the pods
-// on on-demand beyond it while the split prefers spot (back after a spike,
-// or admitted there while trimtab was down), or spot pods while fewer than
-// the base run on on-demand. Only on fresh prices, and only for a split
-// trimtab chooses (capacity auto).
-func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
+// base lists the moves that keep the workload's on-demand base, only for a
+// split trimtab chooses (capacity auto):
+//
+//   - A shortfall (fewer than the base run on on-demand: pods admitted
+//     while trimtab was down, a lost race) moves spot pods to on-demand
+//     whatever the prices say: the policy asks for it, and no price makes
+//     a pod on on-demand riskier, so stale or missing prices do not hold it.
+//   - An excess (on-demand pods beyond the base: back after a spike, or
+//     admitted there while trimtab was down) moves to spot only while the
+//     split prefers spot and no market the workload uses is off spot or
+//     not fresh: that move takes on spot's risk, so it waits for prices.
+//     Without a price source there are no markets to be stale (the
+//     controller gives such a workload an outlook with nothing against
+//     spot), and the policy's split is the only signal — the same one the
+//     webhook places new pods by — so the excess moves.
+func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, inFlight int, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
 	s := w.Split
 	if !w.Inputs.Evictable || w.Inputs.Capacity.Pin != "" || len(onDemand)+len(onSpot) == 0 {
 		return nil
 	}
 	base := int(s.OnDemandBase)
 	excess := s.Rest == capacity.Spot && len(onDemand) > base
-	if (excess || base > len(onDemand)) && !w.Outlook.Fresh() {
-		for _, pod := range append(onDemand, onSpot...) {
-			p.skip(w, pod, "the on-demand base would move pods, but the prices of the workload's markets are not fresh (%s): no move on stale data", w.Outlook.Unfresh[0])
+	if excess && (!w.Outlook.Fresh() || w.Outlook.OffSpot) {
+		why := fmt.Sprintf("the prices of the workload's markets are not fresh (%v): no move to spot on stale data", w.Outlook.Unfresh)
+		if w.Outlook.OffSpot {
+			why = fmt.Sprintf("market(s) %v the workload uses are off spot", w.Outlook.Markets)
+		}
+		for _, pod := range onDemand {
+			p.skip(w, pod, "%d pod(s) on on-demand for a base of %d, but %s", len(onDemand), base, why)
 		}
 		return nil
 	}
@@ -323,9 +347,12 @@ func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, move func(*c
 			}
 		}
 	case base > len(onDemand):
-		placed := 0 // the webhook counts the live pods it placed on on-demand
-		for _, pod := range append(onDemand, onSpot...) {
-			if pod.Labels[LabelPlacement] == string(capacity.OnDemand) {
+		// The webhook counts the pods it placed on on-demand, running or
+		// not yet bound (a replacement on its way).
+		placed := 0
+		for _, pod := range w.Pods {
+			if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed &&
+				pod.Labels[LabelPlacement] == string(capacity.OnDemand) {
 				placed++
 			}
 		}
@@ -336,7 +363,13 @@ func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, move func(*c
 			}
 			return nil
 		}
-		short = min(short, base-placed)
+		short = min(short, base-placed) - inFlight
+		if short <= 0 {
+			for _, pod := range onSpot {
+				p.skip(w, pod, "%d pod(s) on on-demand for a base of %d, and %d moved there are on their way", len(onDemand), base, inFlight)
+			}
+			return nil
+		}
 		newestFirst(onSpot)
 		why := fmt.Sprintf("%d pod(s) run on on-demand for an on-demand base of %d (pods admitted while trimtab was down, or a lost race)", len(onDemand), base)
 		for _, pod := range onSpot {

@@ -183,6 +183,7 @@ func TestPlan(t *testing.T) {
 			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
 			w := s.w("batch")
 			w.Split = onSpot
+			w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets) // the market is back
 			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
 		}, "b1:MoveBack:evict b2:MoveBack:evict b3:MoveBack:wait", "lands on spot node"},
 		{"back, but no room on spot: stay on on-demand", func(s *scene) {
@@ -191,6 +192,7 @@ func TestPlan(t *testing.T) {
 			s.in.Cluster.Nodes[2].Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourcePods: resource.MustParse("10")}
 			w := s.w("batch")
 			w.Split = onSpot
+			w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets) // the market is back
 			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
 		}, "b1:MoveBack:wait b2:MoveBack:wait b3:MoveBack:wait", "would land on on-demand node od-1 again: no spot node has room"},
 		{"base shortfall: pods admitted while trimtab was down", func(s *scene) {
@@ -202,6 +204,68 @@ func TestPlan(t *testing.T) {
 				delete(p.Annotations, config.AnnotationDecisionJSON)
 			}
 		}, "b1:BaseShortfall:evict b2:BaseShortfall:evict", "lands on on-demand node"},
+		{"base shortfall on stale prices: repaired all the same (on-demand is no riskier on any price)", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Reason: "c3.xlarge/us-east-1a: stale price data"}
+			w := s.w("batch")
+			w.Outlook = OutlookOf(Exposure(nil, w.Pods, Nodes(s.in.Cluster.Nodes, settings, s.in.Placer, prices.ProductLinux), settings), s.in.Markets)
+			w.Split = capacity.Split{OnDemandBase: 2, Rest: capacity.Spot, Reason: "spot preferred"}
+			for _, p := range w.Pods {
+				delete(p.Labels, LabelPlacement)
+				delete(p.Annotations, config.AnnotationDecisionJSON)
+			}
+		}, "b1:BaseShortfall:evict b2:BaseShortfall:evict", "lands on on-demand node"},
+		{"base shortfall without a price source: repaired", func(s *scene) {
+			s.in.Markets = nil
+			w := s.w("batch")
+			w.Outlook = WorkloadOutlook{}
+			w.Split = capacity.Split{OnDemandBase: 1, Rest: capacity.Spot, Reason: "spot preferred"}
+			for _, p := range w.Pods {
+				delete(p.Labels, LabelPlacement)
+			}
+		}, "b1:BaseShortfall:evict", "lands on on-demand node"},
+		{"base shortfall: pods already evicted for it count until their replacements run (no second move for the same gap)", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
+			w := s.w("batch")
+			w.Split = capacity.Split{OnDemandBase: 2, Rest: capacity.Spot, Reason: "spot preferred"}
+			for _, p := range w.Pods {
+				delete(p.Labels, LabelPlacement)
+			}
+			w.Pods[0].DeletionTimestamp = ptr.To(metav1.NewTime(now))
+			w.Pods[1].DeletionTimestamp = ptr.To(metav1.NewTime(now))
+			w.Prior = []Move{{Pod: "b1", UID: "uid-b1", Kind: BaseShortfall, State: Evicted}, {Pod: "b2", UID: "uid-b2", Kind: BaseShortfall, State: Evicted}}
+			w.Evictions = []Eviction{{Time: now.Add(-2 * time.Minute), UID: "uid-b1"}, {Time: now.Add(-2 * time.Minute), UID: "uid-b2"}}
+		}, "b1:BaseShortfall:record b2:BaseShortfall:record", "2 moved there are on their way"},
+		{"base shortfall: a replacement the webhook placed on on-demand, not bound yet, counts", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
+			w := s.w("batch")
+			w.Split = capacity.Split{OnDemandBase: 1, Rest: capacity.Spot, Reason: "spot preferred"}
+			for _, p := range w.Pods {
+				delete(p.Labels, LabelPlacement)
+			}
+			pending := pod("batch", "b4", "", capacity.OnDemand, true)
+			pending.Status.Phase = corev1.PodPending
+			w.Pods = append(w.Pods, pending)
+		}, "", "the webhook counts 1 placed there already"},
+		{"excess on-demand on stale prices: held", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Reason: "c3.xlarge/us-east-1a: stale price data"}
+			w := s.w("batch")
+			w.Split = onSpot
+			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
+			w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets)
+		}, "", "no move to spot on stale data"},
+		{"excess on-demand while a market it uses is off (the Decision not flipped yet): held", func(s *scene) {
+			w := s.w("batch")
+			w.Split = onSpot
+			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
+			w.Outlook = OutlookOf([]prices.Market{c3a, r3a}, s.in.Markets)
+		}, "", "the workload uses are off spot"},
+		{"excess on-demand without a price source: the policy's split moves it to spot", func(s *scene) {
+			s.in.Markets = nil
+			w := s.w("batch")
+			w.Split = onSpot
+			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
+			w.Outlook = WorkloadOutlook{}
+		}, "b1:MoveBack:evict b2:MoveBack:evict b3:MoveBack:wait", "lands on spot node"},
 		{"a prior eviction whose pod is still there is never repeated", func(s *scene) {
 			w := s.w("batch")
 			w.Prior = []Move{{Pod: "b1", UID: "uid-b1", Kind: MoveOut, State: Evicted}}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # demo-placer.sh shows the placer (make demo-placer, and the end of make
-# demo): a recorded spot price spike replayed 720 times faster than the
-# wall clock (an hour in 5 s) by the EC2-protocol fixture, a manager with
+# demo): a recorded spot price spike replayed 480 times faster than the
+# wall clock (an hour in 7.5 s) by the EC2-protocol fixture, a manager with
 # --placer on the same sped-up clock, and a batch Deployment moved off spot
-# before the spike's worst and back after it, with timestamps (wall and
-# trace), Events and kubectl get decisions. Expects bin/trimtab,
+# ahead of the spike (the forecaster's crossing forecast, before the price
+# first rises above on-demand) and back after it, with timestamps (wall
+# and trace), Events and kubectl get decisions. Expects bin/trimtab,
 # bin/ec2fixture and bin/localcluster; stop with make cluster-down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,13 @@ cd "$(dirname "$0")/.."
 . test/demo-common.sh
 fixpid=$state/ec2fixture.pid
 ec2addr=127.0.0.1:$((19470 + off))
-speed=720
-trace_start=2015-03-17T11:30:00Z
+speed=480
+trace_start=2015-06-12T16:30:00Z
+prices=test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz
+# The first price above on-demand after the start: the crossing the move
+# out should come before.
+crossing=$(zcat "$prices" | awk -F, -v s="$(date -u -d "$trace_start" '+%Y-%m-%d %H:%M:%S')" 'NR > 1 && $1 >= s && $6 > $7 { print $1; exit }')
+crossing_s=$(date -d "$crossing" +%s)
 
 ./bin/localcluster up | tail -1
 kubectl apply --server-side -f charts/trimtab/files/crds >/dev/null
@@ -25,11 +31,12 @@ kubectl -n shop delete deployment/etl pdb/etl decision/etl --ignore-not-found --
 # origin. 8 s from now leaves time to start both and the workload.
 origin_s=$(($(date +%s) + 8))
 origin=$(date -u -d "@$origin_s" +%Y-%m-%dT%H:%M:%SZ)
-trace_now() { date -u -d "@$(($(date -d "$trace_start" +%s) + ($(date +%s) - origin_s) * speed))" '+%m-%d %H:%M'; }
+trace_s() { echo $(($(date -d "$trace_start" +%s) + ($(date +%s%N) / 1000000 - origin_s * 1000) * speed / 1000)); }
+trace_now() { date -u -d "@$(trace_s)" '+%m-%d %H:%M'; }
 
-step "the EC2-protocol fixture on $ec2addr: c3.xlarge us-east-1a, 2015-03-11 to 19, trace $trace_start at $(date -d "@$origin_s" +%H:%M:%S), ${speed}x"
+step "the EC2-protocol fixture on $ec2addr: c3.xlarge us-east-1a, 2015-06-05 to 13, trace $trace_start at $(date -d "@$origin_s" +%H:%M:%S), ${speed}x; the price first rises above on-demand at ${crossing%+*}"
 stop_pid "$fixpid" bin/ec2fixture
-./bin/ec2fixture --listen "$ec2addr" --prices test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz \
+./bin/ec2fixture --listen "$ec2addr" --prices "$prices" \
 	--clock-speed "$speed" --clock-origin "$origin" --trace-start "$trace_start" --report 15s \
 	>"$state/logs/ec2fixture.log" 2>&1 &
 echo $! >"$fixpid"
@@ -65,18 +72,37 @@ where() {
 	kubectl -n shop get pods -l app=etl --field-selector=status.phase=Running -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{.metadata.deletionTimestamp}{"\n"}{end}' |
 		awk 'NR==FNR { cap[$1] = $2; next } $2 == "" { n[cap[$1]]++ } END { printf "spot=%d on-demand=%d", n["spot"], n["on-demand"] }' "$state/node-capacity.txt" -
 }
-last="" went_out="" deadline=$(($(date +%s) + 240))
+last="" went_out="" flipped="" first_left="" since="" deadline=$(($(date +%s) + 240))
 while [ "$(date +%s)" -lt "$deadline" ]; do
-	d=$(kubectl -n shop get decision etl -o jsonpath='{.status.capacity.rest}|{.status.placement.summary}' 2>/dev/null || true)
+	now_s=$(trace_s)
+	d=$(kubectl -n shop get decision etl -o jsonpath='{.status.capacity.rest}|{.status.placement.summary}|{.status.placement.outlook.since}' 2>/dev/null || true)
 	pods=$(where)
-	line="capacity ${d%%|*}; placer: ${d#*|}; pods $pods"
+	rest=${d%%|*} summary=${d#*|}
+	summary=${summary%|*}
+	if [ "$rest" = on-demand ] && [ -z "$flipped" ]; then
+		flipped=$now_s since=${d##*|}
+	fi
+	if [ -n "$flipped" ] && [ -z "$first_left" ] && [ "${pods%% *}" != spot=4 ]; then
+		first_left=$now_s
+	fi
+	line="capacity $rest; placer: $summary; pods $pods"
 	if [ "$line" != "$last" ]; then
-		printf '  %s  trace %s  %s\n' "$(date +%H:%M:%S)" "$(trace_now)" "$line"
+		printf '  %s  trace %s  %s\n' "$(date +%H:%M:%S)" "$(date -u -d "@$now_s" '+%m-%d %H:%M')" "$line"
 		last=$line
 	fi
 	case "$pods" in "spot=0 on-demand=4") went_out=1 ;; "spot=4 on-demand=0") [ -n "$went_out" ] && break ;; esac
-	sleep 1
+	sleep 0.25
 done
+if [ -n "$flipped" ]; then
+	# The outlook's since is on the manager's clock, which read $origin at
+	# the trace's start.
+	hm() { date -u -d "@$1" +%H:%M; }
+	printf '\n  moved out %d min before the price crossed on-demand (trace %s):' $(((crossing_s - flipped) / 60)) "$(date -u -d "@$crossing_s" +%H:%M:%S)"
+	[ -n "$since" ] && printf ' the market went off spot at %s,' "$(hm $(($(date -d "$trace_start" +%s) + $(date -d "$since" +%s) - origin_s)))"
+	printf ' the capacity turned on-demand by %s' "$(hm "$flipped")"
+	[ -n "$first_left" ] && printf ', the first pod left spot by %s (%d min before)' "$(hm "$first_left")" $(((crossing_s - first_left) / 60))
+	printf '\n'
+fi
 
 step "kubectl get decisions -n shop"
 kubectl -n shop get decisions

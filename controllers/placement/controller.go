@@ -239,12 +239,18 @@ func (c *Controller) assemble(d *v1alpha1.Decision, obj client.Object, tmpl *cor
 	} else if w.Inputs, w.PolicyErr = pol.Inputs(); w.PolicyErr == nil {
 		w.Split, w.PolicyErr = split(d, w.Inputs)
 	}
-	exposed := placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings)
-	w.Outlook = placer.OutlookOf(exposed, markets)
-	if c.Prices != nil && c.Prices.Scores != nil {
-		// The capacity signal: off spot when every market is risky.
-		w.Outlook = placer.ScoreOutlook(w.Outlook, exposed, c.scores.States, c.Prices.Scores.rule())
-		c.exposed[w.Key] = exposed
+	// Without a price source the outlook has nothing against spot and no
+	// market to be stale: the policy's split is the only capacity signal,
+	// the decision controller is told so (publish: known), and the plan
+	// repairs the on-demand base by it (placer.Plan).
+	if c.Prices != nil {
+		exposed := placer.Exposure(&tmpl.Spec, w.Pods, infos, c.Settings)
+		w.Outlook = placer.OutlookOf(exposed, markets)
+		if c.Prices.Scores != nil {
+			// The capacity signal: off spot when every market is risky.
+			w.Outlook = placer.ScoreOutlook(w.Outlook, exposed, c.scores.States, c.Prices.Scores.rule())
+			c.exposed[w.Key] = exposed
+		}
 	}
 	w.Prior, w.Evictions = executor.FromStatus(d, prices.ProductLinux)
 	return w

@@ -22,6 +22,11 @@ import (
 	"github.com/trimtab-dev/trimtab/prices/ec2"
 )
 
+// warmStep is the step of the warm-up over a market's first history: the
+// replay's tick (simulate/pricesim), on which the forecaster's defaults
+// were measured.
+const warmStep = time.Minute
+
 // CheckpointKey is the data key of the forecaster's state in its ConfigMap.
 const CheckpointKey = "forecaster.json"
 
@@ -141,6 +146,22 @@ func (p *Prices) Round(ctx context.Context, c client.Client, rec events.EventRec
 	rep.Err = snap.Err
 	if st := p.src.Staleness(now); st >= 0 {
 		priceAge.Set(st.Seconds())
+	}
+	// A market's first history (the week the first refresh reaches back)
+	// is stepped through as the replay steps it (spot.Warm), so the
+	// forecaster forecasts from its first round, as the replay's figures
+	// say it does, instead of only reacting for days.
+	for _, h := range snap.Histories {
+		if snap.AsOf.IsZero() {
+			break
+		}
+		why, err := p.fc.Warm(h, snap.AsOf, warmStep)
+		if err != nil {
+			return rep, fmt.Errorf("warming the spot forecaster: %w", err)
+		}
+		if why != spot.ReasonSteady {
+			p.outBecause[h.Market] = why
+		}
 	}
 	if err := p.fc.Feed(snap); err != nil {
 		// Invalid points never come from a source that validated them;

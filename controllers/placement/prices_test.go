@@ -43,17 +43,39 @@ import (
 	"github.com/trimtab-dev/trimtab/webhook/mutating"
 )
 
-// The recorded trace: c3.xlarge in us-east-1a, 2015-03-11 to 03-19, a
-// slice of /work/shared/data's 2015 trace. On 03-17, after a calm night
-// (0.032), the price rises from 13:35 (0.069, 0.1, 0.11, 0.128), crosses
-// on-demand (0.21, the forecaster's threshold for a market with a known
-// on-demand price) at 14:16 with 0.231 and stays spiky (up to 0.75) into
-// the evening.
+// The recorded traces (test/testdata/prices/README.md): c3.xlarge in
+// us-east-1a, whose on-demand price (0.21) is the forecaster's threshold.
+//
+// June: after a week with spikes to 1.0 (the last on 06-09) and three calm
+// days, on 06-12 the price climbs to 0.21 at 18:10, falls back, and first
+// rises above it at 19:25 (0.25). With that week as its only history the
+// replay moves out at 18:30 on a crossing forecast.
+//
+// March: on 03-17, after a calm night (0.032), the price rises from 13:35
+// (0.069, 0.1, 0.11, 0.128) and crosses at 14:16 with 0.231, with no
+// forecast ahead of it in the replay (it counts an interruption): the
+// reactive case.
 var (
-	traceStart = time.Date(2015, 3, 17, 13, 0, 0, 0, time.UTC)
+	juneTrace  = "test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz"
+	juneStart  = time.Date(2015, 6, 12, 17, 0, 0, 0, time.UTC)
+	marchTrace = "test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz"
+	marchStart = time.Date(2015, 3, 17, 13, 0, 0, 0, time.UTC)
 	wallStart  = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 	c3         = prices.Market{InstanceType: "c3.xlarge", Zone: "us-east-1a", Product: prices.ProductLinux}
 )
+
+// firstCrossing is the first time after start the trace's price is above
+// the market's on-demand price.
+func firstCrossing(t *testing.T, h prices.History, start time.Time) time.Time {
+	t.Helper()
+	for _, p := range h.Points {
+		if p.Time.After(start) && p.Price > h.OnDemand {
+			return p.Time
+		}
+	}
+	t.Fatalf("%s never crosses %.4f after %s", h.Market, h.OnDemand, start)
+	return time.Time{}
+}
 
 // priceScene is an apiserver (envtest), the EC2-protocol fixture serving
 // the trace on the test's clock, a spot node in the trace's market and an
@@ -70,20 +92,23 @@ type priceScene struct {
 	outs *Outlooks
 	rec  events.EventRecorder
 	ns   string
+	// crossing is when the trace's price first rises above on-demand
+	// after the scene's start (trace time).
+	crossing time.Time
 }
 
-func newPriceScene(t *testing.T) *priceScene {
+func newPriceScene(t *testing.T, trace string, traceStart time.Time) *priceScene {
 	cfg, c := apitest.Own(t)
 	ctx := context.Background()
 	root, err := cluster.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz"))
+	hs, err := file.ReadFile(filepath.Join(root, trace))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &priceScene{t: t, c: c, cc: &counting{Client: c}, clk: clocktesting.NewFakeClock(wallStart), ns: "batch"}
+	s := &priceScene{t: t, c: c, cc: &counting{Client: c}, clk: clocktesting.NewFakeClock(wallStart), ns: "batch", crossing: firstCrossing(t, hs[0], traceStart)}
 	s.ec2 = &ec2fixture.Server{Region: "us-east-1", Offset: wallStart.Sub(traceStart), Now: s.clk.Now}
 	s.ec2.AddHistories(hs)
 	srv := httptest.NewServer(s.ec2) // 127.0.0.1 only
@@ -218,21 +243,24 @@ func (s *priceScene) gone(name string) bool {
 	return apierrors.IsNotFound(err) || (err == nil && p.DeletionTimestamp != nil)
 }
 
-// TestPredictedSpikeFlipsCapacityAndMovesOut replays the trace from 13:00
-// on 2015-03-17 in 5-minute rounds (prices refreshed every round from the
-// fixture, the forecaster fed and stepped). Until the forecaster moves
+// TestPredictedSpikeFlipsCapacityAndMovesOut replays the June trace from
+// 17:00 on 2015-06-12 in 5-minute rounds (prices refreshed every round
+// from the fixture, the forecaster warmed on the week its first refresh
+// reaches back, then fed and stepped). Until the forecaster moves
 // c3.xlarge/us-east-1a out, the batch workload's outlook is spot and
-// nothing moves; once it does, its outlook is off spot with the market,
-// the probability, since when and the earliest time back in words, the
-// Decision's capacity (written from it) sends new pods to on-demand, and
-// the next rounds evict both batch pods from the spot node (their
-// replacements simulated onto the on-demand node), never the critical
-// pod. A new controller (a restart) restores the forecaster from its
-// ConfigMap and still has the market off at once. Once the forecaster lets
-// the market back (never before the earliest time back it announced), the
+// nothing moves; it moves out ahead of the first crossing (19:25), as the
+// replay on the same history does (18:30, a crossing forecast): its
+// outlook is off spot with the market, the probability, since when and
+// the earliest time back in words, the Decision's capacity (written from
+// it) sends new pods to on-demand, and the next rounds evict both batch
+// pods from the spot node (their replacements simulated onto the
+// on-demand node), still before the crossing, never the critical pod. A
+// new controller (a restart) restores the forecaster from its ConfigMap
+// and still has the market off at once. Once the forecaster lets the
+// market back (never before the earliest time back it announced), the
 // capacity returns to spot and a batch pod on on-demand moves back.
 func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
-	s := newPriceScene(t)
+	s := newPriceScene(t, juneTrace, juneStart)
 	ctx := context.Background()
 	var offAt time.Time
 	for range 48 {
@@ -243,19 +271,25 @@ func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 			break
 		}
 		if got := s.cc.requests(); len(got) != 0 {
-			t.Fatalf("evictions %v at trace %s before any spike was predicted", got, s.clk.Now().Add(-s.ec2.Offset).Format(time.RFC3339))
+			t.Fatalf("evictions %v at trace %s before any spike was predicted", got, s.trace(s.clk.Now()))
 		}
 		s.clk.Step(5 * time.Minute)
 	}
 	if offAt.IsZero() {
-		t.Fatalf("the forecaster never moved the market out by trace %s", s.clk.Now().Add(-s.ec2.Offset))
+		t.Fatalf("the forecaster never moved the market out by trace %s", s.trace(s.clk.Now()))
 	}
 	trace := offAt.Add(-s.ec2.Offset)
-	t.Logf("moved out at trace time %s", trace.Format(time.RFC3339))
-	// The forecaster (default config) moves out on the second point above
-	// the threshold (0.318 at 14:22), before the climb to 0.58 at 14:36.
-	if trace.After(time.Date(2015, 3, 17, 14, 30, 0, 0, time.UTC)) {
-		t.Errorf("moved out at trace %s, after the climb was under way (0.4 at 14:29)", trace)
+	t.Logf("capacity on-demand at trace %s, %v before the first crossing at %s", s.trace(offAt), s.crossing.Sub(trace), s.crossing.Format("15:04:05"))
+	// The replay (simulate/pricesim, this history, 5-minute ticks) moves
+	// out at 18:30 on a crossing forecast; the live rounds must agree.
+	if want := time.Date(2015, 6, 12, 18, 30, 0, 0, time.UTC); !trace.Equal(want) {
+		t.Errorf("moved out at trace %s, the replay on the same history at %s", s.trace(offAt), want.Format("15:04"))
+	}
+	if s.crossing.Sub(trace) < 10*time.Minute {
+		t.Errorf("moved out at trace %s, less than 10 min before the first crossing at %s", s.trace(offAt), s.crossing.Format("15:04:05"))
+	}
+	if r := s.decision("etl").Status.Capacity.Reason; !strings.Contains(r, "crossing forecast") {
+		t.Errorf("capacity reason %q, want the forecast named", r)
 	}
 	d := s.decision("etl")
 	o := d.Status.Placement.Outlook
@@ -293,10 +327,18 @@ func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 
 	// The Decision now sends new pods to on-demand; after the settle time
 	// the plan moves the spot pods out.
+	var firstGone time.Time
 	for range 3 {
 		s.clk.Step(15 * time.Second)
 		s.sync()
+		if firstGone.IsZero() && (s.gone("etl-0") || s.gone("etl-1")) {
+			firstGone = s.clk.Now()
+		}
 	}
+	if firstGone.IsZero() || !firstGone.Add(-s.ec2.Offset).Before(s.crossing) {
+		t.Errorf("first eviction accepted at trace %s, want it before the first crossing at %s", s.trace(firstGone), s.crossing.Format("15:04:05"))
+	}
+	t.Logf("first eviction accepted at trace %s", s.trace(firstGone))
 	if got := s.cc.requests(); len(got) != 2 || !s.gone("etl-0") || !s.gone("etl-1") || s.gone("web-0") {
 		t.Fatalf("evictions %v; etl-0 gone %v, etl-1 %v, web-0 %v: want both batch pods moved out, the critical one kept", got, s.gone("etl-0"), s.gone("etl-1"), s.gone("web-0"))
 	}
@@ -336,9 +378,9 @@ func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 		}
 	}
 	if backAt.IsZero() {
-		t.Fatalf("still off spot at trace %s", s.clk.Now().Add(-s.ec2.Offset))
+		t.Fatalf("still off spot at trace %s", s.trace(s.clk.Now()))
 	}
-	t.Logf("back on spot at trace %s (%v off)", backAt.Add(-s.ec2.Offset).Format(time.RFC3339), backAt.Sub(offAt))
+	t.Logf("back on spot at trace %s (%v off)", s.trace(backAt), backAt.Sub(offAt))
 	if backAt.Before(o.EarliestBack.Time) {
 		t.Errorf("back at %s, before the earliest time back %s", backAt, o.EarliestBack)
 	}
@@ -373,6 +415,35 @@ func TestPredictedSpikeFlipsCapacityAndMovesOut(t *testing.T) {
 	}
 	for _, m := range s.decision("etl").Status.Placement.Moves {
 		t.Logf("move: %s %s %s: %s", m.Pod, m.Kind, m.State, m.Reason)
+	}
+}
+
+// trace is the trace time of wall time w.
+func (s *priceScene) trace(w time.Time) string {
+	return w.Add(-s.ec2.Offset).Format("01-02 15:04:05")
+}
+
+// TestUnforecastSpikeMovesOutAtTheCrossing replays the March trace from
+// 13:00 on 2015-03-17: the replay on the same history has no forecast
+// ahead of the 14:16 crossing (it counts an interruption there), and the
+// live rounds agree: on spot, nothing evicted, until the first round after
+// the crossing, which moves the market out.
+func TestUnforecastSpikeMovesOutAtTheCrossing(t *testing.T) {
+	s := newPriceScene(t, marchTrace, marchStart)
+	for range 24 {
+		s.sync()
+		if split := s.decide("etl"); split.Rest == capacity.OnDemand {
+			break
+		}
+		if got := s.cc.requests(); len(got) != 0 {
+			t.Fatalf("evictions %v at trace %s before the market moved out", got, s.trace(s.clk.Now()))
+		}
+		s.clk.Step(5 * time.Minute)
+	}
+	off := s.clk.Now().Add(-s.ec2.Offset)
+	t.Logf("capacity on-demand at trace %s; first crossing %s", s.trace(s.clk.Now()), s.crossing.Format("15:04:05"))
+	if off.Before(s.crossing) || off.Sub(s.crossing) > 5*time.Minute {
+		t.Errorf("moved out at trace %s, want the first round after the crossing at %s", s.trace(s.clk.Now()), s.crossing.Format("15:04:05"))
 	}
 }
 
@@ -440,7 +511,7 @@ func (s *priceScene) nodes() []*corev1.Node {
 // Decision's PricesFresh condition turns False, and a Warning PricesStale
 // Event is recorded on the checkpoint ConfigMap.
 func TestStalePricesHold(t *testing.T) {
-	s := newPriceScene(t)
+	s := newPriceScene(t, marchTrace, marchStart)
 	ctx := context.Background()
 	s.sync()
 	s.clk.Step(5 * time.Minute) // trace 13:05

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -98,6 +99,18 @@ func (l *evictionLog) counts() (accepted map[string]int, tooMany int, other []st
 		}
 	}
 	return accepted, tooMany, other
+}
+
+// firstAccepted is the first eviction request the apiserver accepted.
+func (l *evictionLog) firstAccepted() (evictionReq, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.reqs {
+		if r.code >= 200 && r.code < 300 {
+			return r, true
+		}
+	}
+	return evictionReq{}, false
 }
 
 // placerScene is one test's nodes, namespace and workloads.
@@ -186,7 +199,8 @@ func (s *placerScene) startPlacer(opts ...func(*manager.Options)) *testManager {
 // one pod down (unhealthy pods always evictable: at load 20 kwok renews a
 // node's lease late and its pods go unready for a moment, and a PDB
 // counting them would refuse every eviction).
-func (s *placerScene) workload(name string, replicas int32, annotations map[string]string) {
+// Each opt changes the Deployment before it is created.
+func (s *placerScene) workload(name string, replicas int32, annotations map[string]string, opts ...func(*appsv1.Deployment)) {
 	s.t.Helper()
 	ctx := context.Background()
 	d := deployment(name, replicas, annotations)
@@ -194,6 +208,9 @@ func (s *placerScene) workload(name string, replicas int32, annotations map[stri
 	d.Spec.Template.Spec.Tolerations = []corev1.Toleration{{Key: placerRunKey, Operator: corev1.TolerationOpEqual, Value: s.run, Effect: corev1.TaintEffectNoSchedule}}
 	d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resourceMust("100m")
 	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To[int64](0)
+	for _, f := range opts {
+		f(d)
+	}
 	if _, err := s.e.cs.AppsV1().Deployments(s.e.namespace).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
@@ -371,29 +388,31 @@ func TestPlacerInterruptionMovesOnce(t *testing.T) {
 	}
 }
 
-// The recorded spike (test/testdata/prices, c3.xlarge in us-east-1a): on
-// 2015-03-17 the price crosses on-demand at 14:16 (0.231), is 0.318 at
-// 14:22 and climbs to 0.58 at 14:36 and 0.75 at 19:20; with the default
-// forecaster the market is off spot from 14:25 and back on 03-18 06:55
+// The recorded spike (test/testdata/prices/README.md, c3.xlarge in
+// us-east-1a): on 2015-06-12 the price climbs to on-demand (0.21) at 18:10
+// and first rises above it at 19:25 (0.25); with the week before as its
+// only history, the default forecaster moves the market out at about
+// 18:30 on a crossing forecast and back on 06-13 at about 01:35
 // (controllers/placement TestPredictedSpikeFlipsCapacityAndMovesOut).
-var (
-	spikeTraceStart = time.Date(2015, 3, 17, 11, 30, 0, 0, time.UTC)
-	spikeClimb      = time.Date(2015, 3, 17, 14, 36, 0, 0, time.UTC)
-)
+var spikeTraceStart = time.Date(2015, 6, 12, 16, 30, 0, 0, time.UTC)
 
-// spikeSpeed is the replay's speed: an hour of the trace in 5 s.
-const spikeSpeed = 720
+// spikeSpeed is the replay's speed: an hour of the trace in 7.5 s, so the
+// 55 minutes between the forecast and the crossing are 7 s of wall time
+// for the capacity to flip and the first eviction to go through.
+const spikeSpeed = 480
 
 // TestPlacerSpikeMovesOutAndBack replays the recorded spike through the
-// EC2-protocol fixture on a clock sped up 720 times, the manager's clock
+// EC2-protocol fixture on a clock sped up 480 times, the manager's clock
 // the same one (Options.Clock; its tickers, budgets, backoffs, settle time
 // and the forecaster's hysteresis all read it): a batch Deployment of 4
 // pods on spot with a PDB allowing one down, and a critical Deployment
-// pinned to spot. When the forecaster takes the market off spot, the
-// Decision's capacity turns on-demand and the batch pods are evicted one at
-// a time within the PDB (429s retried), their replacements placed on the
-// on-demand node by the webhook; the manager is restarted mid-move and no
-// pod is evicted twice; when the market is back, they return to spot; the
+// pinned to spot. When the forecaster takes the market off spot — ahead of
+// the first crossing — the Decision's capacity turns on-demand and the
+// first batch pod is evicted, both before the price crosses (in trace
+// time); the rest follow one at a time within the PDB, their replacements
+// placed on the on-demand node by the webhook; the manager is restarted
+// mid-move and no pod is evicted twice; when the market is back, they
+// return to spot, the PDB refusing the first eviction (429, retried); the
 // critical pods never move.
 func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	t.Parallel()
@@ -404,9 +423,16 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz"))
+	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var crossing time.Time
+	for _, p := range hs[0].Points {
+		if p.Time.After(spikeTraceStart) && p.Price > hs[0].OnDemand {
+			crossing = p.Time
+			break
+		}
 	}
 	origin := time.Now()
 	clk, err := speedclock.New(origin, spikeSpeed)
@@ -417,7 +443,8 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	fx.AddHistories(hs)
 	srv := httptest.NewServer(fx) // 127.0.0.1 only
 	t.Cleanup(srv.Close)
-	trace := func() string { return clk.Now().Add(-fx.Offset).Format("01-02 15:04") }
+	traceAt := func(w time.Time) time.Time { return clk.At(w).Add(-fx.Offset) }
+	trace := func() string { return traceAt(time.Now()).Format("01-02 15:04") }
 	wall := func() string { return fmt.Sprintf("%5.1fs", time.Since(origin).Seconds()) }
 	placer := func(o *manager.Options) {
 		o.Clock = clk
@@ -426,7 +453,7 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		// credentials instead of the SDK's chain (t.Setenv and t.Parallel
 		// don't mix).
 		o.EC2 = ec2.NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDE2E", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
-		// Periods in the clock's time: 0.4 s of wall time each.
+		// Periods in the clock's time: 0.6 s of wall time each.
 		o.PricePeriod, o.PlacerPeriod, o.DecisionPeriod = 5*time.Minute, 5*time.Minute, 5*time.Minute
 	}
 	m1 := s.startPlacer(placer)
@@ -435,6 +462,7 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	watchDone := make(chan struct{})
 	watchStopped := make(chan struct{})
 	var flaps []string
+	var onDemandAt time.Time // wall time the watcher first saw the capacity on-demand
 	go func() {
 		defer close(watchStopped)
 		last, wentOnDemand := "", false
@@ -456,6 +484,9 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 				return t.Add(-fx.Offset).UTC().Format("01-02 15:04")
 			}
 			rest := d.Status.Capacity.Rest
+			if rest == "on-demand" && !wentOnDemand {
+				onDemandAt = time.Now()
+			}
 			wentOnDemand = wentOnDemand || rest == "on-demand"
 			if wentOnDemand && o.OffSpot && rest == "spot" {
 				flaps = append(flaps, fmt.Sprintf("trace %s: capacity spot while the outlook is off (%s)", trace(), o.Reason))
@@ -468,51 +499,54 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		}
 	}()
 	s.workload("etl", 4, policy(config.AnnotationClass, "batch", config.AnnotationMode, "enforce"))
-	// etl's PDB refuses evictions until the first was refused (as in
-	// TestPlacerInterruptionMovesOnce: on a quiet machine "allows one"
-	// alone need never answer 429).
-	s.setMaxUnavailable("etl", 0)
 	s.workload("api", 2, policy(config.AnnotationClass, "critical", config.AnnotationMode, "enforce", config.AnnotationCapacity, "spot"))
 	s.waitPods("etl", 60*time.Second, 4, spotA, spotB)
 	api := s.waitPods("api", 60*time.Second, 2, spotA, spotB)
 	t.Logf("%s trace %s: etl and api running on spot", wall(), trace())
+	if traceAt(time.Now()).After(crossing.Add(-time.Hour)) {
+		t.Fatalf("trace %s: the set-up took until less than an hour before the crossing (%s); the test cannot tell a move ahead from a reaction", trace(), crossing.Format("15:04"))
+	}
 
-	offAt := ""
+	// Ahead of the crossing: the capacity turns on-demand and the first
+	// eviction is accepted (etl's PDB allows one pod down).
 	eventually(t, 90*time.Second, func() error {
 		d := s.decision("etl")
 		if d == nil || d.Status.Capacity == nil || d.Status.Capacity.Rest != "on-demand" {
 			return fmt.Errorf("trace %s: etl's capacity %+v, waiting for the market to go off spot", trace(), d)
 		}
-		offAt = trace()
-		t.Logf("%s trace %s: etl's capacity: %s", wall(), offAt, d.Status.Capacity.Reason)
+		t.Logf("%s trace %s: etl's capacity: %s", wall(), trace(), d.Status.Capacity.Reason)
 		return nil
 	})
-
+	var first evictionReq
 	eventually(t, 60*time.Second, func() error {
-		if _, tooMany, _ := s.evicts.counts(); tooMany == 0 {
-			return fmt.Errorf("trace %s: no eviction refused yet", trace())
+		if r, ok := s.evicts.firstAccepted(); ok {
+			first = r
+			return nil
 		}
-		return nil
+		return fmt.Errorf("trace %s: no eviction accepted yet", trace())
 	})
-	s.setMaxUnavailable("etl", 1)
+	// Hold further evictions for the restart below; one may have gone
+	// meanwhile.
+	s.setMaxUnavailable("etl", 0)
+	evicted := traceAt(first.at)
+	t.Logf("%s trace %s: first eviction (%s) accepted at trace %s, %.0f min before the price crossed on-demand at %s",
+		wall(), trace(), first.pod, evicted.Format("15:04:05"), crossing.Sub(evicted).Minutes(), crossing.Format("15:04:05"))
+	if !evicted.Before(crossing) {
+		t.Errorf("first eviction accepted at trace %s, want it before the first crossing at %s", evicted.Format("15:04:05"), crossing.Format("15:04:05"))
+	}
 
-	// Restart mid-move: once the first pod is evicted and its replacement
-	// admitted (through m1's webhook), stop m1 and start m2.
+	// Restart mid-move: once the first pod's replacement is admitted
+	// (through m1's webhook), stop m1 and start m2. Until the namespace is
+	// moved to m2's webhook (startPlacer waits for it), a replacement pod
+	// would be admitted by nobody: m2's placer can evict from its first
+	// round, before that. The PDB holds evictions (429) until then.
 	eventually(t, 60*time.Second, func() error {
-		if acc, _, _ := s.evicts.counts(); len(acc) == 0 {
-			return fmt.Errorf("trace %s: no eviction yet", trace())
-		}
 		byNode, notLive := s.pods("etl")
 		if n := len(uids(byNode)) + notLive; n < 4 {
 			return fmt.Errorf("trace %s: %d etl pods, waiting for the replacement", trace(), n)
 		}
 		return nil
 	})
-	// Until the namespace is moved to m2's webhook (startPlacer waits for
-	// it), a replacement pod would be admitted by nobody: m2's placer can
-	// evict from its first round, before that. The PDB holds evictions
-	// (429) until then.
-	s.setMaxUnavailable("etl", 0)
 	m1.stop()
 	acc, _, _ := s.evicts.counts()
 	t.Logf("%s trace %s: manager stopped after %d eviction(s)", wall(), trace(), len(acc))
@@ -521,7 +555,7 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	t.Logf("%s trace %s: manager restarted", wall(), trace())
 
 	out := s.waitPods("etl", 90*time.Second, 4, od)
-	t.Logf("%s trace %s: all etl pods on on-demand (the climb to 0.58 comes at %s)", wall(), trace(), spikeClimb.Format("15:04"))
+	t.Logf("%s trace %s: all etl pods on on-demand (the price crosses at %s)", wall(), trace(), crossing.Format("15:04"))
 	for _, ps := range out {
 		for _, p := range ps {
 			if p.Labels[config.Prefix+"placement"] != "on-demand" || !strings.Contains(p.Annotations[config.AnnotationDecision], "off spot") {
@@ -531,6 +565,9 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	}
 	outAcc, outTooMany, _ := s.evicts.counts()
 
+	// The move back: the PDB refuses the first eviction (a 429 on a quiet
+	// machine too), then allows one pod down; the refused pod is retried.
+	s.setMaxUnavailable("etl", 0)
 	eventually(t, 150*time.Second, func() error {
 		d := s.decision("etl")
 		if d == nil || d.Status.Capacity == nil || d.Status.Capacity.Rest != "spot" {
@@ -539,11 +576,25 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		t.Logf("%s trace %s: etl's capacity back: %s", wall(), trace(), d.Status.Capacity.Reason)
 		return nil
 	})
+	eventually(t, 60*time.Second, func() error {
+		if _, tooMany, _ := s.evicts.counts(); tooMany <= outTooMany {
+			return fmt.Errorf("trace %s: no eviction refused on the way back yet", trace())
+		}
+		return nil
+	})
+	s.setMaxUnavailable("etl", 1)
 	s.waitPods("etl", 90*time.Second, 4, spotA, spotB)
 	t.Logf("%s trace %s: all etl pods back on spot", wall(), trace())
 
 	close(watchDone)
 	<-watchStopped
+	// The watcher saw the capacity turn on-demand (polling every 100 ms,
+	// so at most that late): before the crossing too.
+	flipped := traceAt(onDemandAt)
+	t.Logf("capacity on-demand at trace %s, %.0f min before the crossing", flipped.Format("15:04:05"), crossing.Sub(flipped).Minutes())
+	if onDemandAt.IsZero() || !flipped.Before(crossing) {
+		t.Errorf("capacity on-demand at trace %s, want it before the first crossing at %s", flipped.Format("15:04:05"), crossing.Format("15:04:05"))
+	}
 	// A flap was a real bug: a node tainted not-ready for a moment (kwok
 	// renewing its lease late at load) dropped the workload's market from
 	// its exposure, so its outlook, and then its capacity, went to spot.
@@ -561,7 +612,7 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 		t.Errorf("%d pods evicted moving out, %d in all; want the 4 batch pods out and their 4 replacements back", len(outAcc), len(accepted))
 	}
 	if tooMany == 0 {
-		t.Errorf("no 429: with a PDB allowing one pod down, an eviction must have been refused and retried")
+		t.Errorf("no 429: the PDB allowed no eviction at first on the way back")
 	}
 	if now, _ := s.pods("api"); fmt.Sprint(uids(now)) != fmt.Sprint(uids(api)) {
 		t.Errorf("critical pods changed: %s then %s", where(api), where(now))
