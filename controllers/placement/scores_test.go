@@ -36,7 +36,7 @@ func (s *priceScene) withScores(schedule ...ec2fixture.Score) *Scores {
 	return sc
 }
 
-func (s *priceScene) trace() time.Time { return s.clk.Now().Add(-s.ec2.Offset) }
+func (s *priceScene) traceNow() time.Time { return s.clk.Now().Add(-s.ec2.Offset) }
 
 func (s *priceScene) calls(action string) int {
 	n := 0
@@ -60,7 +60,7 @@ func (s *priceScene) calls(action string) int {
 // cannot see moves nothing; once readable again the market is released
 // only after 20 minutes at ≥ 6, and the capacity goes back to spot.
 func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
-	s := newPriceScene(t)
+	s := newPriceScene(t, marchTrace, marchStart)
 	at := func(hh, mm int) time.Time { return time.Date(2015, 3, 17, hh, mm, 0, 0, time.UTC) }
 	s.withScores(ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az4", Score: 9},
 		ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az4", Score: 2, Time: at(13, 10)},
@@ -69,7 +69,7 @@ func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
 	noEvictions := func() {
 		t.Helper()
 		if got := s.cc.requests(); len(got) != 0 {
-			t.Fatalf("evictions %v at trace %s: a placement score must never evict", got, s.trace().Format(time.RFC3339))
+			t.Fatalf("evictions %v at trace %s: a placement score must never evict", got, s.traceNow().Format(time.RFC3339))
 		}
 	}
 	var offAt time.Time
@@ -77,7 +77,7 @@ func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
 		s.sync()
 		noEvictions()
 		if split := s.decide("etl"); split.Rest == capacity.OnDemand {
-			offAt = s.trace()
+			offAt = s.traceNow()
 			break
 		}
 		s.clk.Step(5 * time.Minute)
@@ -120,11 +120,11 @@ func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
 	// from 13:35 the 13:10 reading is older than 20 minutes.
 	s.clk.Step(5*time.Minute - time.Minute) // trace 13:15
 	s.ec2.Fail("500", "GetSpotPlacementScores")
-	for s.trace().Before(at(13, 40)) {
+	for s.traceNow().Before(at(13, 40)) {
 		s.sync()
 		noEvictions()
 		if split := s.decide("etl"); split.Rest != capacity.OnDemand {
-			t.Fatalf("capacity %v at trace %s while the scores could not be read: a stale score must hold", split, s.trace())
+			t.Fatalf("capacity %v at trace %s while the scores could not be read: a stale score must hold", split, s.traceNow())
 		}
 		s.clk.Step(5 * time.Minute)
 	}
@@ -143,7 +143,7 @@ func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
 		s.sync()
 		noEvictions()
 		if split := s.decide("etl"); split.Rest == capacity.Spot {
-			backAt = s.trace()
+			backAt = s.traceNow()
 			break
 		}
 		s.clk.Step(5 * time.Minute)
@@ -176,14 +176,14 @@ func TestScoreDropSendsNewPodsOnDemand(t *testing.T) {
 // ConfigMap, trimtab_placer_placement_scores_enabled at 0 — and does not
 // ask again within the hour.
 func TestScoresWithoutPermissionLeavePricesAlone(t *testing.T) {
-	s := newPriceScene(t)
+	s := newPriceScene(t, marchTrace, marchStart)
 	ctx := context.Background()
 	s.withScores(ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az4", Score: 1})
 	s.ec2.Deny("GetSpotPlacementScores")
 	for range 12 { // trace 13:00 to 13:55
 		s.sync()
 		if split := s.decide("etl"); split.Rest != capacity.Spot {
-			t.Fatalf("capacity %v at trace %s: without the permission the scores must not count", split, s.trace())
+			t.Fatalf("capacity %v at trace %s: without the permission the scores must not count", split, s.traceNow())
 		}
 		s.clk.Step(5 * time.Minute)
 	}
@@ -226,7 +226,7 @@ func TestScoresWithoutPermissionLeavePricesAlone(t *testing.T) {
 // to ask about, EC2's score would always be low; the signal stays off and
 // nothing is asked.
 func TestTooFewInstanceTypesTurnScoresOff(t *testing.T) {
-	s := newPriceScene(t)
+	s := newPriceScene(t, marchTrace, marchStart)
 	sc := s.withScores(ec2fixture.Score{Region: "us-east-1", ZoneID: "use1-az4", Score: 1})
 	sc.InstanceTypes = []string{"m3.xlarge"}
 	s.sync()
