@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,9 +89,11 @@ type tuneRun struct {
 // (held-out, held-out-30m, families) and the dev second half under the
 // current constants and under the first-half picks together, side by
 // side. The rule (docs/replicas.md): a pick replaces the current value
-// only if the untuned figures improve. Set TRIMTAB_EVAL=1 to run it (an
-// hour on two shared cores; TRIMTAB_TUNE_KNOB=<name> sweeps one constant,
-// TRIMTAB_TUNE_SKIP_UNTUNED=1 stops after the picks).
+// only if the untuned figures improve. Set TRIMTAB_EVAL=1 to run it (about
+// 25 minutes on two shared cores; TRIMTAB_TUNE_KNOB=<name> sweeps one constant,
+// TRIMTAB_TUNE_SKIP_UNTUNED=1 stops after the picks, and
+// TRIMTAB_TUNE_PICKS=<name>=<value>,... skips the sweep and compares
+// those values with the current ones, e.g. one pick alone).
 func TestTuneFirstHalf(t *testing.T) {
 	if os.Getenv("TRIMTAB_EVAL") == "" {
 		t.Skip("set TRIMTAB_EVAL=1 to run the first-half tuning sweep")
@@ -128,8 +131,30 @@ func TestTuneFirstHalf(t *testing.T) {
 	printTuneRow("current", "", current)
 	var picks []tuneValue
 	var pickNames []string
+	given := map[string]string{} // TRIMTAB_TUNE_PICKS: knob=value, no sweep
+	if g := os.Getenv("TRIMTAB_TUNE_PICKS"); g != "" {
+		for _, kv := range strings.Split(g, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			given[k] = v
+		}
+	}
+	fixed := len(given) > 0
 	for _, k := range tuneKnobs() {
 		if only != "" && only != k.name {
+			continue
+		}
+		if fixed {
+			label, ok := given[k.name]
+			if !ok {
+				continue
+			}
+			delete(given, k.name)
+			i := slices.IndexFunc(k.values, func(v tuneValue) bool { return v.label == label })
+			if i < 0 {
+				t.Fatalf("TRIMTAB_TUNE_PICKS: %s=%s: not a value of the grid", k.name, label)
+			}
+			picks = append(picks, k.values[i])
+			pickNames = append(pickNames, k.name+"="+label)
 			continue
 		}
 		best, bestScore := 0, tuneScore(current.first)
@@ -145,6 +170,9 @@ func TestTuneFirstHalf(t *testing.T) {
 			picks = append(picks, k.values[best])
 			pickNames = append(pickNames, k.name+"="+k.values[best].label)
 		}
+	}
+	for k := range given {
+		t.Fatalf("TRIMTAB_TUNE_PICKS: no constant %q in the grid", k)
 	}
 	fmt.Printf("first-half picks that differ from the current constants: %s (%.0f s)\n", strings.Join(pickNames, ", "), time.Since(start).Seconds())
 	if len(picks) == 0 || os.Getenv("TRIMTAB_TUNE_SKIP_UNTUNED") != "" {
