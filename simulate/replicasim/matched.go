@@ -90,7 +90,16 @@ func matchHPAWindows(tr Trace, cfg Config, pct int32, base run, ws []matchWindow
 		runs := make([]run, hi-lo+1)
 		errs := make([]error, hi-lo+1)
 		var wg sync.WaitGroup
+		var open []matchWindow // the windows still searching
+		for j, w := range ws {
+			if !outs[j].ok {
+				open = append(open, w)
+			}
+		}
 		for p := lo; p <= hi; p++ {
+			if cfg.hpaMemo.has(p, open) {
+				continue
+			}
 			wg.Add(1)
 			go func(i int, p int32) {
 				defer wg.Done()
@@ -107,7 +116,11 @@ func matchHPAWindows(tr Trace, cfg Config, pct int32, base run, ws []matchWindow
 				if outs[j].ok {
 					continue
 				}
-				s := score(tr, cfg, runs[i], w.from, w.to, float64(p)/100)
+				s, memo := cfg.hpaMemo.get(p, w)
+				if !memo {
+					s = score(tr, cfg, runs[i], w.from, w.to, float64(p)/100)
+					cfg.hpaMemo.put(p, w, s)
+				}
 				outs[j].grid[p] = s.OverloadMinutes
 				if s.OverloadMinutes <= w.want {
 					outs[j].run, outs[j].score, outs[j].ok = runs[i], s, true
@@ -137,4 +150,54 @@ func minutes(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.2f", v)
+}
+
+// hpaScores memoizes the HPA's score at each target and scoring window
+// across replays of one trace that differ only in trimtab's policy (the
+// first-half tuning sweep, eval_test.go): the HPA's runs do not depend on
+// it, and the matched search is most of a replay's time. A memoized
+// search keeps scores, not runs, so the hpa-matched steps of such a
+// replay are empty. Nil: no memo.
+type hpaScores struct {
+	mu sync.Mutex
+	m  map[hpaKey]Score
+}
+
+type hpaKey struct {
+	pct      int32
+	from, to int
+}
+
+func newHPAScores() *hpaScores { return &hpaScores{m: map[hpaKey]Score{}} }
+
+// has reports whether every window of ws is memoized at target p.
+func (h *hpaScores) has(p int32, ws []matchWindow) bool {
+	if h == nil {
+		return false
+	}
+	for _, w := range ws {
+		if _, ok := h.get(p, w); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *hpaScores) get(p int32, w matchWindow) (Score, bool) {
+	if h == nil {
+		return Score{}, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.m[hpaKey{p, w.from, w.to}]
+	return s, ok
+}
+
+func (h *hpaScores) put(p int32, w matchWindow, s Score) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.m[hpaKey{p, w.from, w.to}] = s
 }

@@ -42,6 +42,10 @@ type Config struct {
 	// evaluation's time split, tune on the first half, report on the
 	// second.
 	TimeSplit bool
+	// hpaMemo, when set, memoizes the matched search's HPA scores across
+	// replays of the same trace with the same timing and capacity
+	// (hpaScores).
+	hpaMemo *hpaScores
 	// Progress, when set, hears how far each run of the replay has got,
 	// every progressEvery syncs: what runs (trimtab, or the HPA at a
 	// target), and done and total syncs.

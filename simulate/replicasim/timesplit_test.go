@@ -66,3 +66,34 @@ func same(a, b Comparison) bool {
 		eq(a.OverloadReductionVsHPA, b.OverloadReductionVsHPA) && eq(a.ScaleEventsRatioVsHPA, b.ScaleEventsRatioVsHPA) &&
 		a.HPAMatchedSearchSatisfied == b.HPAMatchedSearchSatisfied && a.HPAMatchedReason == b.HPAMatchedReason
 }
+
+// TestHPAMemo: replays sharing an hpaScores memo (the tuning sweep)
+// compare exactly as replays without it, whole window and halves, for
+// policies whose matched searches stop at different targets.
+func TestHPAMemo(t *testing.T) {
+	tr := Synth{Seed: 11, Days: 4, Step: 5 * time.Minute, Base: 400, DailyAmp: 0.6, PeakHour: 12, Weekend: 1, Noise: 0.2, Surges: 2}.Trace()
+	memo := newHPAScores()
+	for _, q := range []float64{0.95, 0.6, 0.9} {
+		cfg := Config{StartupDelay: 90 * time.Second, MetricsDelay: time.Minute, Quantile: q, TimeSplit: true}
+		plain, _, err := Simulate(tr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.hpaMemo = memo
+		memoized, _, err := Simulate(tr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same(plain.Comparison, memoized.Comparison) {
+			t.Errorf("q%g: with the memo %+v, without %+v", q, memoized.Comparison, plain.Comparison)
+		}
+		for i := range plain.Halves {
+			if !same(plain.Halves[i], memoized.Halves[i]) {
+				t.Errorf("q%g half %d: with the memo %+v, without %+v", q, i+1, memoized.Halves[i], plain.Halves[i])
+			}
+		}
+	}
+	if len(memo.m) == 0 {
+		t.Error("the memo holds no score: every search stopped at the shared target, so this test checks nothing")
+	}
+}
