@@ -28,9 +28,9 @@ import (
 )
 
 // jobTraceStart starts the replay an hour before TestPlacerSpikeMovesOutAndBack's
-// (spikeTraceStart): the market goes off spot at 14:25, about 20 s of wall
-// time in, which leaves a loaded machine time to start the manager and run
-// the Jobs' pods on spot first.
+// (spikeTraceStart): the market goes off spot at about 18:30, about 22 s of
+// wall time in, which leaves a loaded machine time to start the manager and
+// run the Jobs' pods on spot first.
 var jobTraceStart = spikeTraceStart.Add(-time.Hour)
 
 // jobSpikeReplay serves the recorded spike through the EC2-protocol fixture
@@ -43,7 +43,7 @@ func jobSpikeReplay(t *testing.T) (func(*manager.Options), func() string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-03-11-to-19.csv.gz"))
+	hs, err := file.ReadFile(filepath.Join(root, spikeTrace))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +143,9 @@ func jobStatus(s *placerScene, name string) *batchv1.Job {
 	return j
 }
 
-// TestPlacerJobMovesOutWithoutFailing replays the recorded spike (as
+// TestPlacerJobMovesOutAndBack replays the recorded spike (as
 // TestPlacerSpikeMovesOutAndBack does) with two batch Jobs on a spot node,
-// both with backoffLimit 0: "etl" (2 pods) has the pod failure policy
+// both with backoffLimit 0: "etl" (1 pod) has the pod failure policy
 // ignoring DisruptionTarget, "strict" (1 pod) has none. Each gets a
 // Decision. When the market goes off spot, etl's Decision turns on-demand,
 // its pods are evicted once each, and the Job controller's replacements
@@ -153,7 +153,9 @@ func jobStatus(s *placerScene, name string) *batchv1.Job {
 // Decision's reason in their annotation; etl does not fail (no failure
 // counted). strict's pod is left where it is, never asked for, with a
 // JobPodLeft Warning on its Decision saying why, and strict does not fail.
-func TestPlacerJobMovesOutWithoutFailing(t *testing.T) {
+// After the spike etl's pods move back to spot, once each, still without a
+// failure counted.
+func TestPlacerJobMovesOutAndBack(t *testing.T) {
 	t.Parallel()
 	s := newPlacerScene(t, []string{"spot-a"}, []string{"od"})
 	spotA, od := s.node("spot-a"), s.node("od")
@@ -161,16 +163,20 @@ func TestPlacerJobMovesOutWithoutFailing(t *testing.T) {
 	start := time.Now()
 	wall := func() string { return fmt.Sprintf("%5.1fs", time.Since(start).Seconds()) }
 	s.startPlacer(replay)
-	createRunJob(s, "etl", 2, ignoreDisruptionPolicy)
+	// One pod: the Job controller delays a replacement by its back-off
+	// (10 s, doubling with each failed pod since the last success, evicted
+	// ones included even when the policy ignores them), so each pod more
+	// would add a doubling to the move back.
+	createRunJob(s, "etl", 1, ignoreDisruptionPolicy)
 	createRunJob(s, "strict", 1, nil)
-	before := waitJobPods(s, "etl", 60*time.Second, 2, spotA)
+	before := waitJobPods(s, "etl", 60*time.Second, 1, spotA)
 	strictBefore := waitJobPods(s, "strict", 60*time.Second, 1, spotA)
 	for _, name := range []string{"etl", "strict"} {
 		if d := s.decision(name); d != nil && d.Status.Capacity != nil && d.Status.Capacity.Rest != "spot" {
 			t.Fatalf("trace %s: %s's capacity is %s already: its pods were admitted after the market went off spot, there is nothing to move", trace(), name, d.Status.Capacity.Rest)
 		}
 	}
-	t.Logf("%s trace %s: etl's 2 pods and strict's pod running on spot", wall(), trace())
+	t.Logf("%s trace %s: etl's pod and strict's pod running on spot", wall(), trace())
 
 	eventually(t, 90*time.Second, func() error {
 		d := s.decision("etl")
@@ -185,7 +191,7 @@ func TestPlacerJobMovesOutWithoutFailing(t *testing.T) {
 		return nil
 	})
 
-	after := waitJobPods(s, "etl", 90*time.Second, 2, od)
+	after := waitJobPods(s, "etl", 90*time.Second, 1, od)
 	t.Logf("%s trace %s: etl's pods replaced on on-demand", wall(), trace())
 	for _, p := range after {
 		if p.Labels[config.Prefix+"placement"] != "on-demand" || !strings.Contains(p.Annotations[config.AnnotationDecision], "off spot: c3.xlarge/us-east-1a") {
@@ -236,6 +242,41 @@ func TestPlacerJobMovesOutWithoutFailing(t *testing.T) {
 	}
 	if j := jobStatus(s, "strict"); j.Status.Failed != 0 || jobFailed(j) {
 		t.Errorf("strict: failed %d, conditions %+v; want it untouched", j.Status.Failed, j.Status.Conditions)
+	}
+
+	// After the spike: the market comes back, etl's capacity returns to
+	// spot and its pods move back, each once more, the Job still counting
+	// no failure; strict's pod has not moved at all.
+	eventually(t, 120*time.Second, func() error {
+		d := s.decision("etl")
+		if d == nil || d.Status.Capacity == nil || d.Status.Capacity.Rest != "spot" {
+			return fmt.Errorf("trace %s: etl's capacity is not back on spot yet", trace())
+		}
+		return nil
+	})
+	t.Logf("%s trace %s: etl's capacity back on spot", wall(), trace())
+	back := waitJobPods(s, "etl", 120*time.Second, 1, spotA)
+	t.Logf("%s trace %s: etl's pods back on spot", wall(), trace())
+	accepted, _, _ = s.evicts.counts()
+	for _, p := range after {
+		if accepted[p.Name] != 1 {
+			t.Errorf("etl's on-demand pod %s: %d eviction(s) accepted, want exactly one (the move back)", p.Name, accepted[p.Name])
+		}
+	}
+	for _, p := range back {
+		if accepted[p.Name] != 0 {
+			t.Errorf("etl's pod %s back on spot was evicted %d time(s): churn", p.Name, accepted[p.Name])
+		}
+		if !strings.HasPrefix(p.Annotations[config.AnnotationDecision], "spot") {
+			t.Errorf("pod %s back on spot: decision %q, want spot through the webhook", p.Name, p.Annotations[config.AnnotationDecision])
+		}
+	}
+	if j := jobStatus(s, "etl"); j.Status.Failed != 0 || jobFailed(j) {
+		t.Errorf("etl after the move back: failed %d, conditions %+v; want no failure counted", j.Status.Failed, j.Status.Conditions)
+	}
+	strictNow, _ = jobPods(s, "strict")
+	if fmt.Sprint(keys(strictNow)) != fmt.Sprint(keys(strictBefore)) {
+		t.Errorf("strict's pods changed by the end: %v then %v", keys(strictBefore), keys(strictNow))
 	}
 	s.evicts.mu.Lock()
 	for _, r := range s.evicts.reqs {

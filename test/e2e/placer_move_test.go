@@ -396,6 +396,9 @@ func TestPlacerInterruptionMovesOnce(t *testing.T) {
 // (controllers/placement TestPredictedSpikeFlipsCapacityAndMovesOut).
 var spikeTraceStart = time.Date(2015, 6, 12, 16, 30, 0, 0, time.UTC)
 
+// spikeTrace is the recorded file holding that spike and the week before.
+const spikeTrace = "test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz"
+
 // spikeSpeed is the replay's speed: an hour of the trace in 7.5 s, so the
 // 55 minutes between the forecast and the crossing are 7 s of wall time
 // for the capacity to flip and the first eviction to go through.
@@ -423,7 +426,7 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := file.ReadFile(filepath.Join(root, "test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz"))
+	hs, err := file.ReadFile(filepath.Join(root, spikeTrace))
 	if err != nil {
 		t.Fatal(err)
 	}

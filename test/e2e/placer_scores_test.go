@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -85,9 +87,10 @@ func TestPlacerScoreDropAdmitsOnDemand(t *testing.T) {
 	capacity("on-demand", "(use1-az4) spot placement score 2 (≤ 3)")
 	t.Logf("capacity on-demand %.1fs after the score dropped: %s", time.Since(drop).Seconds(), s.decision("etl").Status.Capacity.Reason)
 
-	// The webhook reads the Decision through the manager's cache; give the
-	// watch a moment to deliver the new capacity (milliseconds when idle).
-	time.Sleep(2 * time.Second)
+	// The webhook reads the Decision through the manager's cache: scale up
+	// once it admits a pod of etl to on-demand (a server-side dry run, which
+	// takes no slot of the base), however long the watch takes.
+	admittedOnDemand(t, s.e, "etl")
 	if _, err := s.e.cs.AppsV1().Deployments(s.e.namespace).Patch(context.Background(), "etl", types.MergePatchType, []byte(`{"spec":{"replicas":3}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,4 +129,38 @@ func TestPlacerScoreDropAdmitsOnDemand(t *testing.T) {
 			t.Errorf("pod %s evicted: only the on-demand pod may move back", pod)
 		}
 	}
+}
+
+// admittedOnDemand waits until the pod webhook, asked with a server-side dry
+// run for a pod of the Deployment's current ReplicaSet, sends it to
+// on-demand.
+func admittedOnDemand(t *testing.T, e *env, deployment string) {
+	t.Helper()
+	ctx := context.Background()
+	eventually(t, 30*time.Second, func() error {
+		rss, err := e.cs.AppsV1().ReplicaSets(e.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, rs := range rss.Items {
+			owner := metav1.GetControllerOf(&rs)
+			if owner == nil || owner.Kind != "Deployment" || owner.Name != deployment || rs.Spec.Replicas == nil || *rs.Spec.Replicas == 0 {
+				continue
+			}
+			pod := &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: deployment + "-probe-", Labels: rs.Spec.Template.Labels,
+					OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(&rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
+				Spec: rs.Spec.Template.Spec,
+			}
+			got, err := e.cs.CoreV1().Pods(e.namespace).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if err != nil {
+				return err
+			}
+			if d := got.Annotations[config.AnnotationDecision]; !strings.HasPrefix(d, "on-demand") {
+				return fmt.Errorf("a dry-run pod of %s is admitted with %s %q, want on-demand", rs.Name, config.AnnotationDecision, d)
+			}
+			return nil
+		}
+		return fmt.Errorf("no ReplicaSet of %s with replicas yet", deployment)
+	})
 }
