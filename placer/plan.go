@@ -176,10 +176,10 @@ func (p *planner) workload(w *Workload) []Move {
 	// replacements may not run yet: the shortfall counts them as made, or
 	// the next round would move another pod for the same gap (and the base
 	// would overshoot, and move back: churn).
-	inFlight := 0
+	var inFlight []*corev1.Pod
 	for _, m := range kept {
-		if m.Kind == BaseShortfall && m.State == Evicted {
-			inFlight++
+		if pod := byUID[m.UID]; m.Kind == BaseShortfall && m.State == Evicted && pod != nil {
+			inFlight = append(inFlight, pod)
 		}
 	}
 	cands := p.candidates(w, evicted, inFlight)
@@ -211,7 +211,7 @@ var kindOrder = map[Kind]int{Interruption: 0, MoveOut: 1, BaseShortfall: 2, Move
 // candidates lists the workload's pods that should move, each with its
 // kind and reason, in order: interrupted nodes, off-spot markets, then the
 // base (on-demand beyond it while spot is preferred, or short of it).
-func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight int) []Move {
+func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight []*corev1.Pod) []Move {
 	now := p.in.Now
 	var pods []*corev1.Pod
 	for _, pod := range w.Pods {
@@ -308,7 +308,7 @@ func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight i
 //     controller gives such a workload an outlook with nothing against
 //     spot), and the policy's split is the only signal — the same one the
 //     webhook places new pods by — so the excess moves.
-func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, inFlight int, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
+func (p *planner) base(w *Workload, onDemand, onSpot, inFlight []*corev1.Pod, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
 	s := w.Split
 	if !w.Inputs.Evictable || w.Inputs.Capacity.Pin != "" || len(onDemand)+len(onSpot) == 0 {
 		return nil
@@ -349,13 +349,14 @@ func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, inFlight int
 	case base > len(onDemand):
 		// The webhook counts the pods it placed on on-demand, running or
 		// not yet bound (a replacement on its way).
-		placed := 0
+		var placedPods []*corev1.Pod
 		for _, pod := range w.Pods {
 			if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed &&
 				pod.Labels[LabelPlacement] == string(capacity.OnDemand) {
-				placed++
+				placedPods = append(placedPods, pod)
 			}
 		}
+		placed := len(placedPods)
 		short := base - len(onDemand)
 		if placed >= base {
 			for _, pod := range onSpot {
@@ -363,10 +364,13 @@ func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, inFlight int
 			}
 			return nil
 		}
-		short = min(short, base-placed) - inFlight
+		// An evicted pod whose replacement the webhook has placed is
+		// counted once, as that replacement.
+		waiting := unreplaced(inFlight, placedPods)
+		short = min(short, base-placed-waiting)
 		if short <= 0 {
 			for _, pod := range onSpot {
-				p.skip(w, pod, "%d pod(s) on on-demand for a base of %d, and %d moved there are on their way", len(onDemand), base, inFlight)
+				p.skip(w, pod, "%d pod(s) on on-demand for a base of %d, and %d moved there are on their way", len(onDemand), base, waiting)
 			}
 			return nil
 		}
@@ -382,6 +386,39 @@ func (p *planner) base(w *Workload, onDemand, onSpot []*corev1.Pod, inFlight int
 		}
 	}
 	return out
+}
+
+// unreplaced counts the pods evicted for the base (inFlight) whose
+// replacement is not among the pods the webhook placed on on-demand: a
+// replacement is created once its pod is terminating, so each placed pod
+// created at or after an evicted pod's deletion may be its replacement
+// (matched earliest first, each once). An evicted pod not terminating yet
+// has none.
+func unreplaced(inFlight, placed []*corev1.Pod) int {
+	var gone []time.Time
+	for _, pod := range inFlight {
+		if pod.DeletionTimestamp != nil {
+			gone = append(gone, pod.DeletionTimestamp.Time)
+		}
+	}
+	sort.Slice(gone, func(i, j int) bool { return gone[i].Before(gone[j]) })
+	created := make([]time.Time, 0, len(placed))
+	for _, pod := range placed {
+		created = append(created, pod.CreationTimestamp.Time)
+	}
+	sort.Slice(created, func(i, j int) bool { return created[i].Before(created[j]) })
+	n, j := len(inFlight), 0
+	for _, g := range gone {
+		for j < len(created) && created[j].Before(g) {
+			j++
+		}
+		if j == len(created) {
+			break
+		}
+		n-- // created[j] replaces the pod gone at g
+		j++
+	}
+	return n
 }
 
 // gate decides each planned move's action now: the mode, the split the

@@ -235,6 +235,21 @@ func TestPlan(t *testing.T) {
 			w.Prior = []Move{{Pod: "b1", UID: "uid-b1", Kind: BaseShortfall, State: Evicted}, {Pod: "b2", UID: "uid-b2", Kind: BaseShortfall, State: Evicted}}
 			w.Evictions = []Eviction{{Time: now.Add(-2 * time.Minute), UID: "uid-b1"}, {Time: now.Add(-2 * time.Minute), UID: "uid-b2"}}
 		}, "b1:BaseShortfall:record b2:BaseShortfall:record", "2 moved there are on their way"},
+		{"base shortfall: an evicted pod and its placed replacement count once (one more move for a base of 2)", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
+			w := s.w("batch")
+			w.Split = capacity.Split{OnDemandBase: 2, Rest: capacity.Spot, Reason: "spot preferred"}
+			for _, p := range w.Pods {
+				delete(p.Labels, LabelPlacement)
+			}
+			w.Pods[0].DeletionTimestamp = ptr.To(metav1.NewTime(now.Add(-time.Minute)))
+			w.Prior = []Move{{Pod: "b1", UID: "uid-b1", Kind: BaseShortfall, State: Evicted}}
+			w.Evictions = []Eviction{{Time: now.Add(-time.Minute), UID: "uid-b1"}}
+			replacement := pod("batch", "b4", "", capacity.OnDemand, true)
+			replacement.Status.Phase = corev1.PodPending
+			replacement.CreationTimestamp = metav1.NewTime(now.Add(-30 * time.Second))
+			w.Pods = append(w.Pods, replacement)
+		}, "b1:BaseShortfall:record b2:BaseShortfall:evict", "lands on on-demand node"},
 		{"base shortfall: a replacement the webhook placed on on-demand, not bound yet, counts", func(s *scene) {
 			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
 			w := s.w("batch")
