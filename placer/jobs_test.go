@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/trimtab-dev/trimtab/decider/capacity"
+	"github.com/trimtab-dev/trimtab/prices"
 )
 
 // ignoreDisruption is the upstream documentation's policy: fail the Job on
@@ -157,5 +158,43 @@ func TestPlanJobRuleLeavesOtherPodsAlone(t *testing.T) {
 	}
 	if skips := jobSkips(res); len(skips) > 0 {
 		t.Errorf("Job skips %q for a Deployment's pods", skips)
+	}
+}
+
+// TestPlanCronJobBasePerJob: the webhook keeps a CronJob's on-demand base
+// per Job (its ledger counts a Job's pods, the revision), so two Jobs
+// running at once each have a base pod on on-demand. The plan counts the
+// base per Job too: with a base of 1 and each Job's base pod on on-demand,
+// nothing moves back (a move would have the webhook put the replacement on
+// on-demand again: churn, and a retry spent each time).
+func TestPlanCronJobBasePerJob(t *testing.T) {
+	s := newScene()
+	s.in.Placer.WorkloadBudget.Evictions = 100
+	s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
+	w := s.w("batch")
+	w.Key.Kind = "CronJob"
+	w.Split = capacity.Split{OnDemandBase: 1, Rest: capacity.Spot, Reason: "spot preferred"}
+	w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets)
+	jobA := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl-1", Namespace: "shop", UID: "uid-etl-1"}, Spec: batchv1.JobSpec{PodFailurePolicy: ignoreDisruption}}
+	jobB := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl-2", Namespace: "shop", UID: "uid-etl-2"}, Spec: batchv1.JobSpec{PodFailurePolicy: ignoreDisruption}}
+	w.Jobs = []*batchv1.Job{jobA, jobB}
+	own := func(p *corev1.Pod, j *batchv1.Job) {
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: j.Name, UID: j.UID, Controller: ptr.To(true)}}
+	}
+	w.Pods = []*corev1.Pod{pod("batch", "a1", "od-1", capacity.OnDemand, true), pod("batch", "a2", "spot-1", capacity.Spot, false),
+		pod("batch", "b1", "od-2", capacity.OnDemand, true)}
+	own(w.Pods[0], jobA)
+	own(w.Pods[1], jobA)
+	own(w.Pods[2], jobB)
+	s.in.Cluster.Pods = w.Pods
+	if got := summary(Plan(s.in).Plans[w.Key]); got != "" {
+		t.Errorf("plan %q, want none: each Job has its one base pod on on-demand", got)
+	}
+
+	// A Job whose base pod is missing gets one moved, the other Job none.
+	w.Pods[0].Spec.NodeName = "spot-2"
+	delete(w.Pods[0].Labels, LabelPlacement)
+	if got := summary(Plan(s.in).Plans[w.Key]); got != "a2:BaseShortfall:evict" && got != "a1:BaseShortfall:evict" {
+		t.Errorf("plan %q, want one of etl-1's spot pods moved to on-demand and none of etl-2's", got)
 	}
 }

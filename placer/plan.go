@@ -7,6 +7,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/trimtab-dev/trimtab/config"
@@ -289,7 +290,60 @@ func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight [
 			onSpot = append(onSpot, pod)
 		}
 	}
-	out = append(out, p.base(w, onDemand, onSpot, inFlight, move, movable)...)
+	for _, g := range baseGroups(w, onDemand, onSpot, inFlight) {
+		out = append(out, p.base(w, g, move, movable)...)
+	}
+	return out
+}
+
+// baseGroup is pods that share one on-demand base: the webhook's ledger
+// keeps a base per revision of a workload's pods, and for a CronJob each Job
+// is one (its Jobs may overlap, each with its own base pods). Every other
+// workload's pods are one group here (a Deployment's rollout is brief).
+type baseGroup struct {
+	all, onDemand, onSpot, inFlight []*corev1.Pod
+}
+
+// baseRevision is the key of pod's base group in w: its Job's UID for a
+// CronJob, "" otherwise.
+func baseRevision(w *Workload, pod *corev1.Pod) types.UID {
+	if w.Key.Kind != "CronJob" {
+		return ""
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		return ref.UID
+	}
+	return ""
+}
+
+func baseGroups(w *Workload, onDemand, onSpot, inFlight []*corev1.Pod) []*baseGroup {
+	if w.Key.Kind != "CronJob" {
+		return []*baseGroup{{all: w.Pods, onDemand: onDemand, onSpot: onSpot, inFlight: inFlight}}
+	}
+	byRev := map[types.UID]*baseGroup{}
+	var out []*baseGroup
+	group := func(pod *corev1.Pod) *baseGroup {
+		rev := baseRevision(w, pod)
+		g := byRev[rev]
+		if g == nil {
+			g = &baseGroup{}
+			byRev[rev] = g
+			out = append(out, g)
+		}
+		return g
+	}
+	for _, pod := range w.Pods {
+		group(pod).all = append(group(pod).all, pod)
+	}
+	for _, pod := range onDemand {
+		group(pod).onDemand = append(group(pod).onDemand, pod)
+	}
+	for _, pod := range onSpot {
+		group(pod).onSpot = append(group(pod).onSpot, pod)
+	}
+	for _, pod := range inFlight {
+		group(pod).inFlight = append(group(pod).inFlight, pod)
+	}
 	return out
 }
 
@@ -308,7 +362,8 @@ func (p *planner) candidates(w *Workload, evicted map[types.UID]bool, inFlight [
 //     controller gives such a workload an outlook with nothing against
 //     spot), and the policy's split is the only signal — the same one the
 //     webhook places new pods by — so the excess moves.
-func (p *planner) base(w *Workload, onDemand, onSpot, inFlight []*corev1.Pod, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
+func (p *planner) base(w *Workload, g *baseGroup, move func(*corev1.Pod, *NodeInfo, Kind, string) Move, movable func(*corev1.Pod) bool) []Move {
+	onDemand, onSpot, inFlight := g.onDemand, g.onSpot, g.inFlight
 	s := w.Split
 	if !w.Inputs.Evictable || w.Inputs.Capacity.Pin != "" || len(onDemand)+len(onSpot) == 0 {
 		return nil
@@ -350,7 +405,7 @@ func (p *planner) base(w *Workload, onDemand, onSpot, inFlight []*corev1.Pod, mo
 		// The webhook counts the pods it placed on on-demand, running or
 		// not yet bound (a replacement on its way).
 		var placedPods []*corev1.Pod
-		for _, pod := range w.Pods {
+		for _, pod := range g.all {
 			if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed &&
 				pod.Labels[LabelPlacement] == string(capacity.OnDemand) {
 				placedPods = append(placedPods, pod)
@@ -428,7 +483,18 @@ func (p *planner) gate(w *Workload, moves []Move, byUID map[types.UID]*corev1.Po
 	now, ps := p.in.Now, p.in.Placer
 	workloadUsed := countSince(w.Evictions, now, ps.WorkloadBudget.Per)
 	record := ps.DryRun || !w.Inputs.Enforce
-	counts := placedCounts(w.Pods)
+	// Where a replacement lands depends on its base group's counts (the
+	// webhook's ledger keeps one per revision: a CronJob's Job).
+	counts := map[types.UID]*podCounts{}
+	for _, pod := range w.Pods {
+		rev := baseRevision(w, pod)
+		if counts[rev] == nil {
+			counts[rev] = &podCounts{}
+		}
+		if live(pod) {
+			counts[rev].add(capacity.Type(pod.Labels[LabelPlacement]))
+		}
+	}
 	for i := range moves {
 		m := &moves[i]
 		if m.State == Evicted {
@@ -456,16 +522,17 @@ func (p *planner) gate(w *Workload, moves []Move, byUID map[types.UID]*corev1.Po
 			continue
 		}
 		self := capacity.Type(pod.Labels[LabelPlacement])
-		counts.remove(self)
-		pl := w.Split.Place(counts.Counts)
+		c := counts[baseRevision(w, pod)]
+		c.remove(self)
+		pl := w.Split.Place(c.Counts)
 		lands, ok := p.simulate(pod, pl, m.Kind)
 		m.Lands = lands
 		if !ok {
-			counts.add(self)
+			c.add(self)
 			m.Hold = "the replacement " + lands
 			continue
 		}
-		counts.add(pl.Type)
+		c.add(pl.Type)
 		if record {
 			m.State, m.Action = DryRun, Record
 			continue
@@ -536,16 +603,6 @@ func (p *planner) simulate(pod *corev1.Pod, pl capacity.Placement, kind Kind) (l
 
 // podCounts counts the live pods the webhook placed, by placement.
 type podCounts struct{ capacity.Counts }
-
-func placedCounts(pods []*corev1.Pod) podCounts {
-	var c podCounts
-	for _, pod := range pods {
-		if live(pod) {
-			c.add(capacity.Type(pod.Labels[LabelPlacement]))
-		}
-	}
-	return c
-}
 
 func (c *podCounts) add(t capacity.Type) { c.Add(t) }
 

@@ -17,8 +17,9 @@ import (
 
 // A CronJob has one Decision, shared by the pods of all its Jobs: the
 // mutating webhook resolves a pod of a CronJob's Job to the CronJob (its
-// policy is the CronJob's annotations) and reads that Decision's capacity,
-// and its placement ledger counts the CronJob's pods together. A Decision
+// policy is the CronJob's annotations) and reads that Decision's capacity;
+// its placement ledger keeps the on-demand base per Job (the revision of
+// its pods), and so does the plan (placer baseGroups). A Decision
 // per Job would be created and collected at every schedule tick, and its
 // outlook and settle time would start over with each.
 

@@ -3,14 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,52 +16,13 @@ import (
 
 	"github.com/trimtab-dev/trimtab/config"
 	"github.com/trimtab-dev/trimtab/controllers/placement"
-	"github.com/trimtab-dev/trimtab/internal/manager"
-	"github.com/trimtab-dev/trimtab/internal/speedclock"
-	"github.com/trimtab-dev/trimtab/prices/ec2"
-	"github.com/trimtab-dev/trimtab/prices/file"
-	"github.com/trimtab-dev/trimtab/test/cluster"
-	"github.com/trimtab-dev/trimtab/test/ec2fixture"
 )
 
-// jobTraceStart starts the replay an hour before TestPlacerSpikeMovesOutAndBack's
-// (spikeTraceStart): the market goes off spot at about 18:30, about 22 s of
+// jobTraceStart starts the replay two hours before TestPlacerSpikeMovesOutAndBack's
+// (spikeTraceStart): the market goes off spot at about 18:30, about 30 s of
 // wall time in, which leaves a loaded machine time to start the manager and
 // run the Jobs' pods on spot first.
-var jobTraceStart = spikeTraceStart.Add(-time.Hour)
-
-// jobSpikeReplay serves the recorded spike through the EC2-protocol fixture
-// on a clock sped up spikeSpeed times and returns the manager options that
-// read it (as TestPlacerSpikeMovesOutAndBack does; copied, not shared, so
-// that test's file stays its owner's) and the trace time now.
-func jobSpikeReplay(t *testing.T) (func(*manager.Options), func() string) {
-	t.Helper()
-	root, err := cluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, err := file.ReadFile(filepath.Join(root, spikeTrace))
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin := time.Now()
-	clk, err := speedclock.New(origin, spikeSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx := &ec2fixture.Server{Region: "us-east-1", Offset: origin.Sub(jobTraceStart), Now: clk.Now}
-	fx.AddHistories(hs)
-	srv := httptest.NewServer(fx) // 127.0.0.1 only
-	t.Cleanup(srv.Close)
-	return func(o *manager.Options) {
-			o.Clock = clk
-			o.EC2Region, o.EC2Endpoint = "us-east-1", srv.URL
-			o.EC2 = ec2.NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDE2E", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
-			o.PricePeriod, o.PlacerPeriod, o.DecisionPeriod = 5*time.Minute, 5*time.Minute, 5*time.Minute
-		}, func() string {
-			return clk.Now().Add(-fx.Offset).Format("01-02 15:04")
-		}
-}
+var jobTraceStart = spikeTraceStart.Add(-2 * time.Hour)
 
 // ignoreDisruptionPolicy is the upstream documentation's pod failure policy
 // for Jobs that may be disrupted: an evicted pod does not count against
@@ -159,10 +117,11 @@ func TestPlacerJobMovesOutAndBack(t *testing.T) {
 	t.Parallel()
 	s := newPlacerScene(t, []string{"spot-a"}, []string{"od"})
 	spotA, od := s.node("spot-a"), s.node("od")
-	replay, trace := jobSpikeReplay(t)
+	r := newSpikeReplay(t, jobTraceStart)
+	trace := r.trace
 	start := time.Now()
 	wall := func() string { return fmt.Sprintf("%5.1fs", time.Since(start).Seconds()) }
-	s.startPlacer(replay)
+	s.startPlacer(r.options)
 	// One pod: the Job controller delays a replacement by its back-off
 	// (10 s, doubling with each failed pod since the last success, evicted
 	// ones included even when the policy ignores them), so each pod more

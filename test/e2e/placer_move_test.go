@@ -404,6 +404,60 @@ const spikeTrace = "test/testdata/prices/c3.xlarge-2015-06-05-to-13.csv.gz"
 // for the capacity to flip and the first eviction to go through.
 const spikeSpeed = 480
 
+// spikeReplay serves spikeTrace through the EC2-protocol fixture on a
+// clock sped up spikeSpeed times, trace time start at origin; options
+// points a manager at it on the same clock.
+type spikeReplay struct {
+	origin   time.Time
+	crossing time.Time // the first price above on-demand after start
+	clk      *speedclock.Clock
+	fx       *ec2fixture.Server
+	url      string
+}
+
+func newSpikeReplay(t *testing.T, start time.Time) *spikeReplay {
+	t.Helper()
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := file.ReadFile(filepath.Join(root, spikeTrace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &spikeReplay{origin: time.Now()}
+	for _, p := range hs[0].Points {
+		if p.Time.After(start) && p.Price > hs[0].OnDemand {
+			r.crossing = p.Time
+			break
+		}
+	}
+	if r.clk, err = speedclock.New(r.origin, spikeSpeed); err != nil {
+		t.Fatal(err)
+	}
+	r.fx = &ec2fixture.Server{Region: "us-east-1", Offset: r.origin.Sub(start), Now: r.clk.Now}
+	r.fx.AddHistories(hs)
+	srv := httptest.NewServer(r.fx) // 127.0.0.1 only
+	t.Cleanup(srv.Close)
+	r.url = srv.URL
+	return r
+}
+
+// options sets the manager's clock and EC2 source to the replay's.
+func (r *spikeReplay) options(o *manager.Options) {
+	o.Clock = r.clk
+	o.EC2Region, o.EC2Endpoint = "us-east-1", r.url
+	// The client the manager builds from those, with static credentials
+	// instead of the SDK's chain (t.Setenv and t.Parallel don't mix).
+	o.EC2 = ec2.NewClient("us-east-1", r.url, credentials.NewStaticCredentialsProvider("AKIDE2E", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
+	// Periods in the clock's time: 0.6 s of wall time each.
+	o.PricePeriod, o.PlacerPeriod, o.DecisionPeriod = 5*time.Minute, 5*time.Minute, 5*time.Minute
+}
+
+// traceAt is the trace time at wall time w; trace is the trace time now.
+func (r *spikeReplay) traceAt(w time.Time) time.Time { return r.clk.At(w).Add(-r.fx.Offset) }
+func (r *spikeReplay) trace() string                 { return r.traceAt(time.Now()).Format("01-02 15:04") }
+
 // TestPlacerSpikeMovesOutAndBack replays the recorded spike through the
 // EC2-protocol fixture on a clock sped up 480 times, the manager's clock
 // the same one (Options.Clock; its tickers, budgets, backoffs, settle time
@@ -422,43 +476,11 @@ func TestPlacerSpikeMovesOutAndBack(t *testing.T) {
 	s := newPlacerScene(t, []string{"spot-a", "spot-b"}, []string{"od"})
 	spotA, spotB, od := s.node("spot-a"), s.node("spot-b"), s.node("od")
 
-	root, err := cluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, err := file.ReadFile(filepath.Join(root, spikeTrace))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crossing time.Time
-	for _, p := range hs[0].Points {
-		if p.Time.After(spikeTraceStart) && p.Price > hs[0].OnDemand {
-			crossing = p.Time
-			break
-		}
-	}
-	origin := time.Now()
-	clk, err := speedclock.New(origin, spikeSpeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx := &ec2fixture.Server{Region: "us-east-1", Offset: origin.Sub(spikeTraceStart), Now: clk.Now}
-	fx.AddHistories(hs)
-	srv := httptest.NewServer(fx) // 127.0.0.1 only
-	t.Cleanup(srv.Close)
-	traceAt := func(w time.Time) time.Time { return clk.At(w).Add(-fx.Offset) }
-	trace := func() string { return traceAt(time.Now()).Format("01-02 15:04") }
+	r := newSpikeReplay(t, spikeTraceStart)
+	origin, crossing, fx := r.origin, r.crossing, r.fx
+	traceAt, trace := r.traceAt, r.trace
 	wall := func() string { return fmt.Sprintf("%5.1fs", time.Since(origin).Seconds()) }
-	placer := func(o *manager.Options) {
-		o.Clock = clk
-		o.EC2Region, o.EC2Endpoint = "us-east-1", srv.URL
-		// The client the manager builds from those, with static
-		// credentials instead of the SDK's chain (t.Setenv and t.Parallel
-		// don't mix).
-		o.EC2 = ec2.NewClient("us-east-1", srv.URL, credentials.NewStaticCredentialsProvider("AKIDE2E", "secret", ""), ec2.RetryOptions{MaxAttempts: 2, MaxBackoff: time.Millisecond})
-		// Periods in the clock's time: 0.6 s of wall time each.
-		o.PricePeriod, o.PlacerPeriod, o.DecisionPeriod = 5*time.Minute, 5*time.Minute, 5*time.Minute
-	}
+	placer := r.options
 	m1 := s.startPlacer(placer)
 	// Log each change of etl's outlook and capacity, in trace time, and
 	// note a flap: the capacity back on spot while the outlook is off.
