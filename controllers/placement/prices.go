@@ -253,6 +253,11 @@ func (p *Prices) start(ctx context.Context, c client.Client, now time.Time) erro
 				log.FromContext(ctx).Info("spot forecaster restored", "configmap", p.Checkpoint, "markets", len(f.Markets()))
 			}
 		}
+		if b, ok := cm.BinaryData[ScoresKey]; ok && p.Scores != nil && restorable(&cm, now) == nil {
+			if err := p.Scores.restore(b); err != nil {
+				log.FromContext(ctx).Error(err, "placement score state not restored; its hysteresis starts over", "configmap", p.Checkpoint)
+			}
+		}
 	}
 	p.started = true
 	return nil
@@ -292,6 +297,13 @@ func (p *Prices) save(ctx context.Context, c client.Client, now time.Time) error
 		Labels:      map[string]string{"app.kubernetes.io/managed-by": "trimtab"},
 		Annotations: map[string]string{savedAtAnnotation: now.UTC().Format(time.RFC3339)}},
 		BinaryData: map[string][]byte{CheckpointKey: b}}
+	if p.Scores != nil {
+		sb, err := p.Scores.marshal()
+		if err != nil {
+			return err
+		}
+		cm.BinaryData[ScoresKey] = sb
+	}
 	err = c.Create(ctx, cm)
 	if apierrors.IsAlreadyExists(err) {
 		var cur corev1.ConfigMap

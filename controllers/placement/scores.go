@@ -2,6 +2,7 @@ package placement
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/bits"
 	"sort"
@@ -130,9 +131,7 @@ func (s *Scores) target(spotNodes int) int32 {
 // round reads the scores when due and judges every market at now. cm is
 // where Events go.
 func (s *Scores) round(ctx context.Context, c client.Client, rec events.EventRecorder, cm client.ObjectKey, now time.Time, infos map[string]*placer.NodeInfo, markets []prices.Market) ScoreReport {
-	if s.readings == nil {
-		s.readings, s.states, s.zoneIDs = map[string]placer.ScoreReading{}, map[prices.Market]placer.ScoreState{}, map[string]string{}
-	}
+	s.init()
 	rep := ScoreReport{}
 	if len(markets) == 0 {
 		return rep
@@ -190,9 +189,66 @@ func (s *Scores) round(ctx context.Context, c client.Client, rec events.EventRec
 	for m := range s.states {
 		if _, ok := rep.States[m]; !ok {
 			delete(s.states, m) // a market the cluster left
+			marketRisky.DeleteLabelValues(m.InstanceType, m.Zone)
+			marketScore.DeleteLabelValues(m.InstanceType, m.Zone)
+			scoreAge.DeleteLabelValues(m.InstanceType, m.Zone)
 		}
 	}
 	return rep
+}
+
+func (s *Scores) init() {
+	if s.readings == nil {
+		s.readings = map[string]placer.ScoreReading{}
+	}
+	if s.states == nil {
+		s.states = map[prices.Market]placer.ScoreState{}
+	}
+	if s.zoneIDs == nil {
+		s.zoneIDs = map[string]string{}
+	}
+}
+
+// ScoresKey is the key of the score side's state in the checkpoint
+// ConfigMap, beside the forecaster's.
+const ScoresKey = "scores.json"
+
+// scoreCheckpoint is what a restart needs to keep the rule's hysteresis: a
+// market risky since 09:10 whose scores read 5 stays risky after a restart
+// (a fresh start would take the 5 as not risky), and one recovering keeps
+// the time its good scores began.
+type scoreCheckpoint struct {
+	States   []placer.ScoreState   `json:"states"`
+	Readings []placer.ScoreReading `json:"readings"`
+}
+
+func (s *Scores) marshal() ([]byte, error) {
+	var cp scoreCheckpoint
+	for _, st := range s.states {
+		cp.States = append(cp.States, st)
+	}
+	for _, r := range s.readings {
+		cp.Readings = append(cp.Readings, r)
+	}
+	sort.Slice(cp.States, func(i, j int) bool { return cp.States[i].Market.String() < cp.States[j].Market.String() })
+	sort.Slice(cp.Readings, func(i, j int) bool { return cp.Readings[i].ZoneID < cp.Readings[j].ZoneID })
+	return json.Marshal(cp)
+}
+
+// restore loads a checkpoint written by marshal; on error nothing changes.
+func (s *Scores) restore(b []byte) error {
+	var cp scoreCheckpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return fmt.Errorf("%s: %w", ScoresKey, err)
+	}
+	s.init()
+	for _, st := range cp.States {
+		s.states[st.Market] = st
+	}
+	for _, r := range cp.Readings {
+		s.readings[r.ZoneID] = r
+	}
+	return nil
 }
 
 // read asks EC2 for the scores of the markets' zones.

@@ -250,3 +250,38 @@ func gauge(t *testing.T, g prometheus.Gauge) float64 {
 	}
 	return m.GetGauge().GetValue()
 }
+
+// TestScoreRiskSurvivesARestart: the rule's hysteresis is in the checkpoint.
+// The market turns risky at the 13:10 reading (2); from 13:20 it reads 5,
+// between the marks, which keeps a risky market risky but would not make a
+// fresh one so. A restart at 13:30 (a new controller, the same ConfigMap)
+// must keep it risky, and the capacity on-demand: a fresh start would take
+// the 5 as not risky and send new pods back to spot.
+func TestScoreRiskSurvivesARestart(t *testing.T) {
+	s := newPriceScene(t, marchTrace, marchStart)
+	at := func(hh, mm int) time.Time { return time.Date(2015, 3, 17, hh, mm, 0, 0, time.UTC) }
+	schedule := []ec2fixture.Score{{Region: "us-east-1", ZoneID: "use1-az4", Score: 9},
+		{Region: "us-east-1", ZoneID: "use1-az4", Score: 2, Time: at(13, 10)},
+		{Region: "us-east-1", ZoneID: "use1-az4", Score: 5, Time: at(13, 20)}}
+	s.withScores(schedule...)
+	for s.traceNow().Before(at(13, 30)) {
+		s.sync()
+		s.clk.Step(5 * time.Minute)
+	}
+	if split := s.decide("etl"); split.Rest != capacity.OnDemand {
+		t.Fatalf("capacity %v at trace %s, want on-demand (risky since 13:10, 5 since 13:20)", split, s.traceNow())
+	}
+	// The restart: a new controller with its score side, nothing in memory.
+	s.ctrl = s.newController(s.ctrl.Prices.API)
+	s.withScores(schedule...)
+	for range 3 {
+		s.sync()
+		if split := s.decide("etl"); split.Rest != capacity.OnDemand {
+			t.Fatalf("capacity %v at trace %s after a restart, want on-demand: the market was risky and reads 5 (< 6)", split, s.traceNow())
+		}
+		s.clk.Step(5 * time.Minute)
+	}
+	if got := s.cc.requests(); len(got) != 0 {
+		t.Errorf("evictions %v: a placement score must never evict", got)
+	}
+}
