@@ -590,15 +590,32 @@ func (p *planner) simulate(pod *corev1.Pod, pl capacity.Placement, kind Kind) (l
 	case ni.Capacity == capacity.Spot && ni.Priced && p.in.Markets[ni.Market].Off:
 		bad = fmt.Sprintf("would land on %s, in market %s which is off spot", where, ni.Market)
 	case kind == MoveBack && ni.Capacity != capacity.Spot:
-		bad = fmt.Sprintf("would land on %s again: no spot node has room", where)
+		bad = fmt.Sprintf("would land on %s again", where)
 	case kind == BaseShortfall && ni.Capacity != capacity.OnDemand:
 		bad = fmt.Sprintf("would land on %s, not on on-demand", where)
 	}
 	if bad != "" {
 		undo()
+		if kind == MoveBack && ni.Capacity != capacity.Spot {
+			bad += ": " + p.whyNotSpot(pod)
+		}
 		return bad, false
 	}
 	return "lands on " + where, true
+}
+
+// whyNotSpot says why a move back's replacement would not land on spot:
+// what kube-scheduler would say of it required on spot (no room, an
+// untolerated taint such as an interruption, node selection), or, when a
+// spot node would take it, that the scheduler prefers another node. It
+// binds nothing. Before, the plan said "no spot node has room" whatever
+// the cause, also when the only spot node carried an interruption taint.
+func (p *planner) whyNotSpot(pod *corev1.Pod) string {
+	res, _ := p.sim.Explain(Replacement(pod, capacity.Placement{Type: capacity.Spot, Required: true}, p.in.Settings))
+	if res.Scheduled() {
+		return fmt.Sprintf("spot node %s would take it, but kube-scheduler scores another node higher", res.Node)
+	}
+	return "no spot node takes it: " + res.Message()
 }
 
 // podCounts counts the live pods the webhook placed, by placement.

@@ -194,7 +194,17 @@ func TestPlan(t *testing.T) {
 			w.Split = onSpot
 			w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets) // the market is back
 			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
-		}, "b1:MoveBack:wait b2:MoveBack:wait b3:MoveBack:wait", "would land on on-demand node od-1 again: no spot node has room"},
+		}, "b1:MoveBack:wait b2:MoveBack:wait b3:MoveBack:wait", "would land on on-demand node od-1 again: no spot node takes it: 0/3 nodes are available: 1 Insufficient cpu"},
+		{"back, but the only spot node is interrupted: stay, and say so (not \"no room\")", func(s *scene) {
+			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
+			itn := node("spot-itn", capacity.Spot, "c3.xlarge")
+			itn.Spec.Taints = append(itn.Spec.Taints, corev1.Taint{Key: "aws-node-termination-handler/spot-itn", Effect: corev1.TaintEffectNoSchedule})
+			s.in.Cluster.Nodes = append(s.in.Cluster.Nodes[3:], itn)
+			w := s.w("batch")
+			w.Split = onSpot
+			w.Outlook = OutlookOf([]prices.Market{c3a}, s.in.Markets) // the market is back
+			w.Pods[0].Spec.NodeName, w.Pods[1].Spec.NodeName, w.Pods[2].Spec.NodeName = "od-1", "od-1", "od-2"
+		}, "b1:MoveBack:wait b2:MoveBack:wait b3:MoveBack:wait", "would land on on-demand node od-1 again: no spot node takes it: 0/3 nodes are available: 1 node(s) had untolerated taint"},
 		{"base shortfall: pods admitted while trimtab was down", func(s *scene) {
 			s.in.Markets[c3a] = MarketState{Market: c3a, Fresh: true}
 			w := s.w("batch")

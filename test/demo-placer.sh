@@ -124,6 +124,9 @@ Explore:
   export KUBECONFIG=$PWD/$state/kubeconfig
   $kubectl_bin describe decision etl -n shop     # the outlook, the plan, the moves and their Events
   tail -f $state/logs/ec2fixture.log              # the trace time now playing
+  curl -s http://$metricsaddr/metrics | grep ^trimtab_placer   # the placer's metrics
+The manager (pid $(cat "$pidfile"), log $state/logs/manager.log) and the fixture (pid $(cat "$fixpid"))
+run on with the sped-up clock; to restart the manager, rerun its command line in test/demo-placer.sh.
 Stop:
   make cluster-down
 MSG

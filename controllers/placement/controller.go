@@ -157,7 +157,7 @@ func (c *Controller) Sync(ctx context.Context) (executor.Report, error) {
 			continue
 		}
 		w.SplitSince = c.splitSince(w.Key, w.Split, now)
-		if err := c.recordOutlook(ctx, d, w, now); err != nil {
+		if err := c.recordOutlook(ctx, d, w, infos, now); err != nil {
 			errs = append(errs, err)
 		}
 		in.Workloads = append(in.Workloads, *w)

@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -83,7 +84,11 @@ func (c *Controller) publish(ws []placer.Workload, failed map[placer.Key]bool) {
 // `kubectl get decision -o yaml` says which market holds it off spot, since
 // when and until when at the earliest, and whether its prices are fresh.
 // The executor carries both over on its own writes.
-func (c *Controller) recordOutlook(ctx context.Context, d *v1alpha1.Decision, w *placer.Workload, now time.Time) error {
+//
+// Pods on spot nodes without a market (no instance-type or zone label)
+// are named in the outlook's reason and the condition's message: no price
+// is read for them, so "no market is predicted to spike" would mislead.
+func (c *Controller) recordOutlook(ctx context.Context, d *v1alpha1.Decision, w *placer.Workload, infos map[string]*placer.NodeInfo, now time.Time) error {
 	if c.Prices == nil || w.PolicyErr != nil || !follows(w.Class, w.Inputs.Capacity) {
 		return nil
 	}
@@ -106,9 +111,16 @@ func (c *Controller) recordOutlook(ctx context.Context, d *v1alpha1.Decision, w 
 	if !o.OffSpot {
 		out.Reason = "spot preferred: no market its pods use is predicted to spike"
 	}
+	unpriced := strings.Join(placer.Unpriced(w.Pods, infos), "; ")
+	if unpriced != "" {
+		out.Reason = clip(out.Reason + "; " + unpriced)
+	}
 	p.Outlook = out
 	cond := metav1.Condition{Type: v1alpha1.PricesFresh, Status: metav1.ConditionTrue, Reason: "PricesFresh",
 		Message: "the spot prices of every market its pods may use are fresh", LastTransitionTime: metav1.NewTime(now)}
+	if unpriced != "" {
+		cond.Message = clip(cond.Message + ", but " + unpriced)
+	}
 	if !o.Fresh() {
 		cond.Status, cond.Reason = metav1.ConditionFalse, "PricesStale"
 		cond.Message = clip(fmt.Sprintf("holding, no price-driven move: %v", o.Unfresh))

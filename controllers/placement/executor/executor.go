@@ -223,7 +223,7 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 			rep.Evicted++
 			evictionsTotal.WithLabelValues(OutcomeEvicted, string(m.Kind)).Inc()
 			movesDone.WithLabelValues(string(m.Kind)).Inc()
-			e.event(d, corev1.EventTypeNormal, "Evicted", "%s", m)
+			e.event(d, podRef(w.Key.Namespace, m), corev1.EventTypeNormal, "Evicted", "%s", m)
 		case apierrors.IsTooManyRequests(err):
 			m.Attempts++
 			m.State, m.Action = placer.Blocked, placer.Wait
@@ -231,14 +231,14 @@ func (e *Executor) workload(ctx context.Context, d *v1alpha1.Decision, w *placer
 			m.Message = fmt.Sprintf("eviction refused (attempt %d, next %s): %v", m.Attempts, m.NextAttempt.UTC().Format(time.RFC3339), err)
 			rep.Blocked++
 			evictionsTotal.WithLabelValues(OutcomeBlocked, string(m.Kind)).Inc()
-			e.event(d, corev1.EventTypeWarning, "EvictionBlocked", "%s/%s: %s", w.Key.Namespace, m.Pod, m.Message)
+			e.event(d, podRef(w.Key.Namespace, m), corev1.EventTypeWarning, "EvictionBlocked", "%s/%s: %s", w.Key.Namespace, m.Pod, m.Message)
 		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
 			// Gone, or a new pod of the same name (the UID precondition
 			// failed): there is nothing of this move left to do.
 			dropped[i] = true
 			rep.Dropped++
 			evictionsTotal.WithLabelValues(OutcomeDropped, string(m.Kind)).Inc()
-			e.event(d, corev1.EventTypeNormal, "MoveDropped", "%s/%s (UID %s) is gone or was replaced: %v", w.Key.Namespace, m.Pod, m.UID, err)
+			e.event(d, podRef(w.Key.Namespace, m), corev1.EventTypeNormal, "MoveDropped", "%s/%s (UID %s) is gone or was replaced: %v", w.Key.Namespace, m.Pod, m.UID, err)
 		default:
 			m.State, m.Action, m.Message = placer.Planned, placer.Wait, "eviction failed: "+err.Error()
 			evictionsTotal.WithLabelValues(OutcomeFailed, string(m.Kind)).Inc()
@@ -301,10 +301,22 @@ func (e *Executor) write(ctx context.Context, d *v1alpha1.Decision, moves []plac
 	return next, nil
 }
 
-func (e *Executor) event(d *v1alpha1.Decision, typ, reason, note string, args ...any) {
+// event records an Event on the Decision with the move's pod as its
+// related object. The pod is what tells two moves' Events apart: the
+// events recorder folds Events of the same regarding object, reason,
+// action and related object within 6 minutes into one series, keeping
+// only the first note, so without it a round evicting several pods of a
+// workload left one Evicted Event naming one pod (series count 2, the
+// other pod's name lost), found on the demo cluster.
+func (e *Executor) event(d *v1alpha1.Decision, pod *corev1.Pod, typ, reason, note string, args ...any) {
 	if e.Recorder != nil {
-		e.Recorder.Eventf(d, nil, typ, reason, "Evict", note, args...)
+		e.Recorder.Eventf(d, pod, typ, reason, "Evict", note, args...)
 	}
+}
+
+// podRef is the move's pod as an Event's related object.
+func podRef(namespace string, m *placer.Move) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: m.Pod, UID: m.UID}}
 }
 
 // dedupe drops repeated evictions of one UID, keeping the first.
