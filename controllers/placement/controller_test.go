@@ -78,23 +78,7 @@ func TestInterruptionMovesBatchPodsOnce(t *testing.T) {
 	ctx := context.Background()
 	s := config.DefaultSettings()
 	node := func(name, capType string, taints ...corev1.Taint) {
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{s.CapacityTypeLabel: capType,
-			corev1.LabelHostname: name, corev1.LabelInstanceTypeStable: "c3.xlarge", corev1.LabelTopologyZone: "us-east-1a"}},
-			Spec: corev1.NodeSpec{Taints: taints}}
-		if err := c.Create(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
-		n.Status = corev1.NodeStatus{Capacity: res, Allocatable: res, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}
-		if err := c.Status().Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		// The apiserver's TaintNodesByCondition admission taints a new node
-		// not-ready; the node lifecycle controller would lift it.
-		n.Spec.Taints = taints
-		if err := c.Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
+		createReadyNode(t, c, name, capType, "c3.xlarge", taints...)
 	}
 	spotTaint := s.SpotTaint
 	node("spot-a", s.SpotValue, spotTaint, corev1.Taint{Key: config.NTHTaints[0], Effect: corev1.TaintEffectNoSchedule})
@@ -235,5 +219,30 @@ func TestInterruptionMovesBatchPodsOnce(t *testing.T) {
 	}
 	if got := cc.requests(); len(got) != 3 || evicted != 2 || !gone("etl-0") || !gone("etl-1") {
 		t.Errorf("after 3 min of terminating pods: requests %v, %d moves shown Evicted (want 2)", got, evicted)
+	}
+}
+
+// createReadyNode makes a Ready node in us-east-1a of instance type typ and
+// capacity type capType (4 CPUs, 8Gi, 110 pods) with exactly taints: the
+// apiserver's TaintNodesByCondition admission taints a new node not-ready,
+// and with no node lifecycle controller in envtest the test lifts it.
+func createReadyNode(t *testing.T, c client.Client, name, capType, typ string, taints ...corev1.Taint) {
+	t.Helper()
+	ctx := context.Background()
+	s := config.DefaultSettings()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{s.CapacityTypeLabel: capType,
+		corev1.LabelHostname: name, corev1.LabelInstanceTypeStable: typ, corev1.LabelTopologyZone: "us-east-1a"}},
+		Spec: corev1.NodeSpec{Taints: taints}}
+	if err := c.Create(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
+	n.Status = corev1.NodeStatus{Capacity: res, Allocatable: res, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}
+	if err := c.Status().Update(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	n.Spec.Taints = taints
+	if err := c.Update(ctx, n); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,21 +33,7 @@ func TestBaseDriftWithoutPrices(t *testing.T) {
 	ctx := context.Background()
 	s := config.DefaultSettings()
 	node := func(name, capType string, taints ...corev1.Taint) {
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{s.CapacityTypeLabel: capType,
-			corev1.LabelHostname: name, corev1.LabelInstanceTypeStable: "c3.xlarge", corev1.LabelTopologyZone: "us-east-1a"}},
-			Spec: corev1.NodeSpec{Taints: taints}}
-		if err := c.Create(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
-		n.Status = corev1.NodeStatus{Capacity: res, Allocatable: res, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}
-		if err := c.Status().Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		n.Spec.Taints = taints // lift the not-ready taint the apiserver added
-		if err := c.Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
+		createReadyNode(t, c, name, capType, "c3.xlarge", taints...)
 	}
 	node("spot-a", s.SpotValue, s.SpotTaint)
 	node("od-1", s.OnDemandValue)

@@ -124,24 +124,11 @@ func newPriceScene(t *testing.T, trace string, traceStart time.Time) *priceScene
 
 	st := config.DefaultSettings()
 	node := func(name, capType, typ string) {
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{st.CapacityTypeLabel: capType,
-			corev1.LabelHostname: name, corev1.LabelInstanceTypeStable: typ, corev1.LabelTopologyZone: "us-east-1a"}}}
+		var taints []corev1.Taint
 		if capType == st.SpotValue {
-			n.Spec.Taints = []corev1.Taint{st.SpotTaint}
+			taints = []corev1.Taint{st.SpotTaint}
 		}
-		taints := n.Spec.Taints
-		if err := c.Create(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
-		n.Status = corev1.NodeStatus{Capacity: res, Allocatable: res, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}
-		if err := c.Status().Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-		n.Spec.Taints = taints // lift the not-ready taint the apiserver added
-		if err := c.Update(ctx, n); err != nil {
-			t.Fatal(err)
-		}
+		createReadyNode(t, c, name, capType, typ, taints...)
 	}
 	node("spot-c3", st.SpotValue, "c3.xlarge")
 	node("od-m3", st.OnDemandValue, "m3.large")
