@@ -357,16 +357,7 @@ func TestBadValuesRejected(t *testing.T) {
 		{"webhook.pods.failurePolicy=Fail,settings.excludedNamespaces=null", []string{"webhook.pods.failurePolicy=Fail", "settings.excludedNamespaces=[]", "kube-system"}},
 		{"webhook.pods.failurePolicy=Fail,settings.excludedNamespaces={kube-public}", []string{"webhook.pods.failurePolicy=Fail", `["kube-public"]`, "kube-system"}},
 	} {
-		out, err := runHelm(t, append(templateArgs(), "--set", tc.set)...)
-		if err == nil {
-			t.Errorf("--set %s rendered; want it refused", tc.set)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(out, w) {
-				t.Errorf("--set %s: error does not mention %q:\n%s", tc.set, w, out)
-			}
-		}
+		refused(t, tc.set, tc.want...)
 	}
 }
 
@@ -427,5 +418,21 @@ func TestMetricsAndNetworkPolicyValues(t *testing.T) {
 	objs = render(t, "--set", "networkPolicy.enabled=true")
 	if np := one[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy"); len(np.Spec.Ingress) != 1 {
 		t.Errorf("NetworkPolicy without metricsFrom: ingress %+v, want only webhook and health", np.Spec.Ingress)
+	}
+}
+
+// refused checks that the chart refuses to render with --set set, and that
+// its error mentions each of want.
+func refused(t *testing.T, set string, want ...string) {
+	t.Helper()
+	out, err := runHelm(t, append(templateArgs(), "--set", set)...)
+	if err == nil {
+		t.Errorf("--set %s rendered; want it refused", set)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("--set %s: error does not mention %q:\n%s", set, w, out)
+		}
 	}
 }

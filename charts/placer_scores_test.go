@@ -2,7 +2,6 @@ package charts_test
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -54,13 +53,6 @@ func TestPlacementScoreValues(t *testing.T) {
 		{"placer.ec2.placementScores.instanceTypes={large}", "instanceTypes"},
 		{"placer.ec2.placementScores.treshold=3", "treshold"},
 	} {
-		out, err := runHelm(t, append(templateArgs(), "--set", tc.set)...)
-		if err == nil {
-			t.Errorf("--set %s rendered; want it refused", tc.set)
-			continue
-		}
-		if !strings.Contains(out, tc.want) {
-			t.Errorf("--set %s: error does not mention %q:\n%s", tc.set, tc.want, out)
-		}
+		refused(t, tc.set, tc.want)
 	}
 }

@@ -49,13 +49,6 @@ func TestRequestsResizeValues(t *testing.T) {
 		{"requests.resize.every=5 minutes", "every"},
 		{"requests.resize.evry=5m", "evry"},
 	} {
-		out, err := runHelm(t, append(templateArgs(), "--set", tc.set)...)
-		if err == nil {
-			t.Errorf("--set %s rendered; want it refused", tc.set)
-			continue
-		}
-		if !strings.Contains(out, tc.want) {
-			t.Errorf("--set %s: error does not mention %q:\n%s", tc.set, tc.want, out)
-		}
+		refused(t, tc.set, tc.want)
 	}
 }
