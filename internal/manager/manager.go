@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/internal/eventnote"
+
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -210,7 +212,7 @@ func addDecisions(mgr ctrl.Manager, o Options) error {
 	c := &decision.Controller{
 		Client:   mgr.GetClient(),
 		Uncached: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("trimtab-decision"),
+		Recorder: eventnote.Recorder(mgr.GetEventRecorder("trimtab-decision")),
 		Settings: o.Settings,
 		Period:   o.DecisionPeriod,
 		Clock:    o.Clock,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/trimtab-dev/trimtab/internal/eventnote"
+
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"k8s.io/utils/clock"
@@ -41,7 +43,7 @@ func addPlacer(mgr ctrl.Manager, o Options) error {
 	}
 	c := &placement.Controller{
 		Client:   direct,
-		Recorder: mgr.GetEventRecorder("trimtab-placer"),
+		Recorder: eventnote.Recorder(mgr.GetEventRecorder("trimtab-placer")),
 		Settings: o.Settings,
 		Placer:   ps,
 		Period:   o.PlacerPeriod,

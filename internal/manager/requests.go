@@ -3,6 +3,8 @@ package manager
 import (
 	"fmt"
 
+	"github.com/trimtab-dev/trimtab/internal/eventnote"
+
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -18,7 +20,7 @@ func addRequests(mgr ctrl.Manager, o Options) error {
 	c := &requests.Controller{
 		Client:          mgr.GetClient(),
 		Uncached:        mgr.GetAPIReader(),
-		Recorder:        mgr.GetEventRecorder("trimtab-requests"),
+		Recorder:        eventnote.Recorder(mgr.GetEventRecorder("trimtab-requests")),
 		Settings:        o.Settings,
 		Period:          o.RequestsPeriod,
 		Clock:           o.Clock,

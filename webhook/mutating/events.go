@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trimtab-dev/trimtab/internal/eventnote"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -122,7 +124,7 @@ func (t *Tally) Add(d PodDecision) {
 
 // maxEventNote is how much of a message an Event carries: the events API
 // refuses a note over 1 KiB.
-const maxEventNote = 1024
+const maxEventNote = eventnote.Max
 
 // Message says what the tally counts, e.g. "placed 17 pods in 10s: 3
 // on-demand (base), 14 spot; last: spot (preferred): on-demand base 3
@@ -157,12 +159,7 @@ func (t Tally) message(reason string, window time.Duration, qualifier string) st
 	return clipNote(b.String())
 }
 
-func clipNote(s string) string {
-	if len(s) <= maxEventNote {
-		return s
-	}
-	return s[:maxEventNote-3] + "..."
-}
+func clipNote(s string) string { return eventnote.Clip(s) }
 
 // NewEventQueue returns a queue recording through recorder every
 // DefaultEventInterval. Decisions whose pod does not appear within ttl (the
