@@ -36,8 +36,8 @@ type Cluster struct {
 // stateLayout changes whenever the core processes' flags or files change in
 // a way a running cluster cannot pick up, so Up replaces a cluster an older
 // version started instead of reusing it. 2: the aggregation layer's flags
-// and kwok's usage emulation.
-const stateLayout = 2
+// and kwok's usage emulation. 3: kwok renews node Leases.
+const stateLayout = 3
 
 // Logf receives progress lines; fmt.Printf-like.
 type Logf func(format string, args ...any)
@@ -429,12 +429,11 @@ func (cl *Cluster) startControllerManager() (Process, error) {
 		"--cluster-signing-key-file="+pk.file("ca.key"),
 		"--use-service-account-credentials=true",
 		"--cert-dir="+c.path("pki", "kcm-generated"),
-		// kwok renews its nodes' leases; on two shared cores under a
-		// full e2e run it has been seen renewing late, and with the
-		// default 40 s grace the node lifecycle controller marks the
-		// nodes NotReady and taints them, so a rollout's new pods
-		// neither schedule nor turn available. The fake nodes never
-		// really fail, so the grace is generous.
+		// kwok renews its nodes' Leases every 10 s (startKwok). The
+		// fake nodes never really fail, and a node marked NotReady
+		// leaves its pods Ready=False for good (kwok does not undo it),
+		// so the grace is generous: a renewal late on two loaded cores
+		// must not cost a test its pods.
 		"--node-monitor-grace-period=3m",
 		"--profiling=false")
 	return startProcess("kube-controller-manager", filepath.Join(c.KubernetesBin, "kube-controller-manager"), c.path("logs"), args...)

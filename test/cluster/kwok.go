@@ -44,9 +44,22 @@ func (cl *Cluster) startKwok() (Process, error) {
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
 		"--node-ip=127.0.0.1",
+		// The node stages are kwok's heartbeat-with-lease set: node status
+		// is refreshed only every 10-20 min, liveness comes from each
+		// node's Lease, renewed every 10 s as a kubelet renews it. The kwok
+		// binary's default is no leases (only kwokctl sets 40 s), and then
+		// the node lifecycle controller found every node silent a few
+		// minutes after each status refresh: it marked them NotReady, and
+		// their pods Ready=False, which kwok never undoes for a Running pod
+		// (a rollout then stalled with "Running, not Ready" pods).
+		"--node-lease-duration-seconds="+strconv.Itoa(nodeLeaseSeconds),
 		// kwok binds 0.0.0.0 otherwise.
 		"--server-address=127.0.0.1:"+strconv.Itoa(c.KwokPort))
 }
+
+// nodeLeaseSeconds is the duration kwok sets on its nodes' Leases, as a
+// kubelet's default; kwok renews them every quarter of it.
+const nodeLeaseSeconds = 40
 
 // resizeStage is trimtab's own stage, beside kwok's: the kubelet's part of
 // an in-place resize (see the file).
