@@ -180,14 +180,14 @@ func TestPodsAdmittedWithManagerStopped(t *testing.T) {
 func (e *env) waitRunning(t *testing.T, selector string, n int) []corev1.Pod {
 	t.Helper()
 	var pods []corev1.Pod
-	eventually(t, 90*time.Second, func() error {
+	eventuallyExplained(t, 90*time.Second, func() error {
 		var err error
 		pods, err = e.runningPods(context.Background(), selector)
 		if err == nil && len(pods) != n {
 			err = fmt.Errorf("%d of %d pods Running", len(pods), n)
 		}
 		return err
-	})
+	}, func() string { return "pods: " + e.podStates(context.Background(), selector) })
 	return pods
 }
 

@@ -47,7 +47,7 @@ func TestRolloutRestartKeepsBase(t *testing.T) {
 	}
 	start := time.Now()
 	var after []corev1.Pod
-	eventually(t, 150*time.Second, func() error {
+	eventuallyExplained(t, 150*time.Second, func() error {
 		d, err := e.cs.AppsV1().Deployments(e.namespace).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func TestRolloutRestartKeepsBase(t *testing.T) {
 			return fmt.Errorf("%d pods not terminating, want 20 of the new ReplicaSet", len(after))
 		}
 		return nil
-	})
+	}, func() string { return "pods: " + e.podStates(ctx, "app=web") })
 	got := placements(after)
 	t.Logf("rollout restart of 20 pods with base 3 took %.0fs: before %v, after %v", time.Since(start).Seconds(), before, got)
 	if got[string(capacity.OnDemand)] != 3 || got[string(capacity.Spot)] != 17 {

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,13 @@ func newEnv(t testing.TB, labels map[string]string) *env {
 // the test with f's last error.
 func eventually(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()
+	eventuallyExplained(t, timeout, f, nil)
+}
+
+// eventuallyExplained is eventually, adding explain's account of the scene
+// (nil: none) to the failure, read once when the timeout passes.
+func eventuallyExplained(t testing.TB, timeout time.Duration, f func() error, explain func() string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		err := f()
@@ -69,6 +78,9 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 			return
 		}
 		if time.Now().After(deadline) {
+			if explain != nil {
+				t.Fatalf("condition not met after %s: %v\n%s", timeout, err, explain())
+			}
 			t.Fatalf("condition not met after %s: %v", timeout, err)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -92,3 +104,56 @@ func (e *env) runningPods(ctx context.Context, selector string) ([]corev1.Pod, e
 }
 
 func resourceMust(s string) resource.Quantity { return resource.MustParse(s) }
+
+// podStates sums up where the namespace's pods matching selector stand, for
+// a failure message that says why a rollout or a wait stalled: how many are
+// unscheduled (with the scheduler's reason), bound but not Running, Running
+// but not Ready, Ready, or terminating.
+func (e *env) podStates(ctx context.Context, selector string) string {
+	pods, err := e.cs.CoreV1().Pods(e.namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return fmt.Sprintf("listing pods: %v", err)
+	}
+	counts := map[string]int{}
+	for _, p := range pods.Items {
+		counts[podState(&p)]++
+	}
+	keys := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// podState is one pod's line in podStates.
+func podState(p *corev1.Pod) string {
+	ready, why := false, ""
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			return fmt.Sprintf("unscheduled (%s: %s)", c.Reason, c.Message)
+		}
+		if c.Type == corev1.PodReady {
+			ready = c.Status == corev1.ConditionTrue
+			why = fmt.Sprintf("Ready=%s %s %q since %s", c.Status, c.Reason, c.Message, c.LastTransitionTime.Format(time.TimeOnly))
+		}
+	}
+	// Who wrote the status last: the kubelet's part is kwok's here.
+	var writers []string
+	for _, f := range p.ManagedFields {
+		if f.Subresource == "status" {
+			writers = append(writers, f.Manager+" at "+f.Time.Format(time.TimeOnly))
+		}
+	}
+	switch {
+	case p.DeletionTimestamp != nil:
+		return "terminating"
+	case p.Spec.NodeName == "":
+		return "not yet scheduled"
+	case p.Status.Phase != corev1.PodRunning:
+		return fmt.Sprintf("%s on a node", p.Status.Phase)
+	case !ready:
+		return fmt.Sprintf("Running, not Ready (%s; status written by %v)", why, writers)
+	}
+	return "Ready"
+}
