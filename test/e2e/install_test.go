@@ -65,6 +65,7 @@ func TestHelmInstall(t *testing.T) {
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
 
+	adoptCRDs(t, release, ns)
 	out, err := helmCmd(t, cl, "install", release, chartPath(t), "--namespace", ns, "--create-namespace",
 		"--set", "webhook.url="+url, "--wait=false")
 	if err != nil {
@@ -349,4 +350,31 @@ func unstructuredSlice(obj map[string]any, fields ...string) ([]map[string]any, 
 		}
 	}
 	return out, true, nil
+}
+
+// trimtabCRDs are the CRDs the chart installs and keeps on uninstall.
+var trimtabCRDs = []string{"decisions.trimtab.dev", "decisioncheckpoints.trimtab.dev"}
+
+// adoptCRDs hands trimtab's CRDs, when the cluster already has them, to
+// release in ns with the commands the README gives for a reinstall: CRDs
+// kept by an earlier release, or applied by hand (make demo, or the other
+// tests of an earlier run on a reused cluster), are refused by helm install
+// ("invalid ownership metadata") until they name the new release.
+func adoptCRDs(t *testing.T, release, ns string) {
+	t.Helper()
+	for _, crd := range trimtabCRDs {
+		out, err := kubectl(t, "get", "crd", crd, "--ignore-not-found", "-o", "name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out) == "" {
+			continue
+		}
+		if _, err := kubectl(t, "label", "crd", crd, "app.kubernetes.io/managed-by=Helm", "--overwrite"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kubectl(t, "annotate", "crd", crd, "meta.helm.sh/release-name="+release, "meta.helm.sh/release-namespace="+ns, "--overwrite"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
