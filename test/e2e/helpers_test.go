@@ -135,14 +135,15 @@ func podState(p *corev1.Pod) string {
 		}
 		if c.Type == corev1.PodReady {
 			ready = c.Status == corev1.ConditionTrue
-			why = fmt.Sprintf("Ready=%s %s %q since %s", c.Status, c.Reason, c.Message, c.LastTransitionTime.Format(time.TimeOnly))
+			why = fmt.Sprintf("Ready=%s %s %q", c.Status, c.Reason, c.Message)
 		}
 	}
-	// Who wrote the status last: the kubelet's part is kwok's here.
+	// Who wrote the status: the kubelet's part is kwok's here. No times,
+	// so pods in the same state sum up on one line.
 	var writers []string
 	for _, f := range p.ManagedFields {
 		if f.Subresource == "status" {
-			writers = append(writers, f.Manager+" at "+f.Time.Format(time.TimeOnly))
+			writers = append(writers, f.Manager)
 		}
 	}
 	switch {
